@@ -1,0 +1,122 @@
+//! The `AccessSystem` trait every access-control connector implements, and its error type.
+//!
+//! One file per vendor. Connectors translate between the model and the vendor's API; they make no
+//! decisions. Only the executor calls the write methods.
+
+pub mod brivo;
+pub mod kisi;
+
+use crate::model::{ActualState, ActualUser, Capabilities, ManagedGroups, Window};
+use crate::net::NetError;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// What a connector needs to create a user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub external_id: String,
+    pub name: String,
+    pub email: Option<String>,
+}
+
+/// Which part of an access system one property looks at.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub managed: ManagedGroups,
+}
+
+#[async_trait]
+pub trait AccessSystem: Send + Sync {
+    /// The connector's `type` in config (`kisi`, `brivo`, …).
+    fn kind(&self) -> &'static str;
+
+    fn capabilities(&self) -> Capabilities;
+
+    /// Lists users (owned and foreign), their memberships in the scope's managed groups, their
+    /// credentials where supported, and the group directory. Must read every page or fail.
+    async fn observe(&self, scope: &Scope) -> Result<ActualState, AccessError>;
+
+    /// Looks a user up by lockstep's external id: the idempotency check before a create.
+    async fn find_user(&self, external_id: &str) -> Result<Option<ActualUser>, AccessError>;
+
+    /// Creates a user carrying the external id; returns the vendor's user id.
+    async fn create_user(&self, user: &NewUser) -> Result<String, AccessError>;
+
+    /// Adds a user to a group (by the vendor's ids). Adding an existing membership is not an error.
+    async fn add_to_group(
+        &self,
+        user_id: &str,
+        group_id: &str,
+        window: &Window,
+    ) -> Result<(), AccessError>;
+
+    /// Removes a user from a group. `membership_id` is the vendor's id for the membership where it
+    /// has one. Removing a membership that is already gone is not an error.
+    async fn remove_from_group(
+        &self,
+        user_id: &str,
+        group_id: &str,
+        membership_id: Option<&str>,
+    ) -> Result<(), AccessError>;
+
+    /// Unassigns a credential from a user. A credential already gone is not an error.
+    async fn revoke_credential(
+        &self,
+        user_id: &str,
+        credential_id: &str,
+    ) -> Result<(), AccessError>;
+}
+
+/// Why a call to an access system failed. `kind()` is a bounded metric label.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error(transparent)]
+    Net(#[from] NetError),
+    #[error("{system}: {what}: listing is incomplete: {detail}")]
+    Incomplete {
+        system: String,
+        what: String,
+        detail: String,
+    },
+    /// The vendor refused the change for a reason retrying will not fix (e.g. a group limit).
+    #[error("{system}: {message}")]
+    Rejected { system: String, message: String },
+    /// A group or user the action needs does not exist in the system.
+    #[error("{system}: {what} not found")]
+    NotFound { system: String, what: String },
+}
+
+impl AccessError {
+    /// A bounded label for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AccessError::Net(e) => e.kind(),
+            AccessError::Incomplete { .. } => "incomplete",
+            AccessError::Rejected { .. } => "rejected",
+            AccessError::NotFound { .. } => "not_found",
+        }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AccessError::Net(e) => e.is_retryable(),
+            AccessError::Incomplete { .. } => true,
+            AccessError::Rejected { .. } | AccessError::NotFound { .. } => false,
+        }
+    }
+
+    /// How long the vendor asked us to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AccessError::Net(e) => e.retry_after(),
+            _ => None,
+        }
+    }
+
+    /// Whether the request may have taken effect although no clear answer arrived, so the
+    /// executor must re-observe before trying again instead of resending blindly.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, AccessError::Net(e) if e.outcome_unknown())
+    }
+}

@@ -1,0 +1,246 @@
+//! Configuration in two stages: `RawConfig` mirrors the YAML as typed (unknown keys rejected);
+//! `Config::from_raw` validates cross-field rules and returns every error at once with its path.
+
+mod raw;
+mod validate;
+
+pub use raw::RawConfig;
+pub use validate::{ConfigError, ConfigErrors};
+
+use crate::plan::RevocationLimit;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The validated configuration of one portfolio.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Config {
+    pub portfolio: String,
+    pub data_dir: PathBuf,
+    pub listen: SocketAddr,
+    /// Period of the full reconcile of every property.
+    pub interval: Duration,
+    /// Properties reconciled at once.
+    pub concurrency: usize,
+    pub shutdown_grace: Duration,
+    pub log: LogConfig,
+    pub api: ApiConfig,
+    pub lost_credential: LostCredentialConfig,
+    pub sources: BTreeMap<String, SourceConfig>,
+    pub access_systems: BTreeMap<String, AccessSystemConfig>,
+    pub properties: BTreeMap<String, PropertyConfig>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A tracing-subscriber `EnvFilter` directive, e.g. `info` or `lockstep=debug`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ApiConfig {
+    pub tokens: Vec<ApiToken>,
+}
+
+/// A bearer token as stored in config: its SHA-256, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub name: String,
+    pub role: Role,
+    #[serde(skip)]
+    pub sha256: [u8; 32],
+}
+
+/// API roles, ordered so that a higher role includes the lower ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Approver,
+    Admin,
+}
+
+/// How `POST /api/v1/lost-credential` acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LostCredentialConfig {
+    /// Revoke at once whatever the property's mode (default true). When false, the revocation
+    /// follows the property's mode like any other.
+    pub immediate: bool,
+}
+
+/// A secret resolved at load time from the environment, a file or (discouraged) the YAML itself.
+/// Never printed: `Debug` and `Serialize` show only where it came from.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret {
+    pub value: String,
+    pub origin: String,
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Secret({})", self.origin)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("<secret from {}>", self.origin))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourceConfig {
+    YardiVoyager(YardiConfig),
+}
+
+impl SourceConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SourceConfig::YardiVoyager(_) => "yardi_voyager",
+        }
+    }
+    pub fn common(&self) -> &Endpoint {
+        match self {
+            SourceConfig::YardiVoyager(c) => &c.endpoint,
+        }
+    }
+}
+
+/// What every connector has: where it is, how long to wait, how fast it may be called.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Endpoint {
+    pub url: String,
+    pub timeout: Duration,
+    pub requests_per_second: Option<f64>,
+    /// A source that has not succeeded for this long is reported stale.
+    pub stale_after: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct YardiConfig {
+    pub endpoint: Endpoint,
+    pub username: String,
+    pub password: Secret,
+    pub server_name: String,
+    pub database: String,
+    pub platform: String,
+    pub interface_entity: String,
+    pub interface_license: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum AccessSystemConfig {
+    Kisi(KisiConfig),
+    Brivo(BrivoConfig),
+}
+
+impl AccessSystemConfig {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AccessSystemConfig::Kisi(_) => "kisi",
+            AccessSystemConfig::Brivo(_) => "brivo",
+        }
+    }
+    pub fn common(&self) -> &Endpoint {
+        match self {
+            AccessSystemConfig::Kisi(c) => &c.endpoint,
+            AccessSystemConfig::Brivo(c) => &c.endpoint,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KisiConfig {
+    pub endpoint: Endpoint,
+    pub api_key: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BrivoConfig {
+    pub endpoint: Endpoint,
+    /// Token endpoint base, e.g. `https://auth.brivo.com` (the sim serves it under `/brivo`).
+    pub auth_url: String,
+    pub api_key: Secret,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub username: String,
+    pub password: Secret,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    ApprovalRequired,
+    Automatic,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationMode {
+    /// Revocations follow the property's mode.
+    WithMode,
+    /// Revocations never wait for approval (fail secure).
+    AlwaysAutomatic,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PropertyConfig {
+    pub name: String,
+    /// Key into `Config::sources`.
+    pub source: String,
+    /// The property's id in the source (Yardi's `YardiPropertyId`).
+    pub source_property_id: String,
+    /// Key into `Config::access_systems`.
+    pub access_system: String,
+    pub mode: Mode,
+    pub revocations: RevocationMode,
+    pub activation_delay: Duration,
+    pub max_revocations: RevocationLimit,
+    /// Groups for every current resident.
+    pub common_groups: Vec<String>,
+    pub units: UnitMapping,
+    /// Role (as the source names it, e.g. `maintenance`) → groups.
+    pub roles: BTreeMap<String, Vec<String>>,
+}
+
+/// Unit → groups: a name pattern, groups covering sets of units, and per-unit overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UnitMapping {
+    /// E.g. `Unit {unit}`; exactly one `{unit}` placeholder.
+    pub pattern: Option<String>,
+    /// Group → unit selectors (`101`, or a prefix glob `1*`), e.g. a floor.
+    pub groups: BTreeMap<String, Vec<String>>,
+    /// Unit → groups that replace the pattern's group for that unit.
+    pub overrides: BTreeMap<String, Vec<String>>,
+}
+
+/// Where config values come from besides the YAML: the environment and secret files.
+/// A trait so tests can validate configs without touching the real environment (linkerd).
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+    fn read_file(&self, path: &std::path::Path) -> std::io::Result<String>;
+}
+
+/// The process environment and file system.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+    fn read_file(&self, path: &std::path::Path) -> std::io::Result<String> {
+        std::fs::read_to_string(path)
+    }
+}

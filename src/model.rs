@@ -1,0 +1,398 @@
+//! The domain model: people from sources, desired and actual access, actions and plans. No IO.
+//!
+//! Everything here is plain data with deterministic ordering (`BTreeMap`/`BTreeSet`) so plans,
+//! audit entries and snapshots compare and serialise the same way every time.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Seconds since the Unix epoch, UTC. Passed in explicitly; nothing in the model reads a clock.
+pub type Timestamp = i64;
+
+/// Where a person stands with the system of record (DESIGN §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeaseStatus {
+    Future,
+    Current,
+    Notice,
+    Past,
+}
+
+impl LeaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeaseStatus::Future => "future",
+            LeaseStatus::Current => "current",
+            LeaseStatus::Notice => "notice",
+            LeaseStatus::Past => "past",
+        }
+    }
+
+    /// Whether a person in this status should hold access (before overrides and delays).
+    pub fn has_access(self) -> bool {
+        matches!(self, LeaseStatus::Current | LeaseStatus::Notice)
+    }
+}
+
+impl fmt::Display for LeaseStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for LeaseStatus {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "future" => Ok(LeaseStatus::Future),
+            "current" => Ok(LeaseStatus::Current),
+            "notice" => Ok(LeaseStatus::Notice),
+            "past" | "former" => Ok(LeaseStatus::Past),
+            other => Err(format!(
+                "unknown status {other:?} (expected future, current, notice or past)"
+            )),
+        }
+    }
+}
+
+/// One person as a source reports them, normalised across vendors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub unit: Option<String>,
+    pub status: LeaseStatus,
+    /// `None` or `"resident"` for residents; staff roles (`"maintenance"`, `"staff"`, …) map to groups.
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub lease_start: Option<Timestamp>,
+    #[serde(default)]
+    pub lease_end: Option<Timestamp>,
+}
+
+/// What one fetch of one property's people returned, with what the source said about its size
+/// so the completeness gate can tell a short read from a real shrink.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceSnapshot {
+    pub people: Vec<PersonRecord>,
+    /// The total the source claimed, when its protocol reports one.
+    pub reported_total: Option<usize>,
+}
+
+/// A validity window. `None` on either side means open.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub struct Window {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+}
+
+impl Window {
+    pub const OPEN: Window = Window {
+        from: None,
+        until: None,
+    };
+}
+
+/// The external id lockstep stamps on every user it creates: `lockstep:<source>:<person-id>`.
+pub fn external_id(source: &str, person_id: &str) -> String {
+    format!("{EXTERNAL_ID_PREFIX}{source}:{person_id}")
+}
+
+pub const EXTERNAL_ID_PREFIX: &str = "lockstep:";
+
+/// Whether an access-system user was created by lockstep, judged by its external id alone.
+pub fn is_owned_external_id(external_id: Option<&str>) -> bool {
+    external_id.is_some_and(|id| id.starts_with(EXTERNAL_ID_PREFIX))
+}
+
+/// Which groups of an access system a property's config lets lockstep manage. Memberships in any
+/// other group are never touched, even for users lockstep owns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedGroups {
+    pub names: BTreeSet<String>,
+    /// Name patterns with one `{unit}` placeholder, stored as (prefix, suffix).
+    pub patterns: Vec<(String, String)>,
+}
+
+impl ManagedGroups {
+    pub fn contains(&self, group: &str) -> bool {
+        self.names.contains(group)
+            || self.patterns.iter().any(|(prefix, suffix)| {
+                group.len() > prefix.len() + suffix.len()
+                    && group.starts_with(prefix.as_str())
+                    && group.ends_with(suffix.as_str())
+            })
+    }
+}
+
+/// The access one person should hold in one access system.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredUser {
+    pub person_id: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Group name → validity window (already reduced to what the system can express).
+    pub groups: BTreeMap<String, Window>,
+    /// Credential ids reported lost or stolen: kept unassigned whatever else happens.
+    /// `"*"` stands for every credential the user holds.
+    #[serde(default)]
+    pub revoked_credentials: BTreeSet<String>,
+}
+
+/// Desired state of one property in one access system, keyed by external id.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredState {
+    pub users: BTreeMap<String, DesiredUser>,
+    pub managed: ManagedGroups,
+}
+
+/// A membership as observed in an access system.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualMembership {
+    /// The vendor's id for the membership itself, where it has one (Kisi role assignments).
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub window: Window,
+}
+
+/// A credential (card, fob, mobile key) as observed on a user.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ActualCredential {
+    pub id: String,
+    /// Vendor's format or type name, e.g. `mifare_desfire`.
+    pub kind: String,
+}
+
+/// A user as observed in an access system.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualUser {
+    /// The vendor's id for the user.
+    pub system_id: String,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// Group name → membership.
+    pub groups: BTreeMap<String, ActualMembership>,
+    #[serde(default)]
+    pub credentials: Vec<ActualCredential>,
+}
+
+impl ActualUser {
+    pub fn is_owned(&self) -> bool {
+        is_owned_external_id(self.external_id.as_deref())
+    }
+}
+
+/// Actual state of one access system as seen for one property.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActualState {
+    /// Owned users by external id. Foreign users are kept apart and never planned on.
+    pub users: BTreeMap<String, ActualUser>,
+    /// How many users without a lockstep external id were seen (for status only).
+    pub foreign_users: usize,
+    /// Group name → the vendor's group id.
+    pub groups: BTreeMap<String, String>,
+}
+
+impl ActualState {
+    /// Sorts observed users into owned (by external id) and foreign.
+    pub fn from_users(users: Vec<ActualUser>, groups: BTreeMap<String, String>) -> ActualState {
+        let mut state = ActualState {
+            groups,
+            ..ActualState::default()
+        };
+        for user in users {
+            match user.external_id.clone() {
+                Some(id) if user.is_owned() => {
+                    state.users.insert(id, user);
+                }
+                _ => state.foreign_users += 1,
+            }
+        }
+        state
+    }
+
+    /// Number of managed memberships held by owned users: the base of percentage guards.
+    pub fn grant_count(&self, managed: &ManagedGroups) -> usize {
+        self.users
+            .values()
+            .map(|u| u.groups.keys().filter(|g| managed.contains(g)).count())
+            .sum()
+    }
+}
+
+/// Whether an action gives or takes access. Revocations always run first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    Revoke,
+    Grant,
+}
+
+/// One corrective step. Variants are ordered so that sorting puts revocations first.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Action {
+    RemoveFromGroup {
+        external_id: String,
+        person_id: String,
+        group: String,
+    },
+    RevokeCredential {
+        external_id: String,
+        person_id: String,
+        credential_id: String,
+    },
+    CreateUser {
+        external_id: String,
+        person_id: String,
+        name: String,
+        email: Option<String>,
+    },
+    AddToGroup {
+        external_id: String,
+        person_id: String,
+        group: String,
+        window: Window,
+    },
+    /// Membership exists but its window differs; the executor re-applies it.
+    SetWindow {
+        external_id: String,
+        person_id: String,
+        group: String,
+        window: Window,
+    },
+}
+
+impl Action {
+    pub fn direction(&self) -> Direction {
+        match self {
+            Action::RemoveFromGroup { .. } | Action::RevokeCredential { .. } => Direction::Revoke,
+            _ => Direction::Grant,
+        }
+    }
+
+    /// Bounded label for metrics and audit filters.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::RemoveFromGroup { .. } => "remove_from_group",
+            Action::RevokeCredential { .. } => "revoke_credential",
+            Action::CreateUser { .. } => "create_user",
+            Action::AddToGroup { .. } => "add_to_group",
+            Action::SetWindow { .. } => "set_window",
+        }
+    }
+
+    pub fn external_id(&self) -> &str {
+        match self {
+            Action::RemoveFromGroup { external_id, .. }
+            | Action::RevokeCredential { external_id, .. }
+            | Action::CreateUser { external_id, .. }
+            | Action::AddToGroup { external_id, .. }
+            | Action::SetWindow { external_id, .. } => external_id,
+        }
+    }
+
+    pub fn person_id(&self) -> &str {
+        match self {
+            Action::RemoveFromGroup { person_id, .. }
+            | Action::RevokeCredential { person_id, .. }
+            | Action::CreateUser { person_id, .. }
+            | Action::AddToGroup { person_id, .. }
+            | Action::SetWindow { person_id, .. } => person_id,
+        }
+    }
+
+    /// The group or credential the action touches, for audit and display.
+    pub fn object(&self) -> &str {
+        match self {
+            Action::RemoveFromGroup { group, .. }
+            | Action::AddToGroup { group, .. }
+            | Action::SetWindow { group, .. } => group,
+            Action::RevokeCredential { credential_id, .. } => credential_id,
+            Action::CreateUser { .. } => "",
+        }
+    }
+
+    /// A short human description, e.g. `add 12 to "Unit 101"`.
+    pub fn describe(&self) -> String {
+        match self {
+            Action::RemoveFromGroup {
+                person_id, group, ..
+            } => {
+                format!("remove {person_id} from {group:?}")
+            }
+            Action::RevokeCredential {
+                person_id,
+                credential_id,
+                ..
+            } => format!("revoke credential {credential_id} of {person_id}"),
+            Action::CreateUser { person_id, .. } => format!("create user for {person_id}"),
+            Action::AddToGroup {
+                person_id, group, ..
+            } => format!("add {person_id} to {group:?}"),
+            Action::SetWindow {
+                person_id, group, ..
+            } => {
+                format!("set validity of {person_id} in {group:?}")
+            }
+        }
+    }
+}
+
+/// The output of `plan`: what to do, in order, and what cannot be done as asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub actions: Vec<Action>,
+    /// Desired access that the system cannot hold (unknown group, group limit exceeded).
+    pub problems: Vec<String>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    pub fn revocations(&self) -> impl Iterator<Item = &Action> {
+        self.actions
+            .iter()
+            .filter(|a| a.direction() == Direction::Revoke)
+    }
+
+    pub fn grants(&self) -> impl Iterator<Item = &Action> {
+        self.actions
+            .iter()
+            .filter(|a| a.direction() == Direction::Grant)
+    }
+}
+
+/// What an access system can express. The planner reduces desired state to fit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// Memberships can carry a start and end time.
+    pub time_windows: bool,
+    /// Users can hold a PIN.
+    pub pins: bool,
+    /// Credentials (cards, fobs) can be listed and unassigned per user.
+    pub credentials: bool,
+    /// The vendor's hard limit on groups per user, if any (Brivo: 16).
+    pub max_groups_per_user: Option<usize>,
+    /// The vendor answers 403 when throttling, so 403 is not always an auth failure.
+    pub throttles_with_403: bool,
+}

@@ -1,0 +1,243 @@
+//! `plan(desired, actual) -> Plan`, the pure decision at the heart of every cycle, and the
+//! blast-radius guard that sits between a plan and the executor.
+//!
+//! Set arithmetic on keys plus a value comparison for keys on both sides, after vector's
+//! `config/diff.rs`. No IO, no clock, no `Result`: the same inputs always give the same plan.
+
+use crate::model::{
+    Action, ActualState, ActualUser, Capabilities, DesiredState, DesiredUser, Plan, Window,
+};
+use serde::{Deserialize, Serialize};
+
+/// Computes the actions that bring `actual` to `desired`.
+///
+/// Invariants (tested below): `plan(x, x)` is empty; applying a plan and planning again gives an
+/// empty plan; only owned users and managed groups are ever removed; revocations come first.
+pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -> Plan {
+    let mut out = Plan::default();
+    for (external_id, want) in &desired.users {
+        match actual.users.get(external_id) {
+            None => plan_new_user(external_id, want, actual, caps, &mut out),
+            Some(have) => {
+                plan_existing_user(external_id, want, have, desired, actual, caps, &mut out)
+            }
+        }
+    }
+    for (external_id, have) in &actual.users {
+        if desired.users.contains_key(external_id) || !have.is_owned() {
+            continue;
+        }
+        for group in have.groups.keys().filter(|g| desired.managed.contains(g)) {
+            out.actions.push(Action::RemoveFromGroup {
+                external_id: external_id.clone(),
+                person_id: person_id_of(external_id),
+                group: group.clone(),
+            });
+        }
+    }
+    out.actions.sort();
+    out.problems.sort();
+    out
+}
+
+fn plan_new_user(
+    external_id: &str,
+    want: &DesiredUser,
+    actual: &ActualState,
+    caps: &Capabilities,
+    out: &mut Plan,
+) {
+    let grants: Vec<(&String, &Window)> = want
+        .groups
+        .iter()
+        .filter(|(group, _)| known_group(group, want, actual, out))
+        .collect();
+    if grants.is_empty() {
+        // Nobody is created just to hold nothing.
+        return;
+    }
+    if exceeds_limit(grants.len(), want, caps, out) {
+        return;
+    }
+    out.actions.push(Action::CreateUser {
+        external_id: external_id.to_string(),
+        person_id: want.person_id.clone(),
+        name: want.name.clone(),
+        email: want.email.clone(),
+    });
+    for (group, window) in grants {
+        out.actions.push(Action::AddToGroup {
+            external_id: external_id.to_string(),
+            person_id: want.person_id.clone(),
+            group: group.clone(),
+            window: effective(window, caps),
+        });
+    }
+}
+
+fn plan_existing_user(
+    external_id: &str,
+    want: &DesiredUser,
+    have: &ActualUser,
+    desired: &DesiredState,
+    actual: &ActualState,
+    caps: &Capabilities,
+    out: &mut Plan,
+) {
+    if !have.is_owned() {
+        return;
+    }
+    let removals: Vec<&String> = have
+        .groups
+        .keys()
+        .filter(|g| desired.managed.contains(g) && !want.groups.contains_key(*g))
+        .collect();
+    let additions: Vec<(&String, &Window)> = want
+        .groups
+        .iter()
+        .filter(|(g, _)| !have.groups.contains_key(*g))
+        .filter(|(g, _)| known_group(g, want, actual, out))
+        .collect();
+    for group in &removals {
+        out.actions.push(Action::RemoveFromGroup {
+            external_id: external_id.to_string(),
+            person_id: want.person_id.clone(),
+            group: (*group).clone(),
+        });
+    }
+    for credential in &have.credentials {
+        if want.revoked_credentials.contains(&credential.id)
+            || want.revoked_credentials.contains("*")
+        {
+            out.actions.push(Action::RevokeCredential {
+                external_id: external_id.to_string(),
+                person_id: want.person_id.clone(),
+                credential_id: credential.id.clone(),
+            });
+        }
+    }
+    let total_after = have.groups.len() - removals.len() + additions.len();
+    if !additions.is_empty() && !exceeds_limit(total_after, want, caps, out) {
+        for (group, window) in additions {
+            out.actions.push(Action::AddToGroup {
+                external_id: external_id.to_string(),
+                person_id: want.person_id.clone(),
+                group: group.clone(),
+                window: effective(window, caps),
+            });
+        }
+    }
+    if caps.time_windows {
+        for (group, window) in &want.groups {
+            match have.groups.get(group) {
+                Some(m) if m.window != *window => out.actions.push(Action::SetWindow {
+                    external_id: external_id.to_string(),
+                    person_id: want.person_id.clone(),
+                    group: group.clone(),
+                    window: *window,
+                }),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Windows only travel to systems that can hold them; elsewhere the policy already delays grants.
+fn effective(window: &Window, caps: &Capabilities) -> Window {
+    if caps.time_windows {
+        *window
+    } else {
+        Window::OPEN
+    }
+}
+
+fn known_group(group: &str, want: &DesiredUser, actual: &ActualState, out: &mut Plan) -> bool {
+    if actual.groups.contains_key(group) {
+        return true;
+    }
+    out.problems.push(format!(
+        "person {}: group {group:?} does not exist in the access system",
+        want.person_id
+    ));
+    false
+}
+
+fn exceeds_limit(count: usize, want: &DesiredUser, caps: &Capabilities, out: &mut Plan) -> bool {
+    match caps.max_groups_per_user {
+        Some(limit) if count > limit => {
+            out.problems.push(format!(
+                "person {}: would hold {count} groups, more than the access system's limit of {limit} per user; grants held",
+                want.person_id
+            ));
+            true
+        }
+        _ => false,
+    }
+}
+
+/// `lockstep:<source>:<person>` → `<person>`; anything else is returned whole.
+fn person_id_of(external_id: &str) -> String {
+    external_id
+        .strip_prefix(crate::model::EXTERNAL_ID_PREFIX)
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(_, person)| person.to_string())
+        .unwrap_or_else(|| external_id.to_string())
+}
+
+/// `max_revocations` of a property: a count, or a percentage of its current grants with a floor
+/// so that a three-unit building can still see a move-out.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum RevocationLimit {
+    Count(usize),
+    Percent { percent: f64, floor: usize },
+}
+
+impl Default for RevocationLimit {
+    fn default() -> Self {
+        RevocationLimit::Percent {
+            percent: 10.0,
+            floor: 5,
+        }
+    }
+}
+
+impl RevocationLimit {
+    /// The most revocations one cycle may carry given the property's current grant count.
+    pub fn allowed(&self, current_grants: usize) -> usize {
+        match *self {
+            RevocationLimit::Count(n) => n,
+            RevocationLimit::Percent { percent, floor } => {
+                let share = (current_grants as f64 * percent / 100.0).floor() as usize;
+                share.max(floor)
+            }
+        }
+    }
+}
+
+/// What the guard decided for one plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardVerdict {
+    pub revocations: usize,
+    pub allowed: usize,
+    pub tripped: bool,
+}
+
+/// Holds a plan's revocations when there are more than the limit allows, unless an operator has
+/// released the guard for this cycle. Grants are never held by the guard.
+pub fn guard(
+    plan: &Plan,
+    limit: &RevocationLimit,
+    current_grants: usize,
+    released: bool,
+) -> GuardVerdict {
+    let revocations = plan.revocations().count();
+    let allowed = limit.allowed(current_grants);
+    GuardVerdict {
+        revocations,
+        allowed,
+        tripped: !released && revocations > allowed,
+    }
+}
+
+#[cfg(test)]
+mod tests;

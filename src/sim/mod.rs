@@ -1,0 +1,1 @@
+//! Vendor simulators (placeholder, being written).

@@ -1,0 +1,1 @@
+//! The embedded store under `data_dir` (placeholder, being written).
