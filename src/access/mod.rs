@@ -6,7 +6,7 @@
 pub mod brivo;
 pub mod kisi;
 
-use crate::model::{ActualState, ActualUser, Capabilities, ManagedGroups, Window};
+use crate::model::{ActualCredential, ActualState, ActualUser, Capabilities, ManagedGroups, Window};
 use crate::net::NetError;
 use async_trait::async_trait;
 use std::time::Duration;
@@ -32,9 +32,13 @@ pub trait AccessSystem: Send + Sync {
 
     fn capabilities(&self) -> Capabilities;
 
-    /// Lists users (owned and foreign), their memberships in the scope's managed groups, their
-    /// credentials where supported, and the group directory. Must read every page or fail.
+    /// Lists users (owned and foreign), their memberships in the scope's managed groups and the
+    /// group directory. Credentials are not listed here (that would cost a request per user on
+    /// most vendors); see `list_credentials`. Must read every page or fail.
     async fn observe(&self, scope: &Scope) -> Result<ActualState, AccessError>;
+
+    /// The credentials (cards, fobs, mobile keys) assigned to one user.
+    async fn list_credentials(&self, user_id: &str) -> Result<Vec<ActualCredential>, AccessError>;
 
     /// Looks a user up by lockstep's external id: the idempotency check before a create.
     async fn find_user(&self, external_id: &str) -> Result<Option<ActualUser>, AccessError>;

@@ -1,0 +1,25 @@
+//! Kisi simulator (placeholder, being written).
+
+use super::SimCore;
+use axum::Router;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct KisiSim {
+    pub core: Arc<SimCore>,
+}
+
+impl KisiSim {
+    pub const API_KEY: &'static str = "sim-kisi-api-key";
+    pub const CLIENT_ID: &'static str = "sim-client";
+    pub const CLIENT_SECRET: &'static str = "sim-client-secret";
+    pub const USERNAME: &'static str = "sim-user";
+    pub const PASSWORD: &'static str = "sim-password";
+    pub fn new(seed: u64) -> Self {
+        KisiSim { core: SimCore::new("kisi", seed, super::throttle_429) }
+    }
+    pub fn seed_groups(&self, _groups: &[String]) {}
+    pub fn router(&self) -> Router {
+        Router::new()
+    }
+}

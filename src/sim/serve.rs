@@ -1,0 +1,140 @@
+//! All simulators on one listener, each under `/<type>/`, and the config that points at them.
+
+use super::brivo::BrivoSim;
+use super::kisi::KisiSim;
+use super::world::{self, SourceState};
+use super::yardi::YardiSim;
+use axum::Router;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
+use std::future::Future;
+
+/// Every simulator of the product, sharing one generated world.
+#[derive(Clone)]
+pub struct Simulators {
+    pub yardi: YardiSim,
+    pub kisi: KisiSim,
+    pub brivo: BrivoSim,
+}
+
+impl Simulators {
+    /// Simulators over `world`, with each property's groups created in its access simulator.
+    pub fn new(world: SourceState, seed: u64) -> Simulators {
+        let sims = Simulators {
+            kisi: KisiSim::new(seed),
+            brivo: BrivoSim::new(seed.wrapping_add(1)),
+            yardi: YardiSim::new(world.clone(), seed.wrapping_add(2)),
+        };
+        for (index, property) in world.properties.iter().enumerate() {
+            let groups = world::property_groups(property);
+            match world::access_system_of(index) {
+                "kisi" => sims.kisi.seed_groups(&groups),
+                _ => sims.brivo.seed_groups(&groups),
+            }
+        }
+        sims
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .nest("/yardi_voyager", self.yardi.router())
+            .nest("/kisi", self.kisi.router())
+            .nest("/brivo", self.brivo.router())
+    }
+
+    /// Serves until `shutdown` resolves.
+    pub async fn serve(
+        &self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// One line per simulator for `lockstep sim`.
+    pub fn describe(&self, base: &str) -> Vec<String> {
+        vec![
+            format!("yardi_voyager  {base}/yardi_voyager  (SOAP ItfResidentData; user {}, password {})", YardiSim::USERNAME, YardiSim::PASSWORD),
+            format!("kisi           {base}/kisi  (Authorization: KISI-LOGIN {})", KisiSim::API_KEY),
+            format!("brivo          {base}/brivo  (api-key {}, OAuth client {}, user {})", BrivoSim::API_KEY, BrivoSim::CLIENT_ID, BrivoSim::USERNAME),
+        ]
+    }
+}
+
+/// A fresh API token and its SHA-256 hex.
+pub fn new_token() -> (String, String) {
+    let bytes: [u8; 24] = rand::rng().random();
+    let token = format!("lst_{}", hex::encode(bytes));
+    let hash = hex::encode(Sha256::digest(token.as_bytes()));
+    (token, hash)
+}
+
+/// Options for a generated config.
+pub struct ConfigOptions<'a> {
+    pub base_url: &'a str,
+    pub data_dir: &'a str,
+    pub listen: &'a str,
+    /// `None`: every property `approval_required` (what `lockstep sim --print-config` gives);
+    /// `Some(i)`: property `i` (0-based) and every other even one automatic, for the demo.
+    pub automatic_every_other: bool,
+    pub activation_delay: &'a str,
+    pub interval: &'a str,
+}
+
+/// A complete lockstep config pointing at the simulators, with three API tokens whose clear
+/// values appear only as comments. Returns the YAML and the admin token.
+pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, String) {
+    let base = opts.base_url.trim_end_matches('/');
+    let mut y = String::new();
+    let _ = writeln!(y, "# lockstep config generated for the built-in simulators at {base}");
+    let _ = writeln!(y, "portfolio: simulated-portfolio");
+    let _ = writeln!(y, "data_dir: {}", opts.data_dir);
+    let _ = writeln!(y, "listen: {}", opts.listen);
+    let _ = writeln!(y, "interval: {}", opts.interval);
+    let _ = writeln!(y, "api:\n  tokens:");
+    let mut admin = String::new();
+    for role in ["viewer", "approver", "admin"] {
+        let (token, hash) = new_token();
+        let _ = writeln!(y, "    # {role} token: {token}");
+        let _ = writeln!(y, "    - {{ name: sim-{role}, role: {role}, sha256: {hash} }}");
+        if role == "admin" {
+            admin = token;
+        }
+    }
+    let _ = writeln!(y, "defaults:\n  activation_delay: {}", opts.activation_delay);
+    let _ = writeln!(y, "sources:\n  yardi-sim:\n    type: yardi_voyager\n    url: {base}/yardi_voyager");
+    let _ = writeln!(
+        y,
+        "    username: {}\n    password: {}\n    server_name: sim\n    database: sim\n    interface_entity: lockstep\n    interface_license: {}",
+        YardiSim::USERNAME,
+        YardiSim::PASSWORD,
+        YardiSim::LICENSE
+    );
+    let _ = writeln!(y, "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}", KisiSim::API_KEY);
+    let _ = writeln!(
+        y,
+        "  brivo-sim:\n    type: brivo\n    url: {base}/brivo\n    auth_url: {base}/brivo\n    api_key: {}\n    client_id: {}\n    client_secret: {}\n    username: {}\n    password: {}",
+        BrivoSim::API_KEY,
+        BrivoSim::CLIENT_ID,
+        BrivoSim::CLIENT_SECRET,
+        BrivoSim::USERNAME,
+        BrivoSim::PASSWORD
+    );
+    let _ = writeln!(y, "properties:");
+    for (index, property) in world.properties.iter().enumerate() {
+        let (common, pattern, maintenance) = world::group_scheme(&property.name);
+        let mode = if opts.automatic_every_other && index % 2 == 0 { "automatic" } else { "approval_required" };
+        let _ = writeln!(y, "  {}:", property.id);
+        let _ = writeln!(y, "    name: {:?}", property.name);
+        let _ = writeln!(y, "    source: yardi-sim\n    source_property_id: {}", property.id);
+        let _ = writeln!(y, "    access_system: {}-sim", world::access_system_of(index));
+        let _ = writeln!(y, "    mode: {mode}");
+        let _ = writeln!(y, "    common_groups: [{:?}, {:?}]", common[0], common[1]);
+        let _ = writeln!(y, "    units:\n      pattern: {pattern:?}");
+        let _ = writeln!(y, "    roles:\n      maintenance: [{maintenance:?}]");
+    }
+    (y, admin)
+}
