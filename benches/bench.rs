@@ -1,1 +1,2 @@
+//! Benchmarks (being wired).
 fn main() {}

@@ -1,11 +1,17 @@
 //! Lockstep: keeps physical access in lockstep with the systems of record.
+//!
+//! See `ARCHITECTURE.md` for the map. Pure policy and planning (`model`, `policy`, `plan`) sit
+//! in the middle; connectors, the store and the HTTP server are the edges.
 #![forbid(unsafe_code)]
 
 pub mod access;
 pub mod config;
+pub mod health;
+pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod plan;
+pub mod policy;
 pub mod sim;
 pub mod source;
 pub mod store;

@@ -1,1 +1,2 @@
+//! Placeholder while the CLI is wired.
 fn main() {}

@@ -11,6 +11,7 @@ use crate::net::NetError;
 use async_trait::async_trait;
 use std::time::Duration;
 
+
 /// What a connector needs to create a user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {

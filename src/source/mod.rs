@@ -9,6 +9,7 @@ use crate::model::SourceSnapshot;
 use crate::net::NetError;
 use async_trait::async_trait;
 
+
 #[async_trait]
 pub trait Source: Send + Sync {
     /// The connector's `type` in config (`yardi_voyager`, …).

@@ -1,0 +1,186 @@
+//! Wiring and the event loop: every cause of work is an `Event`, handled in one `match`.
+//!
+//! Ticks run a full reconcile of every property; triggers bring one property's next cycle
+//! forward; SIGHUP reloads the config (validated first, swapped atomically); SIGTERM/SIGINT stop
+//! starting actions, let in-flight ones finish within the grace period, flush the store and exit.
+
+use crate::config::{Config, ProcessEnv};
+use crate::controller::Controller;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
+
+/// Everything that makes the daemon do something.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// The periodic full reconcile.
+    Tick,
+    /// Bring the next cycle of one property (or all) forward.
+    Trigger(Option<String>),
+    /// Re-read the config file (SIGHUP).
+    Reload,
+    /// Stop gracefully (SIGTERM, SIGINT, Ctrl-C).
+    Shutdown,
+}
+
+/// The sending side of the event loop, handed to the API and signal handlers.
+pub type Events = mpsc::UnboundedSender<Event>;
+
+/// Forwards SIGHUP, SIGTERM and SIGINT into the event loop from a dedicated thread.
+pub fn forward_signals(events: Events) -> std::io::Result<signal_hook::iterator::Handle> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])?;
+    let handle = signals.handle();
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        for signal in signals.forever() {
+            let event = if signal == SIGHUP { Event::Reload } else { Event::Shutdown };
+            if events.send(event).is_err() {
+                break;
+            }
+        }
+    })?;
+    Ok(handle)
+}
+
+/// Runs the loop until `Event::Shutdown`. `config_path` is re-read on `Event::Reload`.
+pub async fn run_loop(controller: Arc<Controller>, mut rx: mpsc::UnboundedReceiver<Event>, config_path: Option<PathBuf>) {
+    let mut config = controller.config();
+    let mut interval = ticker(config.interval);
+    let mut semaphore = Arc::new(Semaphore::new(config.concurrency));
+    let mut tasks: JoinSet<String> = JoinSet::new();
+    let mut running = BTreeSet::new();
+    let mut again = BTreeSet::new();
+    let mut done_once = BTreeSet::new();
+    loop {
+        let event = tokio::select! {
+            _ = interval.tick() => Event::Tick,
+            Some(e) = rx.recv() => e,
+            Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                if let Ok(property) = done {
+                    running.remove(&property);
+                    done_once.insert(property.clone());
+                    if config.properties.keys().all(|p| done_once.contains(p)) && !controller.is_ready() {
+                        controller.mark_ready();
+                        tracing::info!("first full cycle done; ready");
+                    }
+                    if again.remove(&property) {
+                        spawn_cycle(&controller, &semaphore, &mut tasks, &mut running, &mut again, property);
+                    }
+                }
+                continue;
+            }
+        };
+        match event {
+            Event::Tick | Event::Trigger(None) => {
+                for property in controller.schedule_order() {
+                    spawn_cycle(&controller, &semaphore, &mut tasks, &mut running, &mut again, property);
+                }
+                if config.properties.is_empty() {
+                    controller.mark_ready();
+                }
+            }
+            Event::Trigger(Some(property)) => {
+                if config.properties.contains_key(&property) {
+                    spawn_cycle(&controller, &semaphore, &mut tasks, &mut running, &mut again, property);
+                }
+            }
+            Event::Reload => {
+                if reload(&controller, config_path.as_ref()) {
+                    let new = controller.config();
+                    if new.interval != config.interval {
+                        interval = ticker(new.interval);
+                    }
+                    if new.concurrency != config.concurrency {
+                        semaphore = Arc::new(Semaphore::new(new.concurrency));
+                    }
+                    config = new;
+                }
+            }
+            Event::Shutdown => break,
+        }
+    }
+    shutdown(&controller, tasks, config.shutdown_grace).await;
+}
+
+fn ticker(period: Duration) -> tokio::time::Interval {
+    let mut interval = tokio::time::interval(period.max(Duration::from_millis(100)));
+    interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    interval
+}
+
+/// Starts a cycle unless one of the same property is running; then it runs again right after.
+fn spawn_cycle(controller: &Arc<Controller>, semaphore: &Arc<Semaphore>, tasks: &mut JoinSet<String>, running: &mut BTreeSet<String>, again: &mut BTreeSet<String>, property: String) {
+    if controller.stop.load(Ordering::SeqCst) {
+        return;
+    }
+    if !running.insert(property.clone()) {
+        again.insert(property);
+        return;
+    }
+    let controller = controller.clone();
+    let semaphore = semaphore.clone();
+    tasks.spawn(async move {
+        let _permit = semaphore.acquire_owned().await;
+        match controller.reconcile(&property, false).await {
+            Ok(report) if report.skipped.is_none() => tracing::info!(
+                property = %property,
+                drift = report.drift,
+                applied = report.applied,
+                failed = report.failed,
+                suggested = report.suggested,
+                pending = report.pending_suggestions,
+                held = report.held,
+                "cycle done"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(property = %property, error = %e, "cycle failed"),
+        }
+        property
+    });
+}
+
+/// Validates and swaps in the config file; a bad file keeps the old config running.
+pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> bool {
+    let Some(path) = path else {
+        tracing::warn!("reload requested, but this daemon runs an embedded config; nothing to re-read");
+        return false;
+    };
+    let result = Config::load(path, &ProcessEnv).map_err(|e| e.to_string()).and_then(|c| controller.reload(c, "operator"));
+    let portfolio = controller.config().portfolio.clone();
+    match result {
+        Ok(()) => {
+            controller.metrics.config_reloads.with_label_values(&["success"]).inc();
+            tracing::info!(path = %path.display(), "configuration reloaded");
+            true
+        }
+        Err(errors) => {
+            controller.metrics.config_reloads.with_label_values(&["failure"]).inc();
+            tracing::error!(path = %path.display(), errors = %errors, "configuration rejected; the previous one keeps running");
+            let mut d = crate::controller::event(&portfolio, None, "config_reload", "operator", crate::store::Outcome::Failed, "new configuration rejected", crate::controller::now());
+            d.error = Some(errors);
+            controller.audit(vec![d]);
+            false
+        }
+    }
+}
+
+async fn shutdown(controller: &Controller, mut tasks: JoinSet<String>, grace: Duration) {
+    tracing::info!("shutting down: no new actions; finishing in-flight ones");
+    controller.stop.store(true, Ordering::SeqCst);
+    let drained = tokio::time::timeout(grace, async {
+        while tasks.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(grace = ?grace, "grace period over; unfinished actions stay journaled and are re-observed on start");
+        tasks.abort_all();
+    }
+    if let Err(e) = controller.store.flush() {
+        tracing::error!(error = %e, "could not flush the store");
+    }
+}

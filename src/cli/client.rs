@@ -1,0 +1,145 @@
+//! Client commands: talk to a running daemon's API with a bearer token.
+
+use super::{runtime, CliError, CliResult, Server};
+use clap::Subcommand;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+#[derive(Subcommand, Debug)]
+pub enum SuggestionsCmd {
+    /// List suggestions (pending by default).
+    List {
+        #[arg(long)]
+        property: Option<String>,
+        /// pending, approved, discarded, withdrawn, executed, failed or all.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve suggestions by id (at most 50).
+    Approve { ids: Vec<String> },
+    /// Discard suggestions by id.
+    Discard { ids: Vec<String> },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OverrideCmd {
+    /// Force a status and/or add or remove groups for one person.
+    Set {
+        #[arg(long)]
+        property: String,
+        #[arg(long)]
+        person: String,
+        /// future, current, notice or past.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long = "add")]
+        add: Vec<String>,
+        #[arg(long = "remove")]
+        remove: Vec<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Clear a person's override: the source wins again.
+    Clear {
+        #[arg(long)]
+        property: String,
+        #[arg(long)]
+        person: String,
+    },
+    /// List overrides.
+    List,
+}
+
+/// One API call; a non-2xx answer becomes an error carrying the API's message.
+pub fn call(server: &Server, method: Method, path: &str, body: Option<Value>) -> Result<Value, CliError> {
+    crate::net::install_crypto();
+    let token = server.token.clone().ok_or_else(|| CliError::usage("--token (or LOCKSTEP_TOKEN) is required to talk to the daemon"))?;
+    let url = format!("{}{}", server.server.trim_end_matches('/'), path);
+    runtime()?.block_on(async {
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(120)).build().map_err(|e| CliError::failure(e.to_string()))?;
+        let mut req = client.request(method, &url).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(|e| CliError::failure(format!("{url}: cannot reach the daemon: {e}")))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| CliError::failure(format!("{url}: {e}")))?;
+        let value: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        if status.is_success() {
+            Ok(value)
+        } else {
+            let message = value.get("error").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| value.to_string());
+            let code = if status.is_client_error() && status.as_u16() != 401 && status.as_u16() != 403 { super::EXIT_USAGE } else { super::EXIT_FAILURE };
+            Err(CliError { code, message: format!("{url}: {status}: {message}") })
+        }
+    })
+}
+
+fn print(value: &Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}
+
+pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
+    match cmd {
+        SuggestionsCmd::List { property, state, json } => {
+            let mut query = Vec::new();
+            if let Some(p) = property {
+                query.push(format!("property={p}"));
+            }
+            if let Some(s) = state {
+                query.push(format!("state={s}"));
+            }
+            let path = format!("/api/v1/suggestions?{}", query.join("&"));
+            let value = call(server, Method::GET, &path, None)?;
+            if json {
+                print(&value);
+                return Ok(());
+            }
+            let list = value.get("suggestions").and_then(Value::as_array).cloned().unwrap_or_default();
+            for s in &list {
+                let action = &s["action"];
+                let object = action.get("group").or_else(|| action.get("credential_id")).and_then(Value::as_str).unwrap_or("");
+                println!("{}  {:<5} {:<10} {:<14} {:<18} {object}", s["id"].as_str().unwrap_or(""), s["colour"].as_str().unwrap_or(""), s["property"].as_str().unwrap_or(""), action["person_id"].as_str().unwrap_or(""), action["kind"].as_str().unwrap_or(""));
+            }
+            println!("{} suggestions", list.len());
+            Ok(())
+        }
+        SuggestionsCmd::Approve { ids } => {
+            print(&call(server, Method::POST, "/api/v1/suggestions/approve", Some(json!({ "ids": ids })))?);
+            Ok(())
+        }
+        SuggestionsCmd::Discard { ids } => {
+            print(&call(server, Method::POST, "/api/v1/suggestions/discard", Some(json!({ "ids": ids })))?);
+            Ok(())
+        }
+    }
+}
+
+pub fn overrides(cmd: OverrideCmd, server: &Server) -> CliResult {
+    let value = match cmd {
+        OverrideCmd::Set { property, person, status, add, remove, note } => call(
+            server,
+            Method::POST,
+            "/api/v1/overrides",
+            Some(json!({ "property": property, "person": person, "force_status": status, "add_groups": add, "remove_groups": remove, "note": note })),
+        )?,
+        OverrideCmd::Clear { property, person } => call(server, Method::DELETE, &format!("/api/v1/overrides/{property}/{person}"), None)?,
+        OverrideCmd::List => call(server, Method::GET, "/api/v1/overrides", None)?,
+    };
+    if !value.is_null() {
+        print(&value);
+    }
+    Ok(())
+}
+
+pub fn lost_credential(property: &str, person: &str, credential: Option<&str>, server: &Server) -> CliResult {
+    print(&call(server, Method::POST, "/api/v1/lost-credential", Some(json!({ "property": property, "person": person, "credential": credential })))?);
+    Ok(())
+}
+
+pub fn status(server: &Server) -> CliResult {
+    print(&call(server, Method::GET, "/api/v1/status", None)?);
+    Ok(())
+}

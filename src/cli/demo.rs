@@ -1,0 +1,143 @@
+//! `lockstep demo` (simulators + daemon + lease churn in one process) and `lockstep sim`.
+
+use super::{daemon, init_logging, runtime, CliError, CliResult};
+use crate::app::Event;
+use crate::config::{Config, ProcessEnv};
+use crate::sim::serve::{config_yaml, ConfigOptions, Simulators};
+use crate::sim::world::{self, Churn};
+use rand::SeedableRng;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct DemoArgs {
+    /// Where the daemon's API, UI and metrics listen.
+    #[arg(long, default_value = "127.0.0.1:9797")]
+    listen: String,
+    #[arg(long, default_value_t = 3)]
+    properties: usize,
+    #[arg(long, default_value_t = 100)]
+    residents_per_property: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// How often leases change.
+    #[arg(long, default_value = "4s", value_parser = humantime::parse_duration)]
+    churn_every: Duration,
+    /// Stop after this long (default: run until Ctrl-C).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    duration: Option<Duration>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SimArgs {
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    listen: String,
+    #[arg(long, default_value_t = 3)]
+    properties: usize,
+    #[arg(long, default_value_t = 100)]
+    residents_per_property: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Also print a complete lockstep config pointing at these simulators.
+    #[arg(long)]
+    print_config: bool,
+}
+
+fn temp_data_dir(prefix: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}-{}", std::process::id(), crate::controller::now()));
+    dir.display().to_string()
+}
+
+pub fn sim(args: SimArgs) -> CliResult {
+    init_logging("warn", false);
+    runtime()?.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| CliError::failure(format!("--listen: cannot bind {}: {e}", args.listen)))?;
+        let addr = listener.local_addr().map_err(|e| CliError::failure(e.to_string()))?;
+        let world = world::generate(args.properties, args.residents_per_property, args.seed, crate::controller::now());
+        let sims = Simulators::new(world.clone(), args.seed);
+        let base = format!("http://{addr}");
+        for line in sims.describe(&base) {
+            println!("{line}");
+        }
+        if args.print_config {
+            let data_dir = temp_data_dir("lockstep-sim");
+            let (yaml, _) = config_yaml(&world, &ConfigOptions { base_url: &base, data_dir: &data_dir, listen: "127.0.0.1:9797", automatic_every_other: false, activation_delay: "15m", interval: "60s" });
+            println!("{yaml}");
+        }
+        sims.serve(listener, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|e| CliError::failure(format!("simulators stopped: {e}")))
+    })
+}
+
+pub fn demo(args: DemoArgs) -> CliResult {
+    init_logging("lockstep=info,warn", false);
+    runtime()?.block_on(run_demo(args))
+}
+
+async fn run_demo(args: DemoArgs) -> CliResult {
+    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| CliError::failure(format!("cannot bind the simulators: {e}")))?;
+    let base = format!("http://{}", sim_listener.local_addr().map_err(|e| CliError::failure(e.to_string()))?);
+    let world = world::generate(args.properties, args.residents_per_property, args.seed, crate::controller::now());
+    let sims = Simulators::new(world.clone(), args.seed);
+    let (stop_sims, sims_stopped) = tokio::sync::oneshot::channel::<()>();
+    let sim_server = {
+        let sims = sims.clone();
+        tokio::spawn(async move {
+            let _ = sims.serve(sim_listener, async { let _ = sims_stopped.await; }).await;
+        })
+    };
+    let data_dir = temp_data_dir("lockstep-demo");
+    let (yaml, admin) = config_yaml(&world, &ConfigOptions { base_url: &base, data_dir: &data_dir, listen: &args.listen, automatic_every_other: true, activation_delay: "10s", interval: "5s" });
+    let config = Config::from_yaml_str(&yaml, &ProcessEnv).map_err(|e| CliError::failure(format!("the generated demo config is invalid (a bug):\n{e}")))?;
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
+    let daemon = tokio::spawn(daemon::serve(config, None, Some(ready_tx)));
+    let Ok((controller, events, addr)) = ready_rx.await else {
+        return daemon.await.unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
+    };
+    println!("lockstep demo: {} properties, {} residents each, simulators at {base}", args.properties, args.residents_per_property);
+    println!("  approval page  http://{addr}/");
+    println!("  API            http://{addr}/api/v1/status");
+    println!("  metrics        http://{addr}/metrics");
+    println!("  admin token    {admin}");
+    println!("  try: curl -H 'Authorization: Bearer {admin}' http://{addr}/api/v1/suggestions");
+    println!("  data dir       {data_dir}");
+    println!("Ctrl-C stops.");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
+    let mut churn = tokio::time::interval(args.churn_every);
+    churn.tick().await;
+    let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    loop {
+        tokio::select! {
+            _ = churn.tick() => {
+                let changes = {
+                    let mut state = crate::sim::write(&sims.yardi.state);
+                    world::churn(&mut state, 3, crate::controller::now(), &mut rng)
+                };
+                for c in &changes {
+                    println!("churn: {}", describe(c));
+                }
+                let _ = events.send(Event::Trigger(None));
+            }
+            _ = tokio::signal::ctrl_c() => break,
+            _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => break,
+        }
+    }
+    let _ = controller;
+    let _ = events.send(Event::Shutdown);
+    let result = daemon.await.unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
+    let _ = stop_sims.send(());
+    let _ = sim_server.await;
+    println!("demo stopped; the audit log stays in {data_dir}");
+    result
+}
+
+fn describe(c: &Churn) -> String {
+    match c {
+        Churn::MoveIn { property, person } => format!("{property}: {person} moves in"),
+        Churn::MoveOut { property, person } => format!("{property}: {person} moves out"),
+        Churn::Notice { property, person } => format!("{property}: {person} gives notice"),
+        Churn::UnitChange { property, person, from, to } => format!("{property}: {person} moves from unit {from} to {to}"),
+    }
+}

@@ -1,0 +1,159 @@
+//! The command line: clap definitions and one function per subcommand.
+//!
+//! Exit codes (DESIGN §8): 0 success, 64 bad usage or config, 1 any other failure.
+
+mod client;
+mod daemon;
+mod demo;
+mod offline;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_USAGE: i32 = 64;
+
+/// An error with the exit code it maps to.
+#[derive(Debug)]
+pub struct CliError {
+    pub code: i32,
+    pub message: String,
+}
+
+impl CliError {
+    pub fn usage(message: impl Into<String>) -> CliError {
+        CliError { code: EXIT_USAGE, message: message.into() }
+    }
+    pub fn failure(message: impl Into<String>) -> CliError {
+        CliError { code: EXIT_FAILURE, message: message.into() }
+    }
+}
+
+pub type CliResult = Result<(), CliError>;
+
+#[derive(Parser, Debug)]
+#[command(name = "lockstep", version, about = "Keeps door access in lockstep with leases, HR and workspace records.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where a client command finds the running daemon.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Server {
+    /// Base URL of a running daemon's API.
+    #[arg(long, env = "LOCKSTEP_SERVER", default_value = "http://127.0.0.1:9797")]
+    pub server: String,
+    /// API bearer token (better passed through LOCKSTEP_TOKEN than on the command line).
+    #[arg(long, env = "LOCKSTEP_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the daemon.
+    Run {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run simulators and the daemon together with generated residents and lease churn.
+    Demo(demo::DemoArgs),
+    /// Serve the vendor simulators alone, for your own integration tests.
+    Sim(demo::SimArgs),
+    /// Validate a config file; every error with its location; exit 64 if bad.
+    CheckConfig {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// One dry-run cycle: what would change.
+    Plan {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        property: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// One real cycle of every property (or one), then exit.
+    Reconcile {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Run a single cycle and exit (the only mode; kept explicit for cron lines).
+        #[arg(long, required = true)]
+        once: bool,
+        #[arg(long)]
+        property: Option<String>,
+    },
+    /// List, approve or discard suggestions on a running daemon.
+    Suggestions {
+        #[command(subcommand)]
+        action: client::SuggestionsCmd,
+        #[command(flatten)]
+        server: Server,
+    },
+    /// Set, clear or list manual overrides on a running daemon.
+    Override {
+        #[command(subcommand)]
+        action: client::OverrideCmd,
+        #[command(flatten)]
+        server: Server,
+    },
+    /// Report a lost or stolen credential: revoked at once and kept revoked.
+    LostCredential {
+        #[arg(long)]
+        property: String,
+        #[arg(long)]
+        person: String,
+        /// One credential id; without it every credential of the person.
+        #[arg(long)]
+        credential: Option<String>,
+        #[command(flatten)]
+        server: Server,
+    },
+    /// Verify or export the audit log.
+    Audit {
+        #[command(subcommand)]
+        action: offline::AuditCmd,
+    },
+    /// Show a running daemon's status.
+    Status {
+        #[command(flatten)]
+        server: Server,
+    },
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Run { config } => daemon::run(&config),
+        Command::Demo(args) => demo::demo(args),
+        Command::Sim(args) => demo::sim(args),
+        Command::CheckConfig { config } => offline::check_config(&config),
+        Command::Plan { config, property, json } => daemon::once(&config, property.as_deref(), true, json),
+        Command::Reconcile { config, property, .. } => daemon::once(&config, property.as_deref(), false, false),
+        Command::Suggestions { action, server } => client::suggestions(action, &server),
+        Command::Override { action, server } => client::overrides(action, &server),
+        Command::LostCredential { property, person, credential, server } => client::lost_credential(&property, &person, credential.as_deref(), &server),
+        Command::Audit { action } => offline::audit(action),
+        Command::Status { server } => client::status(&server),
+    }
+}
+
+/// Loads and validates a config, mapping errors to exit code 64.
+pub fn load_config(path: &std::path::Path) -> Result<crate::config::Config, CliError> {
+    crate::config::Config::load(path, &crate::config::ProcessEnv).map_err(|e| CliError::usage(format!("{}: invalid configuration:\n{e}", path.display())))
+}
+
+/// Sets up logging to stderr: text or JSON, level from the config unless `RUST_LOG` says otherwise.
+pub fn init_logging(level: &str, json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if json { builder.json().try_init() } else { builder.compact().try_init() };
+}
+
+/// A multi-threaded runtime for commands that need one.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+}

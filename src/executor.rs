@@ -1,0 +1,198 @@
+//! The executor: the only code that calls write APIs of access systems.
+//!
+//! Each action is journaled as an intent before it is sent and resolved after. Failures are
+//! retried with exponential backoff and jitter, honouring the vendor's `Retry-After`; after an
+//! answer that leaves the outcome unknown (timeout, reset, 5xx) a create re-observes by external id
+//! instead of resending blindly. Deletes of things already gone count as done (the connectors
+//! treat 404 as success).
+
+use crate::access::{AccessError, AccessSystem, NewUser};
+use crate::model::{Action, ActualState, Timestamp};
+use crate::store::Store;
+use rand::Rng;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How hard one action is tried within one cycle. The next cycle tries again from scratch.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base: Duration,
+    pub cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 4,
+            base: Duration::from_millis(200),
+            cap: Duration::from_secs(10),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Full-jitter exponential backoff, never shorter than what the vendor asked for.
+    pub fn delay(&self, attempt: u32, asked: Option<Duration>) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.cap);
+        let jittered = exp.mul_f64(rand::rng().random_range(0.5..1.0));
+        asked.map_or(jittered, |a| a.min(Duration::from_secs(60)).max(jittered))
+    }
+}
+
+/// What happened to one action.
+#[derive(Debug)]
+pub struct Outcome {
+    pub action: Action,
+    pub attempts: u32,
+    pub result: Result<(), AccessError>,
+}
+
+/// Applies actions for one property against one access system.
+pub struct Executor<'a> {
+    pub property: &'a str,
+    pub system_name: &'a str,
+    pub system: &'a Arc<dyn AccessSystem>,
+    pub store: &'a Store,
+    pub retry: RetryPolicy,
+    /// Set on shutdown: no new action starts once it is true.
+    pub stop: &'a AtomicBool,
+    pub now: Timestamp,
+}
+
+impl Executor<'_> {
+    /// Applies `actions` in order (revocations are first in every plan). Stops starting new
+    /// actions when asked to stop; what was not started is simply left for the next cycle.
+    pub async fn apply(&self, actions: &[Action], actual: &ActualState) -> Vec<Outcome> {
+        let mut ids = Ids::from(actual);
+        let mut out = Vec::with_capacity(actions.len());
+        for action in actions {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let intent = self.store.intents().begin(self.property, self.system_name, action, self.now);
+            let (attempts, result) = self.apply_one(action, &mut ids).await;
+            if let Ok(id) = intent {
+                if let Err(e) = self.store.intents().resolve(id) {
+                    tracing::warn!(error = %e, "could not resolve an intent; it will be re-observed on restart");
+                }
+            }
+            out.push(Outcome { action: action.clone(), attempts, result });
+        }
+        out
+    }
+
+    async fn apply_one(&self, action: &Action, ids: &mut Ids) -> (u32, Result<(), AccessError>) {
+        let mut attempt = 0;
+        let mut unsure = false;
+        loop {
+            attempt += 1;
+            let result = self.try_once(action, ids, unsure).await;
+            match result {
+                Ok(()) => return (attempt, Ok(())),
+                Err(e) if e.is_retryable() && attempt < self.retry.max_attempts && !self.stop.load(Ordering::SeqCst) => {
+                    unsure |= e.outcome_unknown();
+                    let delay = self.retry.delay(attempt, e.retry_after());
+                    tracing::debug!(property = self.property, system = self.system_name, action = action.name(), attempt, error = %e, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(e) => return (attempt, Err(e)),
+            }
+        }
+    }
+
+    async fn try_once(&self, action: &Action, ids: &mut Ids, unsure: bool) -> Result<(), AccessError> {
+        match action {
+            Action::CreateUser { external_id, name, email, .. } => {
+                if unsure {
+                    // The last attempt may have landed: look before creating again.
+                    if let Some(user) = self.system.find_user(external_id).await? {
+                        ids.users.insert(external_id.clone(), user.system_id);
+                        return Ok(());
+                    }
+                }
+                let new = NewUser { external_id: external_id.clone(), name: name.clone(), email: email.clone() };
+                let id = self.system.create_user(&new).await?;
+                ids.users.insert(external_id.clone(), id);
+                Ok(())
+            }
+            Action::AddToGroup { external_id, group, window, .. } | Action::SetWindow { external_id, group, window, .. } => {
+                let user = self.user_id(ids, external_id).await?;
+                let group_id = self.group_id(ids, group)?;
+                self.system.add_to_group(&user, &group_id, window).await
+            }
+            Action::RemoveFromGroup { external_id, group, .. } => {
+                let user = self.user_id(ids, external_id).await?;
+                let group_id = self.group_id(ids, group)?;
+                let membership = ids.memberships.get(&(external_id.clone(), group.clone())).cloned().flatten();
+                self.system.remove_from_group(&user, &group_id, membership.as_deref()).await
+            }
+            Action::RevokeCredential { external_id, credential_id, .. } => {
+                let user = self.user_id(ids, external_id).await?;
+                self.system.revoke_credential(&user, credential_id).await
+            }
+        }
+    }
+
+    async fn user_id(&self, ids: &mut Ids, external_id: &str) -> Result<String, AccessError> {
+        if let Some(id) = ids.users.get(external_id) {
+            return Ok(id.clone());
+        }
+        match self.system.find_user(external_id).await? {
+            Some(user) => {
+                ids.users.insert(external_id.to_string(), user.system_id.clone());
+                Ok(user.system_id)
+            }
+            None => Err(AccessError::NotFound { system: self.system_name.to_string(), what: format!("user {external_id}") }),
+        }
+    }
+
+    fn group_id(&self, ids: &Ids, group: &str) -> Result<String, AccessError> {
+        ids.groups
+            .get(group)
+            .cloned()
+            .ok_or_else(|| AccessError::NotFound { system: self.system_name.to_string(), what: format!("group {group:?}") })
+    }
+}
+
+/// Vendor ids known from the observation, extended by what this cycle created.
+struct Ids {
+    users: BTreeMap<String, String>,
+    groups: BTreeMap<String, String>,
+    memberships: BTreeMap<(String, String), Option<String>>,
+}
+
+impl From<&ActualState> for Ids {
+    fn from(actual: &ActualState) -> Ids {
+        let mut memberships = BTreeMap::new();
+        for (ext, user) in &actual.users {
+            for (group, m) in &user.groups {
+                memberships.insert((ext.clone(), group.clone()), m.id.clone());
+            }
+        }
+        Ids {
+            users: actual.users.iter().map(|(ext, u)| (ext.clone(), u.system_id.clone())).collect(),
+            groups: actual.groups.clone(),
+            memberships,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let p = RetryPolicy::default();
+        for attempt in 1..20 {
+            let d = p.delay(attempt, None);
+            assert!(d <= p.cap, "{d:?}");
+            assert!(d >= p.base / 2 || attempt == 0);
+        }
+        assert!(p.delay(1, Some(Duration::from_secs(3))) >= Duration::from_secs(3));
+        assert!(p.delay(1, Some(Duration::from_secs(3600))) <= Duration::from_secs(60));
+    }
+}

@@ -1,0 +1,38 @@
+//! The source-completeness gate: a feed that looks short is treated as a failed fetch, so no
+//! revocation is ever derived from missing data (DESIGN §2, §5).
+
+use crate::model::SourceSnapshot;
+use crate::reconcile::{Cycle, CycleError};
+use crate::source::SourceError;
+
+fn key(property: &str) -> String {
+    format!("feed_size:{property}")
+}
+
+/// Fails when the feed is not whole: fewer people than the source said it sent, or empty where
+/// the last good read was not (unless an operator released the guard for this cycle).
+pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<(), CycleError> {
+    let incomplete = |detail: String| {
+        CycleError::Source(SourceError::Incomplete {
+            source_name: cycle.property.source.clone(),
+            property: cycle.property.source_property_id.clone(),
+            detail,
+        })
+    };
+    if let Some(total) = snapshot.reported_total {
+        if total != snapshot.people.len() {
+            return Err(incomplete(format!("the source reported {total} people but sent {}", snapshot.people.len())));
+        }
+    }
+    let last: usize = cycle.store.meta().get(&key(cycle.property_id))?.unwrap_or(0);
+    if snapshot.people.is_empty() && last > 0 && !cycle.guard_released {
+        return Err(incomplete(format!("the feed is empty but the last good read had {last} people; release the guard to accept it")));
+    }
+    Ok(())
+}
+
+/// Remembers the size of a feed that passed the gate.
+pub fn remember_good_feed(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<(), CycleError> {
+    cycle.store.meta().put(&key(cycle.property_id), &snapshot.people.len())?;
+    Ok(())
+}

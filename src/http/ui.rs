@@ -1,0 +1,36 @@
+//! `GET /`: the approval page for property managers. Static HTML; it calls the JSON API with the
+//! token the manager pastes in (kept in the tab's session storage only).
+
+use axum::response::Html;
+
+pub async fn page() -> Html<&'static str> {
+    Html(PAGE)
+}
+
+const PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Lockstep: access suggestions</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}
+table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}
+.green{border-left:6px solid #2e7d32}.red{border-left:6px solid #c62828}.grey{border-left:6px solid #9e9e9e}
+#msg{margin:.5rem 0;color:#333}
+</style></head><body>
+<h1>Access suggestions</h1>
+<p><label>API token <input id="token" type="password" size="50"></label> <button onclick="load()">Load</button></p>
+<div id="msg"></div>
+<table><thead><tr><th></th><th>Property</th><th>Person</th><th>Change</th><th>Reason</th><th>Since</th></tr></thead><tbody id="rows"></tbody></table>
+<p><button onclick="decide('approve')">Approve selected (max 50)</button> <button onclick="decide('discard')">Discard selected</button></p>
+<script>
+const t=document.getElementById('token');t.value=sessionStorage.getItem('lockstep-token')||'';
+function hdr(){sessionStorage.setItem('lockstep-token',t.value);return {'Authorization':'Bearer '+t.value,'Content-Type':'application/json'}}
+function say(m){document.getElementById('msg').textContent=m}
+async function load(){const r=await fetch('/api/v1/suggestions',{headers:hdr()});const j=await r.json();if(!r.ok){say(j.error);return}
+const rows=document.getElementById('rows');rows.textContent='';
+for(const s of j.suggestions){const tr=document.createElement('tr');tr.className=s.colour;
+const cb=document.createElement('input');cb.type='checkbox';cb.value=s.id;const td=document.createElement('td');td.appendChild(cb);tr.appendChild(td);
+for(const v of [s.property,s.action.person_id,s.action.kind+' '+(s.action.group||s.action.credential_id||''),s.reason,new Date(s.created_at*1000).toLocaleString()]){const c=document.createElement('td');c.textContent=v;tr.appendChild(c)}
+rows.appendChild(tr)}say(j.suggestions.length+' pending')}
+async function decide(what){const ids=[...document.querySelectorAll('#rows input:checked')].map(c=>c.value);
+const r=await fetch('/api/v1/suggestions/'+what,{method:'POST',headers:hdr(),body:JSON.stringify({ids})});const j=await r.json();say(r.ok?what+': done':j.error);load()}
+</script></body></html>
+"#;

@@ -1,0 +1,170 @@
+//! Tests of the lease-status table, activation delay, mappings and overrides.
+
+use super::*;
+use crate::config::{Mode, RevocationMode};
+use crate::plan::RevocationLimit;
+use std::time::Duration;
+
+const NOW: Timestamp = 1_800_000_000;
+
+fn property() -> PropertyConfig {
+    PropertyConfig {
+        name: "Maple Court".into(),
+        source: "yardi".into(),
+        source_property_id: "mc".into(),
+        access_system: "kisi".into(),
+        mode: Mode::Automatic,
+        revocations: RevocationMode::WithMode,
+        activation_delay: Duration::from_secs(900),
+        max_revocations: RevocationLimit::default(),
+        common_groups: vec!["Entrances".into(), "Amenities".into()],
+        units: UnitMapping {
+            pattern: Some("Unit {unit}".into()),
+            groups: [("Floor 1".to_string(), vec!["1*".to_string()])].into_iter().collect(),
+            overrides: [("PH1".to_string(), vec!["Penthouse".to_string()])].into_iter().collect(),
+        },
+        roles: [("maintenance".to_string(), vec!["Maintenance".to_string()])].into_iter().collect(),
+    }
+}
+
+fn person(id: &str, unit: Option<&str>, status: LeaseStatus) -> PersonRecord {
+    PersonRecord {
+        id: id.into(),
+        name: format!("P {id}"),
+        email: None,
+        phone: None,
+        unit: unit.map(str::to_string),
+        status,
+        role: None,
+        lease_start: None,
+        lease_end: None,
+    }
+}
+
+struct Case {
+    people: Vec<PersonRecord>,
+    overrides: BTreeMap<String, ManualOverride>,
+    marks: BTreeMap<String, Mark>,
+    lost: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Case {
+    fn new(people: Vec<PersonRecord>) -> Case {
+        Case { people, overrides: BTreeMap::new(), marks: BTreeMap::new(), lost: BTreeMap::new() }
+    }
+    fn run(&self, now: Timestamp) -> Output {
+        let p = property();
+        desired(&Input {
+            property: &p,
+            source: "yardi",
+            people: &self.people,
+            overrides: &self.overrides,
+            marks: &self.marks,
+            lost: &self.lost,
+            now,
+        })
+    }
+}
+
+fn groups_of(out: &Output, person: &str) -> Vec<String> {
+    out.desired.users.get(&format!("lockstep:yardi:{person}")).map(|u| u.groups.keys().cloned().collect()).unwrap_or_default()
+}
+
+#[test]
+fn lease_status_table() {
+    let mut case = Case::new(vec![
+        person("f", Some("101"), LeaseStatus::Future),
+        person("c", Some("101"), LeaseStatus::Current),
+        person("n", Some("202"), LeaseStatus::Notice),
+        person("p", Some("101"), LeaseStatus::Past),
+    ]);
+    case.people[2].lease_end = Some(NOW + 86_400);
+    let out = case.run(NOW);
+    assert!(groups_of(&out, "f").is_empty());
+    assert_eq!(groups_of(&out, "c"), ["Amenities", "Entrances", "Floor 1", "Unit 101"]);
+    assert_eq!(groups_of(&out, "n"), ["Amenities", "Entrances", "Unit 202"]);
+    assert!(groups_of(&out, "p").is_empty());
+    let notice = &out.desired.users["lockstep:yardi:n"];
+    assert_eq!(notice.groups["Unit 202"].until, Some(NOW + 86_400));
+}
+
+#[test]
+fn notice_past_its_move_out_date_loses_access() {
+    let mut case = Case::new(vec![person("n", Some("202"), LeaseStatus::Notice)]);
+    case.people[0].lease_end = Some(NOW - 1);
+    assert!(case.run(NOW).desired.users.is_empty());
+}
+
+#[test]
+fn activation_delay_runs_from_the_status_change() {
+    let mut case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current)]);
+    // Not the first sync: someone else was already known.
+    case.marks.insert("other".into(), Mark { status: LeaseStatus::Current, since: 0 });
+    let out = case.run(NOW);
+    assert!(out.desired.users.is_empty());
+    assert_eq!(out.waiting, 1);
+    assert_eq!(out.next_activation, Some(NOW + 900));
+    assert_eq!(out.marks["a"].since, NOW);
+    // Fifteen minutes later, with the marks kept, access is due.
+    case.marks = out.marks;
+    let later = case.run(NOW + 900);
+    assert_eq!(groups_of(&later, "a").len(), 4);
+}
+
+#[test]
+fn first_sync_treats_current_residents_as_already_active() {
+    let case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current)]);
+    let out = case.run(NOW);
+    assert_eq!(out.waiting, 0);
+    assert_eq!(groups_of(&out, "a").len(), 4);
+}
+
+#[test]
+fn unit_override_and_roles() {
+    let mut staff = person("m", None, LeaseStatus::Current);
+    staff.role = Some("maintenance".into());
+    let mut unknown = person("x", None, LeaseStatus::Current);
+    unknown.role = Some("valet".into());
+    let case = Case::new(vec![person("ph", Some("PH1"), LeaseStatus::Current), staff, unknown]);
+    let out = case.run(NOW);
+    assert_eq!(groups_of(&out, "ph"), ["Amenities", "Entrances", "Penthouse"]);
+    assert_eq!(groups_of(&out, "m"), ["Maintenance"]);
+    assert!(groups_of(&out, "x").is_empty());
+    assert_eq!(out.problems.len(), 1);
+    assert!(out.problems[0].contains("\"valet\""));
+}
+
+#[test]
+fn overrides_win_over_the_source() {
+    let mut case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current), person("b", Some("102"), LeaseStatus::Future)]);
+    case.overrides.insert("a".into(), ManualOverride { force_status: Some(LeaseStatus::Past), ..Default::default() });
+    case.overrides.insert(
+        "b".into(),
+        ManualOverride {
+            force_status: Some(LeaseStatus::Current),
+            add_groups: ["Penthouse".to_string()].into(),
+            remove_groups: ["Amenities".to_string()].into(),
+        },
+    );
+    let out = case.run(NOW);
+    assert!(groups_of(&out, "a").is_empty());
+    assert_eq!(groups_of(&out, "b"), ["Entrances", "Floor 1", "Penthouse", "Unit 102"]);
+}
+
+#[test]
+fn lost_credentials_travel_with_the_desired_user() {
+    let mut case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current)]);
+    case.lost.insert("a".into(), ["c1".to_string()].into());
+    let out = case.run(NOW);
+    assert!(out.desired.users["lockstep:yardi:a"].revoked_credentials.contains("c1"));
+}
+
+#[test]
+fn managed_groups_cover_everything_config_can_grant() {
+    let m = managed_groups(&property());
+    for g in ["Entrances", "Amenities", "Maintenance", "Floor 1", "Penthouse", "Unit 9"] {
+        assert!(m.contains(g), "{g}");
+    }
+    assert!(!m.contains("Gym VIP"));
+    assert!(!m.contains("Unit "));
+}

@@ -1,0 +1,194 @@
+//! Safety rules with injected faults: the guard, the completeness gate, ownership, lost
+//! credentials and secrets (issue: never lock a building out, never leave a door open).
+
+use crate::harness::*;
+use lockstep::sim::Faults;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(60);
+
+/// (users sharing an external id, duplicate memberships, memberships of hand-made users).
+pub fn kisi_integrity(sims: &Sims) -> (usize, usize, usize) {
+    let state = sims.sims.kisi.state();
+    let mut by_ext: BTreeMap<String, usize> = BTreeMap::new();
+    let mut owned = std::collections::BTreeSet::new();
+    for u in &state.users {
+        if let Some(ext) = u.metadata.get("lockstep_external_id").and_then(|v| v.as_str()) {
+            *by_ext.entry(ext.to_string()).or_default() += 1;
+            owned.insert(u.id);
+        }
+    }
+    let dup_users = by_ext.values().filter(|n| **n > 1).count();
+    let mut pairs: BTreeMap<(u64, u64), usize> = BTreeMap::new();
+    for ra in &state.role_assignments {
+        *pairs.entry((ra.user_id, ra.group_id)).or_default() += 1;
+    }
+    let dup_memberships = pairs.values().filter(|n| **n > 1).count();
+    let foreign = state.role_assignments.iter().filter(|ra| !owned.contains(&ra.user_id)).count();
+    (dup_users, dup_memberships, foreign)
+}
+
+/// Ids of p1's current residents (with a unit) in the source.
+fn current_residents(sims: &Sims, property: &str) -> Vec<String> {
+    let state = lockstep::sim::read(&sims.sims.yardi.state);
+    let p = state.properties.iter().find(|p| p.id == property).expect("property");
+    p.people.iter().filter(|x| x.status == "current" && x.role.is_none()).map(|x| x.id.clone()).collect()
+}
+
+async fn start(residents: usize, seed: u64, delay: &str) -> (Sims, tempfile::TempDir, Daemon, lockstep::config::Config) {
+    let sims = start_sims(2, residents, seed).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let (yaml, token) = config_for(&sims, &dir.path().join("data"), &format!("127.0.0.1:{port}"), delay);
+    let path = dir.path().join("lockstep.yaml");
+    std::fs::write(&path, &yaml).expect("write");
+    let config = parse(&yaml);
+    let daemon = Daemon::start(&path, port, &token);
+    daemon.wait_ready().await;
+    (sims, dir, daemon, config)
+}
+
+async fn p1_grants(config: &lockstep::config::Config) -> usize {
+    observe(config, "kisi-sim", "p1").await.grant_count(&lockstep::policy::managed_groups(&config.properties["p1"]))
+}
+
+async fn wait_converged(daemon: &Daemon, property: &str) {
+    eventually("convergence", LONG, || async {
+        let (_, v) = daemon.get("/api/v1/status").await;
+        let p = &v["properties"][property];
+        (p["drift"] == 0 && p["last_result"] == "ok").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guard_and_completeness_gate_never_lock_a_building_out() {
+    let (sims, _dir, daemon, config) = start(60, 21, "0s").await;
+    wait_converged(&daemon, "p1").await;
+    let grants = p1_grants(&config).await;
+    let (_, _, foreign_before) = kisi_integrity(&sims);
+    assert!(grants > 100 && foreign_before >= 3, "grants {grants}, foreign {foreign_before}");
+
+    // A 90% shrink: revocations held, the guard reported everywhere.
+    let residents = current_residents(&sims, "p1");
+    let gone: Vec<String> = residents.iter().take(residents.len() * 9 / 10).cloned().collect();
+    for id in &gone {
+        set_person(&sims, "p1", id, |p| p.status = "past".into());
+    }
+    daemon.post("/api/v1/reconcile", json!({"property": "p1"})).await;
+    eventually("the guard to trip", LONG, || async {
+        let (_, v) = daemon.get("/api/v1/status").await;
+        (v["properties"]["p1"]["guard_tripped"] == true).then_some(())
+    })
+    .await;
+    assert!(daemon.metrics().await.contains("lockstep_guard_tripped{property=\"p1\"} 1"));
+    let (_, audit) = daemon.get("/api/v1/audit?action=guard_tripped").await;
+    assert!(!audit["entries"].as_array().expect("entries").is_empty());
+    assert_eq!(p1_grants(&config).await, grants, "the guard let revocations through");
+
+    // Restore the feed: the guard clears; one normal move-out goes through.
+    for id in &gone {
+        set_person(&sims, "p1", id, |p| p.status = "current".into());
+    }
+    wait_converged(&daemon, "p1").await;
+    set_person(&sims, "p1", &residents[0], |p| p.status = "past".into());
+    eventually("a normal move-out", LONG, || async { groups_of(&observe(&config, "kisi-sim", "p1").await, &residents[0]).is_empty().then_some(()) }).await;
+    let grants = p1_grants(&config).await;
+
+    // Incomplete feeds skip the cycle: empty, truncated, first page only.
+    for fault in [Faults { empty: true, ..Faults::default() }, Faults { truncate_pages: true, ..Faults::default() }, Faults { first_page_only: true, ..Faults::default() }] {
+        let before = daemon.metrics().await;
+        sims.sims.yardi.core.set_faults(fault.clone());
+        eventually("an incomplete feed to be counted", LONG, || {
+            let before = before.clone();
+            async move {
+                let now = daemon.metrics().await;
+                (count(&now, "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}") > count(&before, "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}")).then_some(())
+            }
+        })
+        .await;
+        assert_eq!(p1_grants(&config).await, grants, "{fault:?} revoked access");
+        sims.sims.yardi.core.set_faults(Faults::default());
+    }
+
+    // An operator release lets a real mass move-out through; foreign objects stay untouched.
+    for id in &gone {
+        set_person(&sims, "p1", id, |p| p.status = "past".into());
+    }
+    eventually("the guard to trip again", LONG, || async {
+        let (_, v) = daemon.get("/api/v1/status").await;
+        (v["properties"]["p1"]["guard_tripped"] == true).then_some(())
+    })
+    .await;
+    let (status, body) = daemon.post("/api/v1/properties/p1/guard/release", json!({})).await;
+    assert_eq!(status, 202, "{body}");
+    eventually("released revocations to apply", LONG, || async { (p1_grants(&config).await < grants / 2).then_some(()) }).await;
+    let (dup_users, dup_memberships, foreign_after) = kisi_integrity(&sims);
+    assert_eq!((dup_users, dup_memberships), (0, 0));
+    assert_eq!(foreign_after, foreign_before, "foreign memberships were touched");
+    assert!(daemon.stop().success());
+}
+
+/// Sums a metric's samples whose line starts with `prefix` (labels in Prometheus' sorted order).
+pub fn count(metrics: &str, prefix: &str) -> f64 {
+    metrics.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
+    let (sims, _dir, daemon, config) = start(20, 22, "0s").await;
+    wait_converged(&daemon, "p1").await;
+    let person = current_residents(&sims, "p1")[0].clone();
+    let user = observe(&config, "kisi-sim", "p1").await.users[&format!("lockstep:yardi-sim:{person}")].system_id.clone();
+    let cards = |sims: &Sims| sims.sims.kisi.state().cards.iter().filter(|c| c.user_id.map(|u| u.to_string()) == Some(user.clone())).count();
+    assert!(cards(&sims) >= 1, "the simulator issues a credential per user");
+    let (status, body) = daemon.post("/api/v1/lost-credential", json!({"property": "p1", "person": person})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(cards(&sims), 0, "revoked at once: {body}");
+    // Someone re-attaches the card by hand: the next cycle takes it away again.
+    let mut state = sims.sims.kisi.state();
+    let uid: u64 = user.parse().expect("numeric kisi id");
+    if let Some(card) = state.cards.iter_mut().find(|c| c.user_id.is_none()) {
+        card.user_id = Some(uid);
+    }
+    sims.sims.kisi.set_state(state);
+    daemon.post("/api/v1/reconcile", json!({"property": "p1"})).await;
+    eventually("the credential to stay revoked", LONG, || async { (cards(&sims) == 0).then_some(()) }).await;
+    assert!(!groups_of(&observe(&config, "kisi-sim", "p1").await, &person).is_empty(), "door groups stay: only the credential goes");
+    let (_, audit) = daemon.get("/api/v1/audit?action=lost_credential").await;
+    assert_eq!(audit["entries"].as_array().expect("entries").len(), 1);
+    assert!(daemon.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_logs_metrics_or_the_audit_log() {
+    let (sims, dir, daemon, _config) = start(15, 23, "0s").await;
+    wait_converged(&daemon, "p1").await;
+    daemon.post("/api/v1/reconcile", json!({})).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let metrics = daemon.metrics().await;
+    let (_, audit) = daemon.get("/api/v1/audit?format=jsonl&limit=100000").await;
+    let token = daemon.token.clone();
+    let log = daemon.log();
+    assert!(daemon.stop().success());
+    let config_text = std::fs::read_to_string(dir.path().join("lockstep.yaml")).expect("config");
+    let secrets = [
+        lockstep::sim::kisi::KisiSim::API_KEY,
+        lockstep::sim::brivo::BrivoSim::API_KEY,
+        lockstep::sim::brivo::BrivoSim::CLIENT_SECRET,
+        lockstep::sim::brivo::BrivoSim::PASSWORD,
+        lockstep::sim::yardi::YardiSim::PASSWORD,
+        lockstep::sim::yardi::YardiSim::LICENSE,
+        token.as_str(),
+    ];
+    assert!(log.len() > 1000, "the run logged at debug level: {} bytes", log.len());
+    for secret in secrets {
+        assert!(config_text.contains(secret) || secret == token, "test setup: {secret} is in the config");
+        assert!(!log.contains(secret), "secret {secret:?} in the logs");
+        assert!(!metrics.contains(secret), "secret {secret:?} in the metrics");
+        assert!(!audit.to_string().contains(secret), "secret {secret:?} in the audit log");
+    }
+    drop(sims);
+}
