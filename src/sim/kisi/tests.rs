@@ -1,0 +1,191 @@
+//! Kisi simulator tests through its router, without a socket: auth, paging, refusals, faults,
+//! seeding and the control plane.
+
+use super::*;
+use crate::sim::Faults;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const AUTH: &str = "KISI-LOGIN sim-kisi-api-key";
+
+async fn call(
+    sim: &KisiSim,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", AUTH);
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let body = body.map_or_else(Body::empty, |b| Body::from(b.to_string()));
+    let response = sim.router().oneshot(req.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let range = response
+        .headers()
+        .get("x-collection-range")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, range, value)
+}
+
+fn user_body(email: &str) -> Value {
+    json!({"user": {"email": email, "name": "Test Person", "metadata": {"k": "v"}}})
+}
+
+#[tokio::test]
+async fn unauthenticated_calls_get_kisi_envelope() {
+    let sim = KisiSim::new(1);
+    let req = Request::get("/users").body(Body::empty()).unwrap();
+    let response = sim.router().oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(body["code"], "unauthorized");
+    assert!(body["error"].as_str().unwrap().contains("KISI-LOGIN"));
+    assert_eq!(sim.core.stats().count("GET /users"), 1);
+}
+
+#[tokio::test]
+async fn pages_carry_collection_range_and_respect_limits() {
+    let sim = KisiSim::new(1);
+    for n in 0..12 {
+        let (status, _, _) = call(
+            &sim,
+            "POST",
+            "/users",
+            Some(user_body(&format!("p{n}@example.test"))),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, range, body) = call(&sim, "GET", "/users?limit=5&offset=10", None).await;
+    assert_eq!(range.as_deref(), Some("10-11/12"));
+    assert_eq!(body.as_array().unwrap().len(), 2);
+    assert_eq!(body[0]["resource_type"], "User");
+    let (_, range, body) = call(&sim, "GET", "/users?offset=12", None).await;
+    assert_eq!((range.as_deref(), body), (Some("*/12"), json!([])));
+    // Cards default to 10 a page; one mobile credential was issued per user.
+    let (_, range, _) = call(&sim, "GET", "/cards", None).await;
+    assert_eq!(range.as_deref(), Some("0-9/12"));
+    let (status, _, body) = call(&sim, "GET", "/users?offset=20001", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["code"], "bad_request");
+    let (status, _, _) = call(&sim, "GET", "/users?offset=20000", None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn duplicate_email_and_assignment_are_refused_with_errors_list() {
+    let sim = KisiSim::new(1);
+    let (_, _, user) = call(&sim, "POST", "/users", Some(user_body("a@example.test"))).await;
+    let (status, _, body) = call(&sim, "POST", "/users", Some(user_body("A@example.test"))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["errors"][0], "email has already been taken");
+    let (status, _, _) = call(&sim, "POST", "/users", Some(json!({"user": {"name": "x"}}))).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    sim.seed_groups(&["Lobby".to_string()]);
+    let group = sim
+        .state()
+        .groups
+        .iter()
+        .find(|g| g.name == "Lobby")
+        .unwrap()
+        .id;
+    let assign = json!({"role_assignment": {"user_id": user["id"], "role_id": "group_basic", "group_id": group.to_string(), "notify": false}});
+    let (status, _, created) = call(&sim, "POST", "/role_assignments", Some(assign.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(created["applies_to_id"], json!(group));
+    let (status, _, body) = call(&sim, "POST", "/role_assignments", Some(assign)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["error"].as_str().unwrap().contains("already"));
+    let uri = format!("/role_assignments/{}", created["id"]);
+    assert_eq!(
+        call(&sim, "DELETE", &uri, None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call(&sim, "DELETE", &uri, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn faults_truncate_and_empty_lists() {
+    let sim = KisiSim::new(1);
+    for n in 0..6 {
+        call(
+            &sim,
+            "POST",
+            "/users",
+            Some(user_body(&format!("p{n}@example.test"))),
+        )
+        .await;
+    }
+    sim.core.set_faults(Faults {
+        truncate_pages: true,
+        ..Faults::default()
+    });
+    let (_, range, body) = call(&sim, "GET", "/users", None).await;
+    assert_eq!(
+        (range.as_deref(), body.as_array().unwrap().len()),
+        (Some("0-5/6"), 3)
+    );
+    sim.core.set_faults(Faults {
+        empty: true,
+        ..Faults::default()
+    });
+    let (_, range, body) = call(&sim, "GET", "/users", None).await;
+    assert_eq!((range.as_deref(), body), (Some("*/0"), json!([])));
+}
+
+#[tokio::test]
+async fn seeding_is_idempotent_and_state_round_trips_uncounted() {
+    let sim = KisiSim::new(1);
+    let groups = |p: &str| vec![format!("{p} Entrances"), format!("{p} Amenities")];
+    sim.seed_groups(&groups("A"));
+    sim.seed_groups(&groups("A"));
+    sim.seed_groups(&groups("B"));
+    let state = sim.state();
+    assert_eq!(state.groups.len(), 5);
+    assert_eq!(state.users.len(), 3);
+    assert_eq!(state.cards.len(), 3);
+    // Two in the foreign group, the manager in each property's first group.
+    assert_eq!(state.role_assignments.len(), 4);
+    assert!(state.users.iter().all(|u| u.metadata.is_empty()));
+    let (status, _, got) = call(&sim, "GET", "/_sim/state", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        call(&sim, "PUT", "/_sim/state", Some(got.clone())).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(sim.state(), state);
+    assert_eq!(sim.core.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn cards_are_unassigned_by_patch() {
+    let sim = KisiSim::new(1);
+    let (_, _, user) = call(&sim, "POST", "/users", Some(user_body("a@example.test"))).await;
+    let (_, _, cards) = call(&sim, "GET", &format!("/cards?user_id={}", user["id"]), None).await;
+    assert_eq!(cards[0]["type"], "mobile");
+    let uri = format!("/cards/{}", cards[0]["id"]);
+    let unassign = json!({"card": {"user_id": null}});
+    assert_eq!(
+        call(&sim, "PATCH", &uri, Some(unassign.clone())).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, range, _) = call(&sim, "GET", &format!("/cards?user_id={}", user["id"]), None).await;
+    assert_eq!(range.as_deref(), Some("*/0"));
+    assert_eq!(
+        call(&sim, "PATCH", "/cards/999999", Some(unassign)).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
