@@ -7,7 +7,7 @@ mod validate;
 pub use raw::RawConfig;
 pub use validate::{ConfigError, ConfigErrors};
 
-use crate::plan::RevocationLimit;
+pub use crate::plan::RevocationLimit;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -244,3 +244,6 @@ impl Env for ProcessEnv {
         std::fs::read_to_string(path)
     }
 }
+
+#[cfg(test)]
+mod tests;
