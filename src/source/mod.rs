@@ -10,6 +10,18 @@ use crate::net::NetError;
 use async_trait::async_trait;
 
 
+/// Builds the connector a config entry names.
+pub fn build(
+    name: &str,
+    cfg: &crate::config::SourceConfig,
+    _metrics: &std::sync::Arc<crate::metrics::Metrics>,
+) -> Result<std::sync::Arc<dyn Source>, String> {
+    use crate::config::SourceConfig;
+    Ok(match cfg {
+        SourceConfig::YardiVoyager(c) => std::sync::Arc::new(yardi::YardiVoyager::new(name, c, None)?),
+    })
+}
+
 #[async_trait]
 pub trait Source: Send + Sync {
     /// The connector's `type` in config (`yardi_voyager`, …).
