@@ -1,2 +1,152 @@
-//! Benchmarks (being wired).
-fn main() {}
+//! Benchmarks (`cargo bench`): `plan` on 100k residents × 3 groups, and full reconcile cycles
+//! against the built-in simulators at 10k and 100k residents, with requests made versus the
+//! minimum needed and peak memory. Figures are printed, never asserted: machines are noisy.
+//!
+//! `cargo bench -- plan` runs only the planner part; `cargo bench -- cycle` only the cycles.
+
+use lockstep::model::{
+    ActualMembership, ActualState, ActualUser, Capabilities, DesiredState, DesiredUser,
+    ManagedGroups, Window,
+};
+use lockstep::plan::plan;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+mod cycle;
+
+fn main() {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    if wants("plan") {
+        bench_plan();
+    }
+    if wants("cycle") {
+        cycle::bench_cycles();
+    }
+}
+
+/// Peak resident set size of this process so far, from /proc (Linux), in MiB.
+pub fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn desired_and_actual(residents: usize, drift_every: usize) -> (DesiredState, ActualState) {
+    let managed = ManagedGroups {
+        names: ["Entrances", "Amenities"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+        patterns: vec![("Unit ".into(), String::new())],
+    };
+    let mut desired = DesiredState {
+        managed,
+        ..DesiredState::default()
+    };
+    let mut actual = ActualState::default();
+    for g in ["Entrances", "Amenities"] {
+        actual.groups.insert(g.into(), format!("g-{g}"));
+    }
+    for i in 0..residents {
+        let unit = format!("Unit {}", i / 2);
+        actual
+            .groups
+            .entry(unit.clone())
+            .or_insert_with(|| format!("g-{i}"));
+        let ext = format!("lockstep:yardi:r{i:06}");
+        let groups: BTreeMap<String, Window> =
+            ["Entrances".to_string(), "Amenities".to_string(), unit]
+                .into_iter()
+                .map(|g| (g, Window::OPEN))
+                .collect();
+        let mut have = groups.clone();
+        if drift_every > 0 && i % drift_every == 0 {
+            have.remove("Amenities");
+        }
+        actual.users.insert(
+            ext.clone(),
+            ActualUser {
+                system_id: format!("u{i}"),
+                external_id: Some(ext.clone()),
+                name: format!("Resident {i}"),
+                groups: have
+                    .into_keys()
+                    .map(|g| (g, ActualMembership::default()))
+                    .collect(),
+                ..ActualUser::default()
+            },
+        );
+        desired.users.insert(
+            ext,
+            DesiredUser {
+                person_id: format!("r{i:06}"),
+                name: format!("Resident {i}"),
+                email: None,
+                groups,
+                revoked_credentials: BTreeSet::new(),
+            },
+        );
+    }
+    (desired, actual)
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
+    let mut times = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        last = Some(f());
+        times.push(start.elapsed());
+    }
+    times.sort();
+    (
+        times[times.len() / 2],
+        times[0],
+        last.expect("at least one run"),
+    )
+}
+
+fn bench_plan() {
+    let caps = Capabilities::default();
+    println!("== plan(desired, actual): 100,000 residents x 3 groups");
+    for (label, drift_every) in [("converged (empty plan)", 0), ("1% drift", 100)] {
+        let (desired, actual) = desired_and_actual(100_000, drift_every);
+        let (median, best, p) = time(7, || plan(&desired, &actual, &caps));
+        println!(
+            "  {label:<28} median {:>7.1} ms  best {:>7.1} ms  actions {}",
+            median.as_secs_f64() * 1e3,
+            best.as_secs_f64() * 1e3,
+            p.actions.len()
+        );
+    }
+    let (desired, _) = desired_and_actual(100_000, 0);
+    let mut empty = ActualState {
+        groups: desired_and_actual(1, 0).1.groups,
+        ..ActualState::default()
+    };
+    for i in 0..100_000 {
+        empty
+            .groups
+            .entry(format!("Unit {}", i / 2))
+            .or_insert_with(|| format!("g{i}"));
+    }
+    let (median, best, p) = time(5, || plan(&desired, &empty, &caps));
+    println!(
+        "  {:<28} median {:>7.1} ms  best {:>7.1} ms  actions {}",
+        "from empty (full provision)",
+        median.as_secs_f64() * 1e3,
+        best.as_secs_f64() * 1e3,
+        p.actions.len()
+    );
+    println!("  peak RSS so far {:.0} MiB", peak_rss_mib());
+}

@@ -17,13 +17,21 @@ const RESIDENTS_PER_PROPERTY: usize = 10_000;
 
 /// Floors of 20 units: "Floor 3" opens units 301..320. Three groups per resident in all.
 fn floors(units: &[String]) -> Vec<(String, Vec<String>)> {
-    units.chunks(20).enumerate().map(|(i, chunk)| (format!("Floor {}", i + 1), chunk.to_vec())).collect()
+    units
+        .chunks(20)
+        .enumerate()
+        .map(|(i, chunk)| (format!("Floor {}", i + 1), chunk.to_vec()))
+        .collect()
 }
 
 fn groups_of(p: &world::SimProperty) -> Vec<String> {
     let (common, _, maintenance) = world::group_scheme(&p.name);
     let mut groups = common;
-    groups.extend(floors(&p.units).into_iter().map(|(f, _)| format!("{} {f}", p.name)));
+    groups.extend(
+        floors(&p.units)
+            .into_iter()
+            .map(|(f, _)| format!("{} {f}", p.name)),
+    );
     groups.push(maintenance);
     groups
 }
@@ -32,7 +40,11 @@ fn config(world: &SourceState, base: &str, data_dir: &str, system: &str) -> Stri
     let mut y = String::new();
     let _ = writeln!(y, "portfolio: bench\ndata_dir: {data_dir}\nconcurrency: 4\ndefaults:\n  activation_delay: 0s\n  max_revocations: 100000");
     let _ = writeln!(y, "sources:\n  yardi-sim:\n    type: yardi_voyager\n    url: {base}/yardi_voyager\n    username: {}\n    password: {}\n    server_name: s\n    database: d\n    interface_entity: e\n    interface_license: {}", YardiSim::USERNAME, YardiSim::PASSWORD, YardiSim::LICENSE);
-    let _ = writeln!(y, "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}", KisiSim::API_KEY);
+    let _ = writeln!(
+        y,
+        "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}",
+        KisiSim::API_KEY
+    );
     let _ = writeln!(y, "  brivo-sim:\n    type: brivo\n    url: {base}/brivo\n    auth_url: {base}/brivo\n    api_key: {}\n    client_id: {}\n    client_secret: {}\n    username: {}\n    password: {}", BrivoSim::API_KEY, BrivoSim::CLIENT_ID, BrivoSim::CLIENT_SECRET, BrivoSim::USERNAME, BrivoSim::PASSWORD);
     let _ = writeln!(y, "properties:");
     for p in &world.properties {
@@ -40,7 +52,16 @@ fn config(world: &SourceState, base: &str, data_dir: &str, system: &str) -> Stri
         let _ = writeln!(y, "  {}:\n    source: yardi-sim\n    source_property_id: {}\n    access_system: {system}\n    mode: automatic", p.id, p.id);
         let _ = writeln!(y, "    common_groups: [{:?}, {:?}]\n    roles:\n      maintenance: [{maintenance:?}]\n    units:\n      groups:", common[0], common[1]);
         for (floor, units) in floors(&p.units) {
-            let _ = writeln!(y, "        {:?}: [{}]", format!("{} {floor}", p.name), units.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                y,
+                "        {:?}: [{}]",
+                format!("{} {floor}", p.name),
+                units
+                    .iter()
+                    .map(|u| format!("{u:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
         }
     }
     y
@@ -58,15 +79,33 @@ struct Run {
 
 fn lists_minimum(system: &str, world: &SourceState) -> u64 {
     // Pages each API needs: users, groups and memberships as the vendor exposes them.
-    let users: u64 = world.properties.iter().map(|p| p.people.iter().filter(|x| x.status == "current" || x.status == "notice").count() as u64).sum();
-    let groups: u64 = world.properties.iter().map(|p| groups_of(p).len() as u64).sum::<u64>() + 1;
+    let users: u64 = world
+        .properties
+        .iter()
+        .map(|p| {
+            p.people
+                .iter()
+                .filter(|x| x.status == "current" || x.status == "notice")
+                .count() as u64
+        })
+        .sum();
+    let groups: u64 = world
+        .properties
+        .iter()
+        .map(|p| groups_of(p).len() as u64)
+        .sum::<u64>()
+        + 1;
     let pages = |n: u64, per: u64| n.div_ceil(per).max(1);
     let per_group: u64 = world
         .properties
         .iter()
         .map(|p| {
             let floors = floors(&p.units).len() as u64;
-            let residents = p.people.iter().filter(|x| x.status == "current" || x.status == "notice").count() as u64;
+            let residents = p
+                .people
+                .iter()
+                .filter(|x| x.status == "current" || x.status == "notice")
+                .count() as u64;
             2 * pages(residents, 100) + floors + 1
         })
         .sum();
@@ -78,32 +117,70 @@ fn lists_minimum(system: &str, world: &SourceState) -> u64 {
 }
 
 fn run(label: &str, system: &str, properties: usize) -> Vec<Run> {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
     rt.block_on(async {
-        let world = world::generate(properties, RESIDENTS_PER_PROPERTY, 7, lockstep::controller::now());
-        let sims = Simulators { yardi: YardiSim::new(world.clone(), 1), kisi: KisiSim::new(2), brivo: BrivoSim::new(3) };
+        let world = world::generate(
+            properties,
+            RESIDENTS_PER_PROPERTY,
+            7,
+            lockstep::controller::now(),
+        );
+        let sims = Simulators {
+            yardi: YardiSim::new(world.clone(), 1),
+            kisi: KisiSim::new(2),
+            brivo: BrivoSim::new(3),
+        };
         for p in &world.properties {
             match system {
                 "kisi" => sims.kisi.seed_groups(&groups_of(p)),
                 _ => sims.brivo.seed_groups(&groups_of(p)),
             }
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
         let served = sims.clone();
         tokio::spawn(async move { served.serve(listener, std::future::pending()).await });
         let dir = tempfile::tempdir().expect("tempdir");
-        let yaml = config(&world, &base, &dir.path().display().to_string(), &format!("{system}-sim"));
+        let yaml = config(
+            &world,
+            &base,
+            &dir.path().display().to_string(),
+            &format!("{system}-sim"),
+        );
         let config = Config::from_yaml_str(&yaml, &ProcessEnv).expect("bench config");
         let ids: Vec<String> = config.properties.keys().cloned().collect();
-        let controller = Controller::new(config, Store::open(dir.path()).expect("store"), Metrics::new()).expect("controller");
-        let core = if system == "kisi" { sims.kisi.core.clone() } else { sims.brivo.core.clone() };
+        let controller = Controller::new(
+            config,
+            Store::open(dir.path()).expect("store"),
+            Metrics::new(),
+        )
+        .expect("controller");
+        let core = if system == "kisi" {
+            sims.kisi.core.clone()
+        } else {
+            sims.brivo.core.clone()
+        };
         let mut runs = Vec::new();
-        for phase in ["provision (from empty)", "steady state (no change)", "1% churn"] {
+        for phase in [
+            "provision (from empty)",
+            "steady state (no change)",
+            "1% churn",
+        ] {
             if phase == "1% churn" {
                 let mut state = lockstep::sim::write(&sims.yardi.state);
                 let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5);
-                world::churn(&mut state, properties * RESIDENTS_PER_PROPERTY / 100, lockstep::controller::now(), &mut rng);
+                world::churn(
+                    &mut state,
+                    properties * RESIDENTS_PER_PROPERTY / 100,
+                    lockstep::controller::now(),
+                    &mut rng,
+                );
             }
             core.reset_stats();
             sims.yardi.core.reset_stats();
@@ -140,13 +217,22 @@ fn run(label: &str, system: &str, properties: usize) -> Vec<Run> {
 
 pub fn bench_cycles() {
     println!("== full cycles against the simulators ({RESIDENTS_PER_PROPERTY} residents per property, 3 groups each, automatic mode)");
-    println!("  {:<44} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9}", "scenario", "wall s", "requests", "lists", "writes", "applied", "minimum");
+    println!(
+        "  {:<44} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9}",
+        "scenario", "wall s", "requests", "lists", "writes", "applied", "minimum"
+    );
     let mut all = Vec::new();
     all.extend(run("10k kisi", "kisi", 1));
     all.extend(run("10k brivo", "brivo", 1));
     all.extend(run("100k brivo (10 properties)", "brivo", 10));
     for r in &all {
-        println!("  {:<44} {:>8.2} {:>9} {:>8} {:>8} {:>8} {:>9}", r.label, r.wall, r.requests, r.lists, r.writes, r.applied, r.minimum);
+        println!(
+            "  {:<44} {:>8.2} {:>9} {:>8} {:>8} {:>8} {:>9}",
+            r.label, r.wall, r.requests, r.lists, r.writes, r.applied, r.minimum
+        );
     }
-    println!("  peak RSS (bench process, simulators included) {:.0} MiB", super::peak_rss_mib());
+    println!(
+        "  peak RSS (bench process, simulators included) {:.0} MiB",
+        super::peak_rss_mib()
+    );
 }

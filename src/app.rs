@@ -36,19 +36,29 @@ pub fn forward_signals(events: Events) -> std::io::Result<signal_hook::iterator:
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGHUP, SIGTERM, SIGINT])?;
     let handle = signals.handle();
-    std::thread::Builder::new().name("signals".into()).spawn(move || {
-        for signal in signals.forever() {
-            let event = if signal == SIGHUP { Event::Reload } else { Event::Shutdown };
-            if events.send(event).is_err() {
-                break;
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                let event = if signal == SIGHUP {
+                    Event::Reload
+                } else {
+                    Event::Shutdown
+                };
+                if events.send(event).is_err() {
+                    break;
+                }
             }
-        }
-    })?;
+        })?;
     Ok(handle)
 }
 
 /// Runs the loop until `Event::Shutdown`. `config_path` is re-read on `Event::Reload`.
-pub async fn run_loop(controller: Arc<Controller>, mut rx: mpsc::UnboundedReceiver<Event>, config_path: Option<PathBuf>) {
+pub async fn run_loop(
+    controller: Arc<Controller>,
+    mut rx: mpsc::UnboundedReceiver<Event>,
+    config_path: Option<PathBuf>,
+) {
     let mut config = controller.config();
     let mut interval = ticker(config.interval);
     let mut semaphore = Arc::new(Semaphore::new(config.concurrency));
@@ -78,7 +88,14 @@ pub async fn run_loop(controller: Arc<Controller>, mut rx: mpsc::UnboundedReceiv
         match event {
             Event::Tick | Event::Trigger(None) => {
                 for property in controller.schedule_order() {
-                    spawn_cycle(&controller, &semaphore, &mut tasks, &mut running, &mut again, property);
+                    spawn_cycle(
+                        &controller,
+                        &semaphore,
+                        &mut tasks,
+                        &mut running,
+                        &mut again,
+                        property,
+                    );
                 }
                 if config.properties.is_empty() {
                     controller.mark_ready();
@@ -86,7 +103,14 @@ pub async fn run_loop(controller: Arc<Controller>, mut rx: mpsc::UnboundedReceiv
             }
             Event::Trigger(Some(property)) => {
                 if config.properties.contains_key(&property) {
-                    spawn_cycle(&controller, &semaphore, &mut tasks, &mut running, &mut again, property);
+                    spawn_cycle(
+                        &controller,
+                        &semaphore,
+                        &mut tasks,
+                        &mut running,
+                        &mut again,
+                        property,
+                    );
                 }
             }
             Event::Reload => {
@@ -114,7 +138,14 @@ fn ticker(period: Duration) -> tokio::time::Interval {
 }
 
 /// Starts a cycle unless one of the same property is running; then it runs again right after.
-fn spawn_cycle(controller: &Arc<Controller>, semaphore: &Arc<Semaphore>, tasks: &mut JoinSet<String>, running: &mut BTreeSet<String>, again: &mut BTreeSet<String>, property: String) {
+fn spawn_cycle(
+    controller: &Arc<Controller>,
+    semaphore: &Arc<Semaphore>,
+    tasks: &mut JoinSet<String>,
+    running: &mut BTreeSet<String>,
+    again: &mut BTreeSet<String>,
+    property: String,
+) {
     if controller.stop.load(Ordering::SeqCst) {
         return;
     }
@@ -147,21 +178,41 @@ fn spawn_cycle(controller: &Arc<Controller>, semaphore: &Arc<Semaphore>, tasks: 
 /// Validates and swaps in the config file; a bad file keeps the old config running.
 pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> bool {
     let Some(path) = path else {
-        tracing::warn!("reload requested, but this daemon runs an embedded config; nothing to re-read");
+        tracing::warn!(
+            "reload requested, but this daemon runs an embedded config; nothing to re-read"
+        );
         return false;
     };
-    let result = Config::load(path, &ProcessEnv).map_err(|e| e.to_string()).and_then(|c| controller.reload(c, "operator"));
+    let result = Config::load(path, &ProcessEnv)
+        .map_err(|e| e.to_string())
+        .and_then(|c| controller.reload(c, "operator"));
     let portfolio = controller.config().portfolio.clone();
     match result {
         Ok(()) => {
-            controller.metrics.config_reloads.with_label_values(&["success"]).inc();
+            controller
+                .metrics
+                .config_reloads
+                .with_label_values(&["success"])
+                .inc();
             tracing::info!(path = %path.display(), "configuration reloaded");
             true
         }
         Err(errors) => {
-            controller.metrics.config_reloads.with_label_values(&["failure"]).inc();
+            controller
+                .metrics
+                .config_reloads
+                .with_label_values(&["failure"])
+                .inc();
             tracing::error!(path = %path.display(), errors = %errors, "configuration rejected; the previous one keeps running");
-            let mut d = crate::controller::event(&portfolio, None, "config_reload", "operator", crate::store::Outcome::Failed, "new configuration rejected", crate::controller::now());
+            let mut d = crate::controller::event(
+                &portfolio,
+                None,
+                "config_reload",
+                "operator",
+                crate::store::Outcome::Failed,
+                "new configuration rejected",
+                crate::controller::now(),
+            );
             d.error = Some(errors);
             controller.audit(vec![d]);
             false
@@ -172,10 +223,8 @@ pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> bool {
 async fn shutdown(controller: &Controller, mut tasks: JoinSet<String>, grace: Duration) {
     tracing::info!("shutting down: no new actions; finishing in-flight ones");
     controller.stop.store(true, Ordering::SeqCst);
-    let drained = tokio::time::timeout(grace, async {
-        while tasks.join_next().await.is_some() {}
-    })
-    .await;
+    let drained =
+        tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         tracing::warn!(grace = ?grace, "grace period over; unfinished actions stay journaled and are re-observed on start");
         tasks.abort_all();

@@ -9,7 +9,8 @@ use crate::config::{Config, Role};
 use crate::executor::RetryPolicy;
 use crate::health::Health;
 use crate::metrics::Metrics;
-use crate::model::{LeaseStatus, Timestamp};
+use crate::model::Timestamp;
+use crate::policy::ManualOverride;
 use crate::reconcile::{mode_label, Cycle, CycleError, Report};
 use crate::source::Source;
 use crate::store::{AuditDraft, Outcome as AuditOutcome, Override, Store, SuggestionState};
@@ -26,7 +27,10 @@ pub const QUARANTINE_RETRY: std::time::Duration = std::time::Duration::from_secs
 pub const MAX_APPROVALS: usize = 50;
 
 pub fn now() -> Timestamp {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 /// The built connectors of one config generation.
@@ -102,7 +106,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Controller {
-    pub fn new(config: Config, store: Store, metrics: Arc<Metrics>) -> Result<Arc<Controller>, String> {
+    pub fn new(
+        config: Config,
+        store: Store,
+        metrics: Arc<Metrics>,
+    ) -> Result<Arc<Controller>, String> {
         let connectors = Connectors::build(&config, &metrics)?;
         Ok(Arc::new(Controller {
             config: RwLock::new(Arc::new(config)),
@@ -120,11 +128,17 @@ impl Controller {
     }
 
     pub fn config(&self) -> Arc<Config> {
-        self.config.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     fn connectors(&self) -> Arc<Connectors> {
-        self.connectors.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.connectors
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn is_ready(&self) -> bool {
@@ -141,38 +155,75 @@ impl Controller {
     pub fn reload(&self, new: Config, actor: &str) -> Result<(), String> {
         let connectors = Connectors::build(&new, &self.metrics)?;
         let old = self.config();
-        for gone in old.properties.keys().filter(|p| !new.properties.contains_key(*p)) {
+        for gone in old
+            .properties
+            .keys()
+            .filter(|p| !new.properties.contains_key(*p))
+        {
             self.metrics.forget_property(gone);
             lock(&self.status).remove(gone);
         }
         let portfolio = new.portfolio.clone();
         *self.connectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(connectors);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
-        self.audit(vec![event(&portfolio, None, "config_reload", actor, AuditOutcome::Applied, "configuration reloaded", now())]);
+        self.audit(vec![event(
+            &portfolio,
+            None,
+            "config_reload",
+            actor,
+            AuditOutcome::Applied,
+            "configuration reloaded",
+            now(),
+        )]);
         Ok(())
     }
 
     fn property_lock(&self, property: &str) -> Arc<tokio::sync::Mutex<()>> {
-        lock(&self.locks).entry(property.to_string()).or_default().clone()
+        lock(&self.locks)
+            .entry(property.to_string())
+            .or_default()
+            .clone()
     }
 
     /// Runs one cycle of one property under its lock and records metrics and status.
-    pub async fn reconcile(&self, property_id: &str, dry_run: bool) -> Result<Report, RequestError> {
+    pub async fn reconcile(
+        &self,
+        property_id: &str,
+        dry_run: bool,
+    ) -> Result<Report, RequestError> {
         let guard = self.property_lock(property_id);
         let _held = guard.lock().await;
         let config = self.config();
-        let property = config.properties.get(property_id).ok_or_else(|| RequestError::NotFound(format!("no property named {property_id:?}")))?;
+        let property = config
+            .properties
+            .get(property_id)
+            .ok_or_else(|| RequestError::NotFound(format!("no property named {property_id:?}")))?;
         let connectors = self.connectors();
-        let (Some(source), Some(system)) = (connectors.sources.get(&property.source), connectors.systems.get(&property.access_system)) else {
-            return Err(RequestError::Invalid(format!("property {property_id}: its connectors are not built")));
+        let (Some(source), Some(system)) = (
+            connectors.sources.get(&property.source),
+            connectors.systems.get(&property.access_system),
+        ) else {
+            return Err(RequestError::Invalid(format!(
+                "property {property_id}: its connectors are not built"
+            )));
         };
         if !dry_run {
             let probe = Instant::now();
             for name in [&property.source, &property.access_system] {
                 if !self.health.allow(name, probe) {
-                    let reason = format!("{name} is quarantined after repeated failures; probed every {:?}", self.health.retry_every);
-                    self.metrics.cycles.with_label_values(&[property_id, "skipped"]).inc();
-                    return Ok(Report { property: property_id.to_string(), skipped: Some(reason), ..Report::default() });
+                    let reason = format!(
+                        "{name} is quarantined after repeated failures; probed every {:?}",
+                        self.health.retry_every
+                    );
+                    self.metrics
+                        .cycles
+                        .with_label_values(&[property_id, "skipped"])
+                        .inc();
+                    return Ok(Report {
+                        property: property_id.to_string(),
+                        skipped: Some(reason),
+                        ..Report::default()
+                    });
                 }
             }
         }
@@ -200,16 +251,33 @@ impl Controller {
         }
         match result {
             Ok(report) => Ok(report),
-            Err(e) => Ok(Report { property: property_id.to_string(), skipped: Some(e.to_string()), ..Report::default() }),
+            Err(e) => Ok(Report {
+                property: property_id.to_string(),
+                skipped: Some(e.to_string()),
+                ..Report::default()
+            }),
         }
     }
 
-    fn record_cycle(&self, id: &str, property: &crate::config::PropertyConfig, result: &Result<Report, CycleError>, now: Timestamp, started: Instant) {
+    fn record_cycle(
+        &self,
+        id: &str,
+        property: &crate::config::PropertyConfig,
+        result: &Result<Report, CycleError>,
+        now: Timestamp,
+        started: Instant,
+    ) {
         let m = &self.metrics;
-        m.cycle_duration.with_label_values(&[id]).observe(started.elapsed().as_secs_f64());
+        m.cycle_duration
+            .with_label_values(&[id])
+            .observe(started.elapsed().as_secs_f64());
         m.last_cycle_timestamp.set(now as f64);
         let config = self.config();
-        let stale_after = config.sources.get(&property.source).map(|s| s.common().stale_after.as_secs() as i64).unwrap_or(3600);
+        let stale_after = config
+            .sources
+            .get(&property.source)
+            .map(|s| s.common().stale_after.as_secs() as i64)
+            .unwrap_or(3600);
         let mut all = lock(&self.status);
         let status = all.entry(id.to_string()).or_default();
         status.mode = mode_label(property).to_string();
@@ -219,16 +287,33 @@ impl Controller {
         match result {
             Ok(report) => {
                 m.cycles.with_label_values(&[id, "ok"]).inc();
-                m.source_last_success.with_label_values(&[&property.source]).set(now as f64);
-                m.suggestions_pending.with_label_values(&[id]).set(report.pending_suggestions as i64);
+                m.source_last_success
+                    .with_label_values(&[&property.source])
+                    .set(now as f64);
+                m.suggestions_pending
+                    .with_label_values(&[id])
+                    .set(report.pending_suggestions as i64);
                 status.last_success = Some(now);
-                status.last_result = Some(if report.failed > 0 { "partial".into() } else { "ok".into() });
+                status.last_result = Some(if report.failed > 0 {
+                    "partial".into()
+                } else {
+                    "ok".into()
+                });
                 status.last_error = report.errors.first().cloned();
                 status.pending_suggestions = report.pending_suggestions;
                 status.guard_tripped = report.guard.is_some_and(|g| g.tripped);
-                status.guard_detail = report.guard.filter(|g| g.tripped).map(|g| format!("{} revocations planned, {} allowed", g.revocations, g.allowed));
+                status.guard_detail = report.guard.filter(|g| g.tripped).map(|g| {
+                    format!(
+                        "{} revocations planned, {} allowed",
+                        g.revocations, g.allowed
+                    )
+                });
                 status.drift = report.drift.saturating_sub(report.applied);
-                status.pending_revocations = report.plan.revocations().count().saturating_sub(report.applied_revocations);
+                status.pending_revocations = report
+                    .plan
+                    .revocations()
+                    .count()
+                    .saturating_sub(report.applied_revocations);
                 status.problems = report.problems.clone();
             }
             Err(e) => {
@@ -238,29 +323,42 @@ impl Controller {
                 };
                 m.cycles.with_label_values(&[id, result]).inc();
                 if source_error {
-                    m.source_errors.with_label_values(&[&property.source, e.kind()]).inc();
+                    m.source_errors
+                        .with_label_values(&[&property.source, e.kind()])
+                        .inc();
                 }
                 status.last_result = Some(result.into());
                 status.last_error = Some(e.to_string());
                 tracing::warn!(property = id, error = %e, "cycle {result}");
             }
         }
-        let stale = status.last_success.map_or(false, |t| now - t > stale_after);
+        let stale = status.last_success.is_some_and(|t| now - t > stale_after);
         status.source_stale = stale;
-        m.source_stale.with_label_values(&[&property.source]).set(i64::from(stale));
+        m.source_stale
+            .with_label_values(&[&property.source])
+            .set(i64::from(stale));
     }
 
     /// Feeds quarantine: a source failure counts against the source, an access failure (or a
     /// cycle whose every action failed without retry) against the access system.
-    fn record_health(&self, property: &crate::config::PropertyConfig, result: &Result<Report, CycleError>) {
+    fn record_health(
+        &self,
+        property: &crate::config::PropertyConfig,
+        result: &Result<Report, CycleError>,
+    ) {
         let now = Instant::now();
         let (source_ok, system_ok, error) = match result {
-            Ok(r) if r.connector_failures > 0 && r.applied == 0 => (true, false, r.errors.first().cloned().unwrap_or_default()),
+            Ok(r) if r.connector_failures > 0 && r.applied == 0 => {
+                (true, false, r.errors.first().cloned().unwrap_or_default())
+            }
             Ok(_) => (true, true, String::new()),
             Err(CycleError::Source(e)) => (false, true, e.to_string()),
             Err(e) => (true, false, e.to_string()),
         };
-        for (name, ok) in [(&property.source, source_ok), (&property.access_system, system_ok)] {
+        for (name, ok) in [
+            (&property.source, source_ok),
+            (&property.access_system, system_ok),
+        ] {
             if ok {
                 if self.health.success(name) {
                     tracing::info!(connector = %name, "released from quarantine");
@@ -268,7 +366,10 @@ impl Controller {
             } else if self.health.failure(name, &error, now) {
                 tracing::warn!(connector = %name, error = %error, "quarantined after repeated failures");
             }
-            self.metrics.system_quarantined.with_label_values(&[name]).set(i64::from(self.health.is_quarantined(name)));
+            self.metrics
+                .system_quarantined
+                .with_label_values(&[name])
+                .set(i64::from(self.health.is_quarantined(name)));
         }
     }
 
@@ -283,7 +384,11 @@ impl Controller {
                 s.mode = mode_label(p).to_string();
                 s.source = p.source.clone();
                 s.access_system = p.access_system.clone();
-                s.pending_suggestions = self.store.suggestions().count_pending(id).unwrap_or(s.pending_suggestions);
+                s.pending_suggestions = self
+                    .store
+                    .suggestions()
+                    .count_pending(id)
+                    .unwrap_or(s.pending_suggestions);
                 s.source_health = Some(self.health.get(&p.source));
                 s.system_health = Some(self.health.get(&p.access_system));
                 (id.clone(), s)
@@ -293,16 +398,26 @@ impl Controller {
 
     /// Approves up to `MAX_APPROVALS` pending suggestions; each affected property then runs a
     /// cycle, which re-observes and executes only what is still needed.
-    pub async fn approve(&self, ids: &[String], actor: &str) -> Result<BTreeMap<String, String>, RequestError> {
+    pub async fn approve(
+        &self,
+        ids: &[String],
+        actor: &str,
+    ) -> Result<BTreeMap<String, String>, RequestError> {
         self.decide(ids, actor, SuggestionState::Approved)?;
-        let properties: BTreeSet<String> = ids.iter().filter_map(|id| self.store.suggestions().get(id).ok().flatten()).map(|s| s.property).collect();
+        let properties: BTreeSet<String> = ids
+            .iter()
+            .filter_map(|id| self.store.suggestions().get(id).ok().flatten())
+            .map(|s| s.property)
+            .collect();
         for property in &properties {
             self.reconcile(property, false).await?;
         }
         let mut out = BTreeMap::new();
         for id in ids {
             let state = match self.store.suggestions().get(id)? {
-                Some(s) if s.state == SuggestionState::Approved => "withdrawn: no longer needed after a fresh observation".to_string(),
+                Some(s) if s.state == SuggestionState::Approved => {
+                    "withdrawn: no longer needed after a fresh observation".to_string()
+                }
                 Some(s) => format!("{:?}", s.state).to_lowercase(),
                 None => "withdrawn".to_string(),
             };
@@ -323,19 +438,37 @@ impl Controller {
         self.decide(ids, actor, SuggestionState::Discarded)
     }
 
-    fn decide(&self, ids: &[String], actor: &str, to: SuggestionState) -> Result<usize, RequestError> {
+    fn decide(
+        &self,
+        ids: &[String],
+        actor: &str,
+        to: SuggestionState,
+    ) -> Result<usize, RequestError> {
         if ids.is_empty() {
-            return Err(RequestError::Invalid("ids: give at least one suggestion id".into()));
+            return Err(RequestError::Invalid(
+                "ids: give at least one suggestion id".into(),
+            ));
         }
         if ids.len() > MAX_APPROVALS {
-            return Err(RequestError::Invalid(format!("ids: {} suggestions given; at most {MAX_APPROVALS} may be decided at once", ids.len())));
+            return Err(RequestError::Invalid(format!(
+                "ids: {} suggestions given; at most {MAX_APPROVALS} may be decided at once",
+                ids.len()
+            )));
         }
         let mut found = Vec::new();
         for id in ids {
             match self.store.suggestions().get(id)? {
                 Some(s) if s.state == SuggestionState::Pending => found.push(s),
-                Some(s) => return Err(RequestError::Invalid(format!("suggestion {id} is {:?}, not pending", s.state).to_lowercase())),
-                None => return Err(RequestError::NotFound(format!("no suggestion with id {id:?}"))),
+                Some(s) => {
+                    return Err(RequestError::Invalid(
+                        format!("suggestion {id} is {:?}, not pending", s.state).to_lowercase(),
+                    ))
+                }
+                None => {
+                    return Err(RequestError::NotFound(format!(
+                        "no suggestion with id {id:?}"
+                    )))
+                }
             }
         }
         let config = self.config();
@@ -349,7 +482,15 @@ impl Controller {
                 SuggestionState::Approved => ("suggestion_approved", AuditOutcome::Approved),
                 _ => ("suggestion_discarded", AuditOutcome::Discarded),
             };
-            let mut d = event(&config.portfolio, Some(&s.property), action, actor, outcome, &s.action.describe(), now);
+            let mut d = event(
+                &config.portfolio,
+                Some(&s.property),
+                action,
+                actor,
+                outcome,
+                &s.action.describe(),
+                now,
+            );
             d.person_id = Some(s.action.person_id().to_string());
             d.system = Some(s.system.clone());
             d.object = s.action.object().to_string();
@@ -364,32 +505,91 @@ impl Controller {
     pub fn release_guard(&self, property: &str, actor: &str) -> Result<(), RequestError> {
         let config = self.config();
         if !config.properties.contains_key(property) {
-            return Err(RequestError::NotFound(format!("no property named {property:?}")));
+            return Err(RequestError::NotFound(format!(
+                "no property named {property:?}"
+            )));
         }
         lock(&self.releases).insert(property.to_string());
-        self.audit(vec![event(&config.portfolio, Some(property), "guard_released", actor, AuditOutcome::Recorded, "operator released the blast-radius guard for one cycle", now())]);
+        self.audit(vec![event(
+            &config.portfolio,
+            Some(property),
+            "guard_released",
+            actor,
+            AuditOutcome::Recorded,
+            "operator released the blast-radius guard for one cycle",
+            now(),
+        )]);
         Ok(())
     }
 
-    pub fn set_override(&self, property: &str, person: &str, force_status: Option<LeaseStatus>, add: BTreeSet<String>, remove: BTreeSet<String>, note: Option<String>, actor: &str) -> Result<Override, RequestError> {
+    pub fn set_override(
+        &self,
+        property: &str,
+        person: &str,
+        manual: ManualOverride,
+        note: Option<String>,
+        actor: &str,
+    ) -> Result<Override, RequestError> {
+        let ManualOverride {
+            force_status,
+            add_groups: add,
+            remove_groups: remove,
+        } = manual;
         let config = self.config();
-        let p = config.properties.get(property).ok_or_else(|| RequestError::NotFound(format!("no property named {property:?}")))?;
+        let p = config
+            .properties
+            .get(property)
+            .ok_or_else(|| RequestError::NotFound(format!("no property named {property:?}")))?;
         let managed = crate::policy::managed_groups(p);
-        if let Some(g) = add.iter().chain(remove.iter()).find(|g| !managed.contains(g)) {
+        if let Some(g) = add
+            .iter()
+            .chain(remove.iter())
+            .find(|g| !managed.contains(g))
+        {
             return Err(RequestError::Invalid(format!("group {g:?} is not managed by property {property}; overrides may only use groups its config maps")));
         }
-        let o = Override { property: property.into(), person_id: person.into(), force_status, add_groups: add, remove_groups: remove, set_by: actor.into(), set_at: now(), note };
+        let o = Override {
+            property: property.into(),
+            person_id: person.into(),
+            force_status,
+            add_groups: add,
+            remove_groups: remove,
+            set_by: actor.into(),
+            set_at: now(),
+            note,
+        };
         self.store.overrides().put(&o)?;
-        let mut d = event(&config.portfolio, Some(property), "override_set", actor, AuditOutcome::Recorded, &describe_override(&o), now());
+        let mut d = event(
+            &config.portfolio,
+            Some(property),
+            "override_set",
+            actor,
+            AuditOutcome::Recorded,
+            &describe_override(&o),
+            now(),
+        );
         d.person_id = Some(person.into());
         self.audit(vec![d]);
         Ok(o)
     }
 
-    pub fn clear_override(&self, property: &str, person: &str, actor: &str) -> Result<bool, RequestError> {
+    pub fn clear_override(
+        &self,
+        property: &str,
+        person: &str,
+        actor: &str,
+    ) -> Result<bool, RequestError> {
         let cleared = self.store.overrides().clear(property, person)?.is_some();
         if cleared {
-            let mut d = event(&self.config().portfolio, Some(property), "override_cleared", actor, AuditOutcome::Recorded, "override cleared", now());
+            let mut d = event(
+                &self.config().portfolio,
+                Some(property),
+                "override_cleared",
+                actor,
+                AuditOutcome::Recorded,
+                "override cleared",
+                now(),
+            );
             d.person_id = Some(person.into());
             self.audit(vec![d]);
         }
@@ -398,14 +598,32 @@ impl Controller {
 
     /// Records a lost or stolen credential and revokes it at once through a cycle; later cycles
     /// keep it revoked.
-    pub async fn lost_credential(&self, property: &str, person: &str, credential: Option<&str>, actor: &str) -> Result<Report, RequestError> {
+    pub async fn lost_credential(
+        &self,
+        property: &str,
+        person: &str,
+        credential: Option<&str>,
+        actor: &str,
+    ) -> Result<Report, RequestError> {
         let config = self.config();
         if !config.properties.contains_key(property) {
-            return Err(RequestError::NotFound(format!("no property named {property:?}")));
+            return Err(RequestError::NotFound(format!(
+                "no property named {property:?}"
+            )));
         }
         let credential = credential.unwrap_or("*");
-        self.store.lost().add(property, person, credential, actor, now())?;
-        let mut d = event(&config.portfolio, Some(property), "lost_credential", actor, AuditOutcome::Recorded, "credential reported lost or stolen", now());
+        self.store
+            .lost()
+            .add(property, person, credential, actor, now())?;
+        let mut d = event(
+            &config.portfolio,
+            Some(property),
+            "lost_credential",
+            actor,
+            AuditOutcome::Recorded,
+            "credential reported lost or stolen",
+            now(),
+        );
         d.person_id = Some(person.into());
         d.object = credential.into();
         self.audit(vec![d]);
@@ -417,7 +635,10 @@ impl Controller {
         match self.store.audit().append(drafts) {
             Ok(entries) => {
                 for e in &entries {
-                    self.metrics.audit_entries.with_label_values(&[&e.action]).inc();
+                    self.metrics
+                        .audit_entries
+                        .with_label_values(&[&e.action])
+                        .inc();
                 }
             }
             Err(e) => tracing::error!(error = %e, "could not append to the audit log"),
@@ -427,10 +648,23 @@ impl Controller {
     /// On start: intents left by a crash are recorded and dropped; the next cycle re-observes and
     /// converges, and creates look users up by external id first, so nothing is duplicated.
     pub fn recover_intents(&self) -> usize {
-        let Ok(open) = self.store.intents().unresolved() else { return 0 };
+        let Ok(open) = self.store.intents().unresolved() else {
+            return 0;
+        };
         let portfolio = self.config().portfolio.clone();
         for intent in &open {
-            let mut d = event(&portfolio, Some(&intent.property), "intent_recovered", "controller", AuditOutcome::Recorded, &format!("unfinished before restart: {}; re-observed on the next cycle", intent.action.describe()), now());
+            let mut d = event(
+                &portfolio,
+                Some(&intent.property),
+                "intent_recovered",
+                "controller",
+                AuditOutcome::Recorded,
+                &format!(
+                    "unfinished before restart: {}; re-observed on the next cycle",
+                    intent.action.describe()
+                ),
+                now(),
+            );
             d.person_id = Some(intent.action.person_id().into());
             d.system = Some(intent.system.clone());
             self.audit(vec![d]);
@@ -445,7 +679,9 @@ impl Controller {
         let config = self.config();
         let status = lock(&self.status);
         let mut ids: Vec<String> = config.properties.keys().cloned().collect();
-        ids.sort_by_key(|id| std::cmp::Reverse(status.get(id).map_or(0, |s| s.pending_revocations)));
+        ids.sort_by_key(|id| {
+            std::cmp::Reverse(status.get(id).map_or(0, |s| s.pending_revocations))
+        });
         ids
     }
 
@@ -474,7 +710,15 @@ fn describe_override(o: &Override) -> String {
 }
 
 /// An audit draft for an event that is not an access action (reloads, decisions, overrides).
-pub fn event(portfolio: &str, property: Option<&str>, action: &str, actor: &str, outcome: AuditOutcome, reason: &str, time: Timestamp) -> AuditDraft {
+pub fn event(
+    portfolio: &str,
+    property: Option<&str>,
+    action: &str,
+    actor: &str,
+    outcome: AuditOutcome,
+    reason: &str,
+    time: Timestamp,
+) -> AuditDraft {
     AuditDraft {
         time,
         portfolio: portfolio.to_string(),

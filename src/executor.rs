@@ -36,7 +36,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Full-jitter exponential backoff, never shorter than what the vendor asked for.
     pub fn delay(&self, attempt: u32, asked: Option<Duration>) -> Duration {
-        let exp = self.base.saturating_mul(1u32 << attempt.min(16)).min(self.cap);
+        let exp = self
+            .base
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.cap);
         let jittered = exp.mul_f64(rand::rng().random_range(0.5..1.0));
         asked.map_or(jittered, |a| a.min(Duration::from_secs(60)).max(jittered))
     }
@@ -72,14 +75,21 @@ impl Executor<'_> {
             if self.stop.load(Ordering::SeqCst) {
                 break;
             }
-            let intent = self.store.intents().begin(self.property, self.system_name, action, self.now);
+            let intent =
+                self.store
+                    .intents()
+                    .begin(self.property, self.system_name, action, self.now);
             let (attempts, result) = self.apply_one(action, &mut ids).await;
             if let Ok(id) = intent {
                 if let Err(e) = self.store.intents().resolve(id) {
                     tracing::warn!(error = %e, "could not resolve an intent; it will be re-observed on restart");
                 }
             }
-            out.push(Outcome { action: action.clone(), attempts, result });
+            out.push(Outcome {
+                action: action.clone(),
+                attempts,
+                result,
+            });
         }
         out
     }
@@ -92,7 +102,11 @@ impl Executor<'_> {
             let result = self.try_once(action, ids, unsure).await;
             match result {
                 Ok(()) => return (attempt, Ok(())),
-                Err(e) if e.is_retryable() && attempt < self.retry.max_attempts && !self.stop.load(Ordering::SeqCst) => {
+                Err(e)
+                    if e.is_retryable()
+                        && attempt < self.retry.max_attempts
+                        && !self.stop.load(Ordering::SeqCst) =>
+                {
                     unsure |= e.outcome_unknown();
                     let delay = self.retry.delay(attempt, e.retry_after());
                     tracing::debug!(property = self.property, system = self.system_name, action = action.name(), attempt, error = %e, "retrying");
@@ -103,9 +117,19 @@ impl Executor<'_> {
         }
     }
 
-    async fn try_once(&self, action: &Action, ids: &mut Ids, unsure: bool) -> Result<(), AccessError> {
+    async fn try_once(
+        &self,
+        action: &Action,
+        ids: &mut Ids,
+        unsure: bool,
+    ) -> Result<(), AccessError> {
         match action {
-            Action::CreateUser { external_id, name, email, .. } => {
+            Action::CreateUser {
+                external_id,
+                name,
+                email,
+                ..
+            } => {
                 if unsure {
                     // The last attempt may have landed: look before creating again.
                     if let Some(user) = self.system.find_user(external_id).await? {
@@ -113,23 +137,50 @@ impl Executor<'_> {
                         return Ok(());
                     }
                 }
-                let new = NewUser { external_id: external_id.clone(), name: name.clone(), email: email.clone() };
+                let new = NewUser {
+                    external_id: external_id.clone(),
+                    name: name.clone(),
+                    email: email.clone(),
+                };
                 let id = self.system.create_user(&new).await?;
                 ids.users.insert(external_id.clone(), id);
                 Ok(())
             }
-            Action::AddToGroup { external_id, group, window, .. } | Action::SetWindow { external_id, group, window, .. } => {
+            Action::AddToGroup {
+                external_id,
+                group,
+                window,
+                ..
+            }
+            | Action::SetWindow {
+                external_id,
+                group,
+                window,
+                ..
+            } => {
                 let user = self.user_id(ids, external_id).await?;
                 let group_id = self.group_id(ids, group)?;
                 self.system.add_to_group(&user, &group_id, window).await
             }
-            Action::RemoveFromGroup { external_id, group, .. } => {
+            Action::RemoveFromGroup {
+                external_id, group, ..
+            } => {
                 let user = self.user_id(ids, external_id).await?;
                 let group_id = self.group_id(ids, group)?;
-                let membership = ids.memberships.get(&(external_id.clone(), group.clone())).cloned().flatten();
-                self.system.remove_from_group(&user, &group_id, membership.as_deref()).await
+                let membership = ids
+                    .memberships
+                    .get(&(external_id.clone(), group.clone()))
+                    .cloned()
+                    .flatten();
+                self.system
+                    .remove_from_group(&user, &group_id, membership.as_deref())
+                    .await
             }
-            Action::RevokeCredential { external_id, credential_id, .. } => {
+            Action::RevokeCredential {
+                external_id,
+                credential_id,
+                ..
+            } => {
                 let user = self.user_id(ids, external_id).await?;
                 self.system.revoke_credential(&user, credential_id).await
             }
@@ -142,10 +193,14 @@ impl Executor<'_> {
         }
         match self.system.find_user(external_id).await? {
             Some(user) => {
-                ids.users.insert(external_id.to_string(), user.system_id.clone());
+                ids.users
+                    .insert(external_id.to_string(), user.system_id.clone());
                 Ok(user.system_id)
             }
-            None => Err(AccessError::NotFound { system: self.system_name.to_string(), what: format!("user {external_id}") }),
+            None => Err(AccessError::NotFound {
+                system: self.system_name.to_string(),
+                what: format!("user {external_id}"),
+            }),
         }
     }
 
@@ -153,7 +208,10 @@ impl Executor<'_> {
         ids.groups
             .get(group)
             .cloned()
-            .ok_or_else(|| AccessError::NotFound { system: self.system_name.to_string(), what: format!("group {group:?}") })
+            .ok_or_else(|| AccessError::NotFound {
+                system: self.system_name.to_string(),
+                what: format!("group {group:?}"),
+            })
     }
 }
 
@@ -173,7 +231,11 @@ impl From<&ActualState> for Ids {
             }
         }
         Ids {
-            users: actual.users.iter().map(|(ext, u)| (ext.clone(), u.system_id.clone())).collect(),
+            users: actual
+                .users
+                .iter()
+                .map(|(ext, u)| (ext.clone(), u.system_id.clone()))
+                .collect(),
             groups: actual.groups.clone(),
             memberships,
         }

@@ -21,10 +21,17 @@ pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<()
     };
     if let Some(total) = snapshot.reported_total {
         if total != snapshot.people.len() {
-            return Err(incomplete(format!("the source reported {total} people but sent {}", snapshot.people.len())));
+            return Err(incomplete(format!(
+                "the source reported {total} people but sent {}",
+                snapshot.people.len()
+            )));
         }
     }
-    let last: usize = cycle.store.meta().get(&key(cycle.property_id))?.unwrap_or(0);
+    let last: usize = cycle
+        .store
+        .meta()
+        .get(&key(cycle.property_id))?
+        .unwrap_or(0);
     if snapshot.people.is_empty() && last > 0 && !cycle.guard_released {
         return Err(incomplete(format!("the feed is empty but the last good read had {last} people; release the guard to accept it")));
     }
@@ -33,6 +40,9 @@ pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<()
 
 /// Remembers the size of a feed that passed the gate.
 pub fn remember_good_feed(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<(), CycleError> {
-    cycle.store.meta().put(&key(cycle.property_id), &snapshot.people.len())?;
+    cycle
+        .store
+        .meta()
+        .put(&key(cycle.property_id), &snapshot.people.len())?;
     Ok(())
 }

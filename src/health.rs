@@ -35,7 +35,10 @@ pub struct Health {
 
 impl Health {
     pub fn new(retry_every: Duration) -> Health {
-        Health { entries: Mutex::new(BTreeMap::new()), retry_every }
+        Health {
+            entries: Mutex::new(BTreeMap::new()),
+            retry_every,
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
@@ -50,7 +53,9 @@ impl Health {
         if !entry.quarantined {
             return true;
         }
-        let due = entry.last_attempt.is_none_or(|t| now.duration_since(t) >= self.retry_every);
+        let due = entry
+            .last_attempt
+            .is_none_or(|t| now.duration_since(t) >= self.retry_every);
         if due {
             entry.last_attempt = Some(now);
         }
@@ -81,7 +86,11 @@ impl Health {
     pub fn get(&self, name: &str) -> ConnectorHealth {
         let entries = self.lock();
         let e = entries.get(name).cloned().unwrap_or_default();
-        ConnectorHealth { consecutive_failures: e.failures, quarantined: e.quarantined, last_error: e.last_error }
+        ConnectorHealth {
+            consecutive_failures: e.failures,
+            quarantined: e.quarantined,
+            last_error: e.last_error,
+        }
     }
 
     pub fn is_quarantined(&self, name: &str) -> bool {
@@ -102,9 +111,18 @@ mod tests {
         assert!(!h.failure("kisi", "401", t0));
         assert!(h.failure("kisi", "401", t0), "third failure quarantines");
         assert!(h.is_quarantined("kisi"));
-        assert!(!h.allow("kisi", t0 + Duration::from_secs(10)), "no probe before retry_every");
-        assert!(h.allow("kisi", t0 + Duration::from_secs(61)), "probe when due");
-        assert!(!h.allow("kisi", t0 + Duration::from_secs(62)), "one probe per period");
+        assert!(
+            !h.allow("kisi", t0 + Duration::from_secs(10)),
+            "no probe before retry_every"
+        );
+        assert!(
+            h.allow("kisi", t0 + Duration::from_secs(61)),
+            "probe when due"
+        );
+        assert!(
+            !h.allow("kisi", t0 + Duration::from_secs(62)),
+            "one probe per period"
+        );
         assert!(h.allow("brivo", t0), "others unaffected");
         assert!(h.success("kisi"), "a success releases");
         assert!(h.allow("kisi", t0 + Duration::from_secs(63)));

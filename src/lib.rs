@@ -5,13 +5,20 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod app;
+pub mod cli;
 pub mod config;
+pub mod controller;
+pub mod executor;
+pub mod gate;
 pub mod health;
+pub mod http;
 pub mod metrics;
 pub mod model;
 pub mod net;
 pub mod plan;
 pub mod policy;
+pub mod reconcile;
 pub mod sim;
 pub mod source;
 pub mod store;

@@ -42,31 +42,139 @@ fn hist(name: &str, help: &str, buckets: Vec<f64>) -> HistogramOpts {
 
 impl Metrics {
     pub fn new() -> Arc<Metrics> {
-        let latency = vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
-        let slow = vec![0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0];
+        let latency = vec![
+            0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ];
+        let slow = vec![
+            0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+        ];
         let m = Metrics {
             registry: Registry::new(),
-            cycles: IntCounterVec::new(opts("reconcile_cycles_total", "Reconcile cycles by property and result (ok, skipped, error)."), &["property", "result"]).expect("metric"),
-            cycle_duration: HistogramVec::new(hist("reconcile_duration_seconds", "Wall time of one reconcile cycle.", latency.clone()), &["property"]).expect("metric"),
-            drift: IntGaugeVec::new(opts("drift", "Planned actions not yet applied."), &["property", "system", "action"]).expect("metric"),
-            actions: IntCounterVec::new(opts("actions_total", "Actions executed against access systems."), &["system", "action", "result"]).expect("metric"),
-            suggestions_pending: IntGaugeVec::new(opts("suggestions_pending", "Suggestions waiting for a manager."), &["property"]).expect("metric"),
-            source_last_success: GaugeVec::new(opts("source_last_success_timestamp_seconds", "Unix time of the source's last complete fetch."), &["source"]).expect("metric"),
-            source_errors: IntCounterVec::new(opts("source_errors_total", "Failed or incomplete source fetches by kind."), &["source", "kind"]).expect("metric"),
-            source_stale: IntGaugeVec::new(opts("source_stale", "1 when the source has not succeeded for stale_after."), &["source"]).expect("metric"),
-            access_requests: IntCounterVec::new(opts("access_requests_total", "HTTP requests to access systems by status."), &["system", "status"]).expect("metric"),
-            access_request_duration: HistogramVec::new(hist("access_request_duration_seconds", "Latency of access-system requests.", latency), &["system"]).expect("metric"),
-            guard_tripped: IntGaugeVec::new(opts("guard_tripped", "1 while the blast-radius guard holds a property's revocations."), &["property"]).expect("metric"),
-            config_reloads: IntCounterVec::new(opts("config_reloads_total", "Config reloads by result."), &["result"]).expect("metric"),
-            audit_entries: IntCounterVec::new(opts("audit_entries_total", "Audit entries appended by action."), &["action"]).expect("metric"),
-            revocation_latency: HistogramVec::new(hist("revocation_latency_seconds", "Revocation due to confirmed by the access system.", slow), &["system"]).expect("metric"),
-            system_quarantined: IntGaugeVec::new(opts("system_quarantined", "1 while an access system or source is quarantined."), &["system"]).expect("metric"),
-            build_info: IntGaugeVec::new(opts("build_info", "Build information."), &["version"]).expect("metric"),
-            ready: IntGauge::with_opts(opts("ready", "1 once the store is open and one full cycle is done.")).expect("metric"),
-            last_cycle_timestamp: Gauge::with_opts(opts("last_cycle_timestamp_seconds", "Unix time the last cycle of any property finished.")).expect("metric"),
+            cycles: IntCounterVec::new(
+                opts(
+                    "reconcile_cycles_total",
+                    "Reconcile cycles by property and result (ok, skipped, error).",
+                ),
+                &["property", "result"],
+            )
+            .expect("metric"),
+            cycle_duration: HistogramVec::new(
+                hist(
+                    "reconcile_duration_seconds",
+                    "Wall time of one reconcile cycle.",
+                    latency.clone(),
+                ),
+                &["property"],
+            )
+            .expect("metric"),
+            drift: IntGaugeVec::new(
+                opts("drift", "Planned actions not yet applied."),
+                &["property", "system", "action"],
+            )
+            .expect("metric"),
+            actions: IntCounterVec::new(
+                opts("actions_total", "Actions executed against access systems."),
+                &["system", "action", "result"],
+            )
+            .expect("metric"),
+            suggestions_pending: IntGaugeVec::new(
+                opts("suggestions_pending", "Suggestions waiting for a manager."),
+                &["property"],
+            )
+            .expect("metric"),
+            source_last_success: GaugeVec::new(
+                opts(
+                    "source_last_success_timestamp_seconds",
+                    "Unix time of the source's last complete fetch.",
+                ),
+                &["source"],
+            )
+            .expect("metric"),
+            source_errors: IntCounterVec::new(
+                opts(
+                    "source_errors_total",
+                    "Failed or incomplete source fetches by kind.",
+                ),
+                &["source", "kind"],
+            )
+            .expect("metric"),
+            source_stale: IntGaugeVec::new(
+                opts(
+                    "source_stale",
+                    "1 when the source has not succeeded for stale_after.",
+                ),
+                &["source"],
+            )
+            .expect("metric"),
+            access_requests: IntCounterVec::new(
+                opts(
+                    "access_requests_total",
+                    "HTTP requests to access systems by status.",
+                ),
+                &["system", "status"],
+            )
+            .expect("metric"),
+            access_request_duration: HistogramVec::new(
+                hist(
+                    "access_request_duration_seconds",
+                    "Latency of access-system requests.",
+                    latency,
+                ),
+                &["system"],
+            )
+            .expect("metric"),
+            guard_tripped: IntGaugeVec::new(
+                opts(
+                    "guard_tripped",
+                    "1 while the blast-radius guard holds a property's revocations.",
+                ),
+                &["property"],
+            )
+            .expect("metric"),
+            config_reloads: IntCounterVec::new(
+                opts("config_reloads_total", "Config reloads by result."),
+                &["result"],
+            )
+            .expect("metric"),
+            audit_entries: IntCounterVec::new(
+                opts("audit_entries_total", "Audit entries appended by action."),
+                &["action"],
+            )
+            .expect("metric"),
+            revocation_latency: HistogramVec::new(
+                hist(
+                    "revocation_latency_seconds",
+                    "Revocation due to confirmed by the access system.",
+                    slow,
+                ),
+                &["system"],
+            )
+            .expect("metric"),
+            system_quarantined: IntGaugeVec::new(
+                opts(
+                    "system_quarantined",
+                    "1 while an access system or source is quarantined.",
+                ),
+                &["system"],
+            )
+            .expect("metric"),
+            build_info: IntGaugeVec::new(opts("build_info", "Build information."), &["version"])
+                .expect("metric"),
+            ready: IntGauge::with_opts(opts(
+                "ready",
+                "1 once the store is open and one full cycle is done.",
+            ))
+            .expect("metric"),
+            last_cycle_timestamp: Gauge::with_opts(opts(
+                "last_cycle_timestamp_seconds",
+                "Unix time the last cycle of any property finished.",
+            ))
+            .expect("metric"),
         };
         m.register();
-        m.build_info.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        m.build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         for result in ["success", "failure"] {
             m.config_reloads.with_label_values(&[result]);
         }
@@ -111,7 +219,10 @@ impl Metrics {
         let metrics = self.clone();
         let system = system.to_string();
         Arc::new(move |status: &str, elapsed: Duration| {
-            metrics.access_requests.with_label_values(&[&system, status]).inc();
+            metrics
+                .access_requests
+                .with_label_values(&[&system, status])
+                .inc();
             metrics
                 .access_request_duration
                 .with_label_values(&[&system])
@@ -135,15 +246,23 @@ mod tests {
         let m = Metrics::new();
         m.cycles.with_label_values(&["p1", "ok"]).inc();
         m.cycle_duration.with_label_values(&["p1"]).observe(0.1);
-        m.drift.with_label_values(&["p1", "kisi", "add_to_group"]).set(2);
-        m.actions.with_label_values(&["kisi", "add_to_group", "applied"]).inc();
+        m.drift
+            .with_label_values(&["p1", "kisi", "add_to_group"])
+            .set(2);
+        m.actions
+            .with_label_values(&["kisi", "add_to_group", "applied"])
+            .inc();
         m.suggestions_pending.with_label_values(&["p1"]).set(0);
         m.source_last_success.with_label_values(&["yardi"]).set(1.0);
-        m.source_errors.with_label_values(&["yardi", "incomplete"]).inc();
+        m.source_errors
+            .with_label_values(&["yardi", "incomplete"])
+            .inc();
         (m.access_hook("kisi"))("200", Duration::from_millis(3));
         m.guard_tripped.with_label_values(&["p1"]).set(0);
         m.audit_entries.with_label_values(&["add_to_group"]).inc();
-        m.revocation_latency.with_label_values(&["kisi"]).observe(1.0);
+        m.revocation_latency
+            .with_label_values(&["kisi"])
+            .observe(1.0);
         let text = m.render();
         for name in [
             "lockstep_reconcile_cycles_total",
@@ -161,7 +280,10 @@ mod tests {
             "lockstep_revocation_latency_seconds",
             "lockstep_build_info",
         ] {
-            assert!(text.contains(&format!("\n{name}")) || text.contains(&format!("# TYPE {name} ")), "{name} missing");
+            assert!(
+                text.contains(&format!("\n{name}")) || text.contains(&format!("# TYPE {name} ")),
+                "{name} missing"
+            );
         }
     }
 }

@@ -130,14 +130,21 @@ pub fn desired(input: &Input<'_>) -> Output {
         };
         groups.extend(manual.add_groups.iter().cloned());
         groups.retain(|g| !manual.remove_groups.contains(g));
-        let until = if status == LeaseStatus::Notice { person.lease_end } else { None };
+        let until = if status == LeaseStatus::Notice {
+            person.lease_end
+        } else {
+            None
+        };
         if until.is_some_and(|end| end <= input.now) || groups.is_empty() {
             continue;
         }
         let valid_from = since.saturating_add(delay);
         if valid_from > input.now {
             out.waiting += 1;
-            out.next_activation = Some(out.next_activation.map_or(valid_from, |t| t.min(valid_from)));
+            out.next_activation = Some(
+                out.next_activation
+                    .map_or(valid_from, |t| t.min(valid_from)),
+            );
             continue;
         }
         let window = Window { from: None, until };
@@ -156,7 +163,10 @@ pub fn desired(input: &Input<'_>) -> Output {
 }
 
 /// Residents get common + unit groups; staff roles get their mapped groups.
-fn role_groups(property: &PropertyConfig, person: &PersonRecord) -> Result<BTreeSet<String>, String> {
+fn role_groups(
+    property: &PropertyConfig,
+    person: &PersonRecord,
+) -> Result<BTreeSet<String>, String> {
     match person.role.as_deref() {
         None | Some("resident") => {
             let mut groups: BTreeSet<String> = property.common_groups.iter().cloned().collect();
@@ -169,7 +179,12 @@ fn role_groups(property: &PropertyConfig, person: &PersonRecord) -> Result<BTree
             .roles
             .get(role)
             .map(|g| g.iter().cloned().collect())
-            .ok_or_else(|| format!("person {}: role {role:?} has no group mapping; no access granted", person.id)),
+            .ok_or_else(|| {
+                format!(
+                    "person {}: role {role:?} has no group mapping; no access granted",
+                    person.id
+                )
+            }),
     }
 }
 

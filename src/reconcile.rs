@@ -10,7 +10,9 @@ use crate::model::{Action, ActualState, DesiredState, Direction, Plan, Timestamp
 use crate::plan::{self, GuardVerdict};
 use crate::policy::{self, ManualOverride, Mark};
 use crate::source::{Source, SourceError};
-use crate::store::{AuditDraft, Colour, Outcome as AuditOutcome, StatusMark, Store, Suggestion, SuggestionState};
+use crate::store::{
+    AuditDraft, Colour, Outcome as AuditOutcome, StatusMark, Store, Suggestion, SuggestionState,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
@@ -57,6 +59,13 @@ pub struct Report {
     pub errors: Vec<String>,
 }
 
+/// A plan split by the mode gate and the guard.
+struct Gated {
+    execute: Vec<Action>,
+    suggest: Vec<Action>,
+    held: Vec<Action>,
+}
+
 /// Why a cycle could not complete; the property keeps its current access.
 #[derive(Debug, thiserror::Error)]
 pub enum CycleError {
@@ -81,13 +90,21 @@ impl CycleError {
 impl Cycle<'_> {
     /// Runs the cycle. A source failure returns `Err(Source)`: the caller counts it `skipped`.
     pub async fn run(&self) -> Result<Report, CycleError> {
-        let mut report = Report { property: self.property_id.to_string(), ..Report::default() };
+        let mut report = Report {
+            property: self.property_id.to_string(),
+            ..Report::default()
+        };
         let desired = self.observe_desired(&mut report).await?;
         let actual = self.observe_actual(&desired).await?;
         let caps = self.system.capabilities();
         let plan = plan::plan(&desired, &actual, &caps);
         report.problems.extend(plan.problems.iter().cloned());
-        let verdict = plan::guard(&plan, &self.property.max_revocations, actual.grant_count(&desired.managed), self.guard_released);
+        let verdict = plan::guard(
+            &plan,
+            &self.property.max_revocations,
+            actual.grant_count(&desired.managed),
+            self.guard_released,
+        );
         report.guard = Some(verdict);
         report.drift = plan.actions.len();
         report.plan = plan.clone();
@@ -95,7 +112,11 @@ impl Cycle<'_> {
             return Ok(report);
         }
         let fingerprints = fingerprints(&desired);
-        let (execute, suggest, held) = self.gate(&plan, &verdict)?;
+        let Gated {
+            execute,
+            suggest,
+            held,
+        } = self.gate(&plan, &verdict)?;
         report.held = held.len();
         self.record_guard(&verdict, held.len())?;
         self.sync_suggestions(&suggest, &fingerprints, &mut report)?;
@@ -124,14 +145,31 @@ impl Cycle<'_> {
             .overrides()
             .list(Some(self.property_id))?
             .into_iter()
-            .map(|o| (o.person_id.clone(), ManualOverride { force_status: o.force_status, add_groups: o.add_groups, remove_groups: o.remove_groups }))
+            .map(|o| {
+                (
+                    o.person_id.clone(),
+                    ManualOverride {
+                        force_status: o.force_status,
+                        add_groups: o.add_groups,
+                        remove_groups: o.remove_groups,
+                    },
+                )
+            })
             .collect();
         let marks: BTreeMap<String, Mark> = self
             .store
             .tracker()
             .load(self.property_id)?
             .into_iter()
-            .map(|(person, m)| (person, Mark { status: m.status, since: m.since }))
+            .map(|(person, m)| {
+                (
+                    person,
+                    Mark {
+                        status: m.status,
+                        since: m.since,
+                    },
+                )
+            })
             .collect();
         let lost = self.store.lost().for_property(self.property_id)?;
         let out = policy::desired(&policy::Input {
@@ -144,11 +182,24 @@ impl Cycle<'_> {
             now: self.now,
         });
         if !self.dry_run {
-            let units: BTreeMap<&str, Option<String>> = snapshot.people.iter().map(|p| (p.id.as_str(), p.unit.clone())).collect();
+            let units: BTreeMap<&str, Option<String>> = snapshot
+                .people
+                .iter()
+                .map(|p| (p.id.as_str(), p.unit.clone()))
+                .collect();
             let saved = out
                 .marks
                 .iter()
-                .map(|(person, m)| (person.clone(), StatusMark { status: m.status, unit: units.get(person.as_str()).cloned().flatten(), since: m.since }))
+                .map(|(person, m)| {
+                    (
+                        person.clone(),
+                        StatusMark {
+                            status: m.status,
+                            unit: units.get(person.as_str()).cloned().flatten(),
+                            since: m.since,
+                        },
+                    )
+                })
                 .collect();
             self.store.tracker().save(self.property_id, &saved)?;
             crate::gate::remember_good_feed(self, &snapshot)?;
@@ -160,9 +211,19 @@ impl Cycle<'_> {
     }
 
     async fn observe_actual(&self, desired: &DesiredState) -> Result<ActualState, CycleError> {
-        let mut actual = self.system.observe(&Scope { managed: desired.managed.clone() }).await?;
+        let mut actual = self
+            .system
+            .observe(&Scope {
+                managed: desired.managed.clone(),
+            })
+            .await?;
         // Credentials cost a request per user, so they are read only for people with a lost mark.
-        let wanted: Vec<String> = desired.users.iter().filter(|(_, u)| !u.revoked_credentials.is_empty()).map(|(ext, _)| ext.clone()).collect();
+        let wanted: Vec<String> = desired
+            .users
+            .iter()
+            .filter(|(_, u)| !u.revoked_credentials.is_empty())
+            .map(|(ext, _)| ext.clone())
+            .collect();
         if self.system.capabilities().credentials {
             for ext in wanted {
                 if let Some(user) = actual.users.get_mut(&ext) {
@@ -174,7 +235,7 @@ impl Cycle<'_> {
     }
 
     /// Splits a plan into what executes now, what becomes a suggestion and what the guard holds.
-    fn gate(&self, plan: &Plan, verdict: &GuardVerdict) -> Result<(Vec<Action>, Vec<Action>, Vec<Action>), CycleError> {
+    fn gate(&self, plan: &Plan, verdict: &GuardVerdict) -> Result<Gated, CycleError> {
         let approved: BTreeSet<String> = self
             .store
             .suggestions()
@@ -184,13 +245,15 @@ impl Cycle<'_> {
             .collect();
         let (mut execute, mut suggest, mut held) = (Vec::new(), Vec::new(), Vec::new());
         for action in &plan.actions {
-            let security_event = matches!(action, Action::RevokeCredential { .. }) && self.config.lost_credential.immediate;
+            let security_event = matches!(action, Action::RevokeCredential { .. })
+                && self.config.lost_credential.immediate;
             let revoke = action.direction() == Direction::Revoke;
             if revoke && verdict.tripped && !security_event {
                 held.push(action.clone());
                 continue;
             }
-            let id = crate::store::suggestion_id(self.property_id, &self.property.access_system, action);
+            let id =
+                crate::store::suggestion_id(self.property_id, &self.property.access_system, action);
             let automatic = self.property.mode == Mode::Automatic
                 || (revoke && self.property.revocations == RevocationMode::AlwaysAutomatic)
                 || security_event
@@ -201,11 +264,18 @@ impl Cycle<'_> {
                 suggest.push(action.clone());
             }
         }
-        Ok((execute, suggest, held))
+        Ok(Gated {
+            execute,
+            suggest,
+            held,
+        })
     }
 
     fn record_guard(&self, verdict: &GuardVerdict, held: usize) -> Result<(), CycleError> {
-        self.metrics.guard_tripped.with_label_values(&[self.property_id]).set(i64::from(verdict.tripped));
+        self.metrics
+            .guard_tripped
+            .with_label_values(&[self.property_id])
+            .set(i64::from(verdict.tripped));
         let key = format!("guard:{}", self.property_id);
         let was: bool = self.store.meta().get(&key)?.unwrap_or(false);
         if verdict.tripped != was {
@@ -213,7 +283,10 @@ impl Cycle<'_> {
             let (action, reason) = if verdict.tripped {
                 ("guard_tripped", format!("{} revocations planned, at most {} allowed; {held} held until released or the source is fixed", verdict.revocations, verdict.allowed))
             } else {
-                ("guard_cleared", "revocations back within the limit".to_string())
+                (
+                    "guard_cleared",
+                    "revocations back within the limit".to_string(),
+                )
             };
             let mut draft = self.draft(action, AuditOutcome::Held, reason);
             if !verdict.tripped {
@@ -225,18 +298,36 @@ impl Cycle<'_> {
     }
 
     /// Stores new suggestions, keeps existing ones, withdraws those whose reason disappeared.
-    fn sync_suggestions(&self, suggest: &[Action], fingerprints: &BTreeMap<String, String>, report: &mut Report) -> Result<(), CycleError> {
+    fn sync_suggestions(
+        &self,
+        suggest: &[Action],
+        fingerprints: &BTreeMap<String, String>,
+        report: &mut Report,
+    ) -> Result<(), CycleError> {
         let system = &self.property.access_system;
-        let existing: BTreeMap<String, Suggestion> = self.store.suggestions().list(Some(self.property_id), None)?.into_iter().map(|s| (s.id.clone(), s)).collect();
+        let existing: BTreeMap<String, Suggestion> = self
+            .store
+            .suggestions()
+            .list(Some(self.property_id), None)?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
         let mut wanted = BTreeSet::new();
         let (mut put, mut drafts) = (Vec::new(), Vec::new());
         for action in suggest {
             let id = crate::store::suggestion_id(self.property_id, system, action);
-            let fingerprint = fingerprints.get(action.external_id()).cloned().unwrap_or_default();
+            let fingerprint = fingerprints
+                .get(action.external_id())
+                .cloned()
+                .unwrap_or_default();
             wanted.insert(id.clone());
             match existing.get(&id) {
                 Some(s) if s.state == SuggestionState::Pending => continue,
-                Some(s) if s.state == SuggestionState::Discarded && s.fingerprint == fingerprint => continue,
+                Some(s)
+                    if s.state == SuggestionState::Discarded && s.fingerprint == fingerprint =>
+                {
+                    continue
+                }
                 _ => {}
             }
             let reason = reason_for(action);
@@ -259,7 +350,13 @@ impl Cycle<'_> {
         for (id, s) in &existing {
             if s.state == SuggestionState::Pending && !wanted.contains(id) {
                 self.store.suggestions().remove(id)?;
-                drafts.push(self.action_draft(&s.action, AuditOutcome::Withdrawn, "the reason for this suggestion disappeared".into(), 0, None));
+                drafts.push(self.action_draft(
+                    &s.action,
+                    AuditOutcome::Withdrawn,
+                    "the reason for this suggestion disappeared".into(),
+                    0,
+                    None,
+                ));
                 report.withdrawn += 1;
             }
         }
@@ -278,7 +375,10 @@ impl Cycle<'_> {
                 Ok(()) => ("applied", None),
                 Err(e) => ("failed", Some(e.to_string())),
             };
-            self.metrics.actions.with_label_values(&[system, o.action.name(), result]).inc();
+            self.metrics
+                .actions
+                .with_label_values(&[system, o.action.name(), result])
+                .inc();
             if o.result.is_ok() {
                 report.applied += 1;
                 if o.action.direction() == Direction::Revoke {
@@ -286,16 +386,36 @@ impl Cycle<'_> {
                 }
             } else {
                 report.failed += 1;
-                if o.result.as_ref().err().is_some_and(|e| matches!(e.kind(), "auth" | "transport" | "server" | "throttled")) {
+                if o.result.as_ref().err().is_some_and(|e| {
+                    matches!(e.kind(), "auth" | "transport" | "server" | "throttled")
+                }) {
                     report.connector_failures += 1;
                 }
-                report.errors.push(format!("{}: {}", o.action.describe(), error.clone().unwrap_or_default()));
+                report.errors.push(format!(
+                    "{}: {}",
+                    o.action.describe(),
+                    error.clone().unwrap_or_default()
+                ));
             }
-            let outcome = if o.result.is_ok() { AuditOutcome::Applied } else { AuditOutcome::Failed };
-            drafts.push(self.action_draft(&o.action, outcome, reason_for(&o.action), o.attempts, error.clone()));
+            let outcome = if o.result.is_ok() {
+                AuditOutcome::Applied
+            } else {
+                AuditOutcome::Failed
+            };
+            drafts.push(self.action_draft(
+                &o.action,
+                outcome,
+                reason_for(&o.action),
+                o.attempts,
+                error.clone(),
+            ));
             let id = crate::store::suggestion_id(self.property_id, system, &o.action);
             if let Some(mut s) = self.store.suggestions().get(&id)? {
-                s.state = if o.result.is_ok() { SuggestionState::Executed } else { SuggestionState::Failed };
+                s.state = if o.result.is_ok() {
+                    SuggestionState::Executed
+                } else {
+                    SuggestionState::Failed
+                };
                 s.error = error;
                 executed.push(s);
             }
@@ -306,7 +426,16 @@ impl Cycle<'_> {
     }
 
     fn update_drift(&self, plan: &Plan, outcomes: &[Outcome]) {
-        let mut remaining: BTreeMap<&'static str, i64> = ["add_to_group", "remove_from_group", "create_user", "revoke_credential", "set_window"].into_iter().map(|a| (a, 0)).collect();
+        let mut remaining: BTreeMap<&'static str, i64> = [
+            "add_to_group",
+            "remove_from_group",
+            "create_user",
+            "revoke_credential",
+            "set_window",
+        ]
+        .into_iter()
+        .map(|a| (a, 0))
+        .collect();
         for action in &plan.actions {
             *remaining.entry(action.name()).or_default() += 1;
         }
@@ -314,7 +443,10 @@ impl Cycle<'_> {
             *remaining.entry(o.action.name()).or_default() -= 1;
         }
         for (action, n) in remaining {
-            self.metrics.drift.with_label_values(&[self.property_id, &self.property.access_system, action]).set(n.max(0));
+            self.metrics
+                .drift
+                .with_label_values(&[self.property_id, &self.property.access_system, action])
+                .set(n.max(0));
         }
     }
 
@@ -337,7 +469,14 @@ impl Cycle<'_> {
         }
     }
 
-    fn action_draft(&self, action: &Action, outcome: AuditOutcome, reason: String, attempts: u32, error: Option<String>) -> AuditDraft {
+    fn action_draft(
+        &self,
+        action: &Action,
+        outcome: AuditOutcome,
+        reason: String,
+        attempts: u32,
+        error: Option<String>,
+    ) -> AuditDraft {
         let mut d = self.draft(action.name(), outcome, reason);
         d.person_id = Some(action.person_id().to_string());
         if let Action::CreateUser { name, .. } = action {
@@ -355,7 +494,10 @@ impl Cycle<'_> {
         }
         let entries = self.store.audit().append(drafts)?;
         for e in &entries {
-            self.metrics.audit_entries.with_label_values(&[&e.action]).inc();
+            self.metrics
+                .audit_entries
+                .with_label_values(&[&e.action])
+                .inc();
         }
         Ok(())
     }
@@ -364,7 +506,9 @@ impl Cycle<'_> {
 pub fn mode_label(property: &PropertyConfig) -> &'static str {
     match (property.mode, property.revocations) {
         (Mode::Automatic, _) => "automatic",
-        (Mode::ApprovalRequired, RevocationMode::AlwaysAutomatic) => "approval_required+revocations_automatic",
+        (Mode::ApprovalRequired, RevocationMode::AlwaysAutomatic) => {
+            "approval_required+revocations_automatic"
+        }
         (Mode::ApprovalRequired, RevocationMode::WithMode) => "approval_required",
     }
 }
@@ -380,7 +524,9 @@ pub fn colour_of(action: &Action) -> Colour {
 
 fn reason_for(action: &Action) -> String {
     match action {
-        Action::RemoveFromGroup { group, .. } => format!("source no longer gives access to {group:?}"),
+        Action::RemoveFromGroup { group, .. } => {
+            format!("source no longer gives access to {group:?}")
+        }
         Action::RevokeCredential { .. } => "credential reported lost or stolen".into(),
         Action::CreateUser { .. } => "person needs access and has no user yet".into(),
         Action::AddToGroup { group, .. } => format!("source gives access to {group:?}"),
@@ -396,8 +542,12 @@ fn fingerprints(desired: &DesiredState) -> BTreeMap<String, String> {
         .users
         .iter()
         .map(|(ext, u)| {
-            let text = serde_json::to_string(&(&u.groups, &u.revoked_credentials)).unwrap_or_default();
-            (ext.clone(), hex::encode(&Sha256::digest(text.as_bytes())[..8]))
+            let text =
+                serde_json::to_string(&(&u.groups, &u.revoked_credentials)).unwrap_or_default();
+            (
+                ext.clone(),
+                hex::encode(&Sha256::digest(text.as_bytes())[..8]),
+            )
         })
         .collect()
 }

@@ -6,7 +6,9 @@
 
 use crate::access::{AccessError, AccessSystem, NewUser, Scope};
 use crate::config::BrivoConfig;
-use crate::model::{ActualCredential, ActualMembership, ActualState, ActualUser, Capabilities, Window};
+use crate::model::{
+    ActualCredential, ActualMembership, ActualState, ActualUser, Capabilities, Window,
+};
 use crate::net::{HttpClient, NetError, Reply, ResponseHook};
 use async_trait::async_trait;
 use reqwest::Method;
@@ -30,7 +32,9 @@ struct Token {
 impl Token {
     /// Refresh when less than a fifth of the lifetime (or 10 s) remains.
     fn needs_refresh(&self) -> bool {
-        let margin = (self.lifetime / 5).max(Duration::from_secs(10)).min(self.lifetime / 2);
+        let margin = (self.lifetime / 5)
+            .max(Duration::from_secs(10))
+            .min(self.lifetime / 2);
         self.issued.elapsed() + margin >= self.lifetime
     }
 }
@@ -92,11 +96,21 @@ pub struct Brivo {
 
 impl Brivo {
     pub fn new(name: &str, cfg: &BrivoConfig, hook: Option<ResponseHook>) -> Result<Brivo, String> {
-        let mut http = HttpClient::new(name, &cfg.endpoint.url, cfg.endpoint.timeout, cfg.endpoint.requests_per_second)?.throttles_with_403(true);
+        let mut http = HttpClient::new(
+            name,
+            &cfg.endpoint.url,
+            cfg.endpoint.timeout,
+            cfg.endpoint.requests_per_second,
+        )?
+        .throttles_with_403(true);
         if let Some(hook) = hook {
             http = http.with_hook(hook);
         }
-        Ok(Brivo { http, cfg: cfg.clone(), token: Mutex::new(None) })
+        Ok(Brivo {
+            http,
+            cfg: cfg.clone(),
+            token: Mutex::new(None),
+        })
     }
 
     async fn grant(&self, form: &[(&str, &str)]) -> Result<Token, NetError> {
@@ -107,9 +121,17 @@ impl Brivo {
             .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret.value))
             .header("api-key", &self.cfg.api_key.value)
             .form(form);
-        let reply = self.http.send(Method::POST, "/oauth/token", request).await?;
+        let reply = self
+            .http
+            .send(Method::POST, "/oauth/token", request)
+            .await?;
         let t: TokenReply = self.http.json(Method::POST, "/oauth/token", &reply)?;
-        Ok(Token { access: t.access_token, refresh: t.refresh_token, issued: Instant::now(), lifetime: Duration::from_secs(t.expires_in.unwrap_or(60).max(1)) })
+        Ok(Token {
+            access: t.access_token,
+            refresh: t.refresh_token,
+            issued: Instant::now(),
+            lifetime: Duration::from_secs(t.expires_in.unwrap_or(60).max(1)),
+        })
     }
 
     /// A valid access token: cached, refreshed before expiry, re-acquired if refresh fails.
@@ -118,13 +140,27 @@ impl Brivo {
         if let Some(t) = cached.as_ref().filter(|t| !force_new && !t.needs_refresh()) {
             return Ok(t.access.clone());
         }
-        let refreshed = match cached.as_ref().and_then(|t| t.refresh.clone()).filter(|_| !force_new) {
-            Some(refresh) => self.grant(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).await.ok(),
+        let refreshed = match cached
+            .as_ref()
+            .and_then(|t| t.refresh.clone())
+            .filter(|_| !force_new)
+        {
+            Some(refresh) => self
+                .grant(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
+                .await
+                .ok(),
             None => None,
         };
         let token = match refreshed {
             Some(t) => t,
-            None => self.grant(&[("grant_type", "password"), ("username", &self.cfg.username), ("password", &self.cfg.password.value)]).await?,
+            None => {
+                self.grant(&[
+                    ("grant_type", "password"),
+                    ("username", &self.cfg.username),
+                    ("password", &self.cfg.password.value),
+                ])
+                .await?
+            }
         };
         let access = token.access.clone();
         *cached = Some(token);
@@ -132,11 +168,20 @@ impl Brivo {
     }
 
     /// One API call with the token; a 401 drops the token and retries once with a fresh one.
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Result<Reply, AccessError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Reply, AccessError> {
         let mut force_new = false;
         for _ in 0..2 {
             let token = self.access_token(force_new).await?;
-            let mut request = self.http.request(method.clone(), &format!("/v1/api{path}")).header("api-key", &self.cfg.api_key.value).bearer_auth(&token);
+            let mut request = self
+                .http
+                .request(method.clone(), &format!("/v1/api{path}"))
+                .header("api-key", &self.cfg.api_key.value)
+                .bearer_auth(&token);
             if let Some(b) = &body {
                 request = request.json(b);
             }
@@ -145,7 +190,10 @@ impl Brivo {
                 other => return other.map_err(AccessError::from),
             }
         }
-        Err(AccessError::Rejected { system: self.http.name.clone(), message: format!("{method} {path}: still unauthorised after a fresh token") })
+        Err(AccessError::Rejected {
+            system: self.http.name.clone(),
+            message: format!("{method} {path}: still unauthorised after a fresh token"),
+        })
     }
 
     /// A write whose 404 means "already done" (removing something gone).
@@ -165,24 +213,37 @@ impl Brivo {
             let full = format!("{path}{sep}offset={}&pageSize={PAGE}", out.len());
             let reply = self.call(Method::GET, &full, None).await?;
             let page: Page<T> = self.http.json(Method::GET, path, &reply)?;
-            let count = page.count.ok_or_else(|| self.incomplete(path, "the page carries no count".into()))?;
+            let count = page
+                .count
+                .ok_or_else(|| self.incomplete(path, "the page carries no count".into()))?;
             let got = page.data.len();
             out.extend(page.data);
             if out.len() >= count {
                 if out.len() > count {
-                    return Err(self.incomplete(path, format!("{} items for a count of {count}", out.len())));
+                    return Err(self
+                        .incomplete(path, format!("{} items for a count of {count}", out.len())));
                 }
                 return Ok(out);
             }
             if got < PAGE {
-                return Err(self.incomplete(path, format!("a page of {got} items ended the listing at {} of {count}", out.len())));
+                return Err(self.incomplete(
+                    path,
+                    format!(
+                        "a page of {got} items ended the listing at {} of {count}",
+                        out.len()
+                    ),
+                ));
             }
         }
         Err(self.incomplete(path, "more than 100000 pages".into()))
     }
 
     fn incomplete(&self, what: &str, detail: String) -> AccessError {
-        AccessError::Incomplete { system: self.http.name.clone(), what: what.to_string(), detail }
+        AccessError::Incomplete {
+            system: self.http.name.clone(),
+            what: what.to_string(),
+            detail,
+        }
     }
 }
 
@@ -193,7 +254,13 @@ impl AccessSystem for Brivo {
     }
 
     fn capabilities(&self) -> Capabilities {
-        Capabilities { time_windows: false, pins: true, credentials: true, max_groups_per_user: Some(16), throttles_with_403: true }
+        Capabilities {
+            time_windows: false,
+            pins: true,
+            credentials: true,
+            max_groups_per_user: Some(16),
+            throttles_with_403: true,
+        }
     }
 
     /// Users, groups, then members of each managed group that exists. Memberships in unmanaged
@@ -202,31 +269,61 @@ impl AccessSystem for Brivo {
     async fn observe(&self, scope: &Scope) -> Result<ActualState, AccessError> {
         let users: Vec<User> = self.list("/users").await?;
         let groups: Vec<Group> = self.list("/groups").await?;
-        let directory: BTreeMap<String, String> = groups.iter().map(|g| (g.name.clone(), id_text(&g.id))).collect();
+        let directory: BTreeMap<String, String> = groups
+            .iter()
+            .map(|g| (g.name.clone(), id_text(&g.id)))
+            .collect();
         let mut by_id: BTreeMap<String, ActualUser> = users
             .into_iter()
             .map(|u| {
                 let id = id_text(&u.id);
-                let name = format!("{} {}", u.first_name, u.last_name).trim().to_string();
-                (id.clone(), ActualUser { system_id: id, external_id: u.external_id, name, ..ActualUser::default() })
+                let name = format!("{} {}", u.first_name, u.last_name)
+                    .trim()
+                    .to_string();
+                (
+                    id.clone(),
+                    ActualUser {
+                        system_id: id,
+                        external_id: u.external_id,
+                        name,
+                        ..ActualUser::default()
+                    },
+                )
             })
             .collect();
         for group in groups.iter().filter(|g| scope.managed.contains(&g.name)) {
-            let members: Vec<User> = self.list(&format!("/groups/{}/users", id_text(&group.id))).await?;
+            let members: Vec<User> = self
+                .list(&format!("/groups/{}/users", id_text(&group.id)))
+                .await?;
             for m in members {
                 if let Some(user) = by_id.get_mut(&id_text(&m.id)) {
-                    user.groups.insert(group.name.clone(), ActualMembership { id: None, window: Window::OPEN });
+                    user.groups.insert(
+                        group.name.clone(),
+                        ActualMembership {
+                            id: None,
+                            window: Window::OPEN,
+                        },
+                    );
                 }
             }
         }
-        Ok(ActualState::from_users(by_id.into_values().collect(), directory))
+        Ok(ActualState::from_users(
+            by_id.into_values().collect(),
+            directory,
+        ))
     }
 
     async fn list_credentials(&self, user_id: &str) -> Result<Vec<ActualCredential>, AccessError> {
         let creds: Vec<Credential> = self.list(&format!("/users/{user_id}/credentials")).await?;
         Ok(creds
             .into_iter()
-            .map(|c| ActualCredential { id: id_text(&c.id), kind: c.credential_format.and_then(|f| f.get("name").and_then(Value::as_str).map(str::to_string)).unwrap_or_else(|| "credential".into()) })
+            .map(|c| ActualCredential {
+                id: id_text(&c.id),
+                kind: c
+                    .credential_format
+                    .and_then(|f| f.get("name").and_then(Value::as_str).map(str::to_string))
+                    .unwrap_or_else(|| "credential".into()),
+            })
             .collect())
     }
 
@@ -235,7 +332,14 @@ impl AccessSystem for Brivo {
         match self.call(Method::GET, &path, None).await {
             Ok(reply) => {
                 let u: User = self.http.json(Method::GET, &path, &reply)?;
-                Ok(Some(ActualUser { system_id: id_text(&u.id), external_id: u.external_id, name: format!("{} {}", u.first_name, u.last_name).trim().to_string(), ..ActualUser::default() }))
+                Ok(Some(ActualUser {
+                    system_id: id_text(&u.id),
+                    external_id: u.external_id,
+                    name: format!("{} {}", u.first_name, u.last_name)
+                        .trim()
+                        .to_string(),
+                    ..ActualUser::default()
+                }))
             }
             Err(AccessError::Net(NetError::Status { status: 404, .. })) => Ok(None),
             Err(e) => Err(e),
@@ -243,8 +347,15 @@ impl AccessSystem for Brivo {
     }
 
     async fn create_user(&self, user: &NewUser) -> Result<String, AccessError> {
-        let (first, last) = user.name.split_once(' ').unwrap_or((user.name.as_str(), ""));
-        let emails: Vec<Value> = user.email.iter().map(|e| json!({"address": e, "type": "Work"})).collect();
+        let (first, last) = user
+            .name
+            .split_once(' ')
+            .unwrap_or((user.name.as_str(), ""));
+        let emails: Vec<Value> = user
+            .email
+            .iter()
+            .map(|e| json!({"address": e, "type": "Work"}))
+            .collect();
         let body = json!({"firstName": first, "lastName": last, "externalId": user.external_id, "emails": emails});
         match self.call(Method::POST, "/users", Some(body)).await {
             Ok(reply) => {
@@ -252,15 +363,28 @@ impl AccessSystem for Brivo {
                 Ok(id_text(&created.id))
             }
             // A duplicate externalId means an earlier attempt landed: use that user.
-            Err(AccessError::Net(NetError::Status { status: 400, message, .. })) if message.contains("externalId") => match self.find_user(&user.external_id).await? {
+            Err(AccessError::Net(NetError::Status {
+                status: 400,
+                message,
+                ..
+            })) if message.contains("externalId") => match self.find_user(&user.external_id).await?
+            {
                 Some(u) => Ok(u.system_id),
-                None => Err(AccessError::Rejected { system: self.http.name.clone(), message }),
+                None => Err(AccessError::Rejected {
+                    system: self.http.name.clone(),
+                    message,
+                }),
             },
             Err(e) => Err(e),
         }
     }
 
-    async fn add_to_group(&self, user_id: &str, group_id: &str, _window: &Window) -> Result<(), AccessError> {
+    async fn add_to_group(
+        &self,
+        user_id: &str,
+        group_id: &str,
+        _window: &Window,
+    ) -> Result<(), AccessError> {
         match self.call(Method::PUT, &format!("/groups/{group_id}/users/{user_id}"), None).await {
             Ok(_) => Ok(()),
             Err(AccessError::Net(NetError::Status { status: 400, message, .. })) if message.contains("16") => {
@@ -270,12 +394,29 @@ impl AccessSystem for Brivo {
         }
     }
 
-    async fn remove_from_group(&self, user_id: &str, group_id: &str, _membership_id: Option<&str>) -> Result<(), AccessError> {
-        self.write_gone_ok(Method::DELETE, &format!("/groups/{group_id}/users/{user_id}")).await
+    async fn remove_from_group(
+        &self,
+        user_id: &str,
+        group_id: &str,
+        _membership_id: Option<&str>,
+    ) -> Result<(), AccessError> {
+        self.write_gone_ok(
+            Method::DELETE,
+            &format!("/groups/{group_id}/users/{user_id}"),
+        )
+        .await
     }
 
-    async fn revoke_credential(&self, user_id: &str, credential_id: &str) -> Result<(), AccessError> {
-        self.write_gone_ok(Method::DELETE, &format!("/users/{user_id}/credentials/{credential_id}")).await
+    async fn revoke_credential(
+        &self,
+        user_id: &str,
+        credential_id: &str,
+    ) -> Result<(), AccessError> {
+        self.write_gone_ok(
+            Method::DELETE,
+            &format!("/users/{user_id}/credentials/{credential_id}"),
+        )
+        .await
     }
 }
 
@@ -283,7 +424,9 @@ impl AccessSystem for Brivo {
 fn encode_segment(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()

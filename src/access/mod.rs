@@ -6,11 +6,26 @@
 pub mod brivo;
 pub mod kisi;
 
-use crate::model::{ActualCredential, ActualState, ActualUser, Capabilities, ManagedGroups, Window};
+use crate::model::{
+    ActualCredential, ActualState, ActualUser, Capabilities, ManagedGroups, Window,
+};
 use crate::net::NetError;
 use async_trait::async_trait;
 use std::time::Duration;
 
+/// Builds the connector a config entry names: one arm per vendor, no registry machinery.
+pub fn build(
+    name: &str,
+    cfg: &crate::config::AccessSystemConfig,
+    metrics: &std::sync::Arc<crate::metrics::Metrics>,
+) -> Result<std::sync::Arc<dyn AccessSystem>, String> {
+    use crate::config::AccessSystemConfig;
+    let hook = Some(metrics.access_hook(name));
+    Ok(match cfg {
+        AccessSystemConfig::Kisi(c) => std::sync::Arc::new(kisi::Kisi::new(name, c, hook)?),
+        AccessSystemConfig::Brivo(c) => std::sync::Arc::new(brivo::Brivo::new(name, c, hook)?),
+    })
+}
 
 /// What a connector needs to create a user.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -53,37 +53,76 @@ pub enum OverrideCmd {
 }
 
 /// One API call; a non-2xx answer becomes an error carrying the API's message.
-pub fn call(server: &Server, method: Method, path: &str, body: Option<Value>) -> Result<Value, CliError> {
+pub fn call(
+    server: &Server,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<Value, CliError> {
     crate::net::install_crypto();
-    let token = server.token.clone().ok_or_else(|| CliError::usage("--token (or LOCKSTEP_TOKEN) is required to talk to the daemon"))?;
+    let token = server.token.clone().ok_or_else(|| {
+        CliError::usage("--token (or LOCKSTEP_TOKEN) is required to talk to the daemon")
+    })?;
     let url = format!("{}{}", server.server.trim_end_matches('/'), path);
     runtime()?.block_on(async {
-        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(120)).build().map_err(|e| CliError::failure(e.to_string()))?;
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .map_err(|e| CliError::failure(e.to_string()))?;
         let mut req = client.request(method, &url).bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.map_err(|e| CliError::failure(format!("{url}: cannot reach the daemon: {e}")))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| CliError::failure(format!("{url}: cannot reach the daemon: {e}")))?;
         let status = resp.status();
-        let text = resp.text().await.map_err(|e| CliError::failure(format!("{url}: {e}")))?;
-        let value: Value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let text = resp
+            .text()
+            .await
+            .map_err(|e| CliError::failure(format!("{url}: {e}")))?;
+        let value: Value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         if status.is_success() {
             Ok(value)
         } else {
-            let message = value.get("error").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| value.to_string());
-            let code = if status.is_client_error() && status.as_u16() != 401 && status.as_u16() != 403 { super::EXIT_USAGE } else { super::EXIT_FAILURE };
-            Err(CliError { code, message: format!("{url}: {status}: {message}") })
+            let message = value
+                .get("error")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| value.to_string());
+            let code =
+                if status.is_client_error() && status.as_u16() != 401 && status.as_u16() != 403 {
+                    super::EXIT_USAGE
+                } else {
+                    super::EXIT_FAILURE
+                };
+            Err(CliError {
+                code,
+                message: format!("{url}: {status}: {message}"),
+            })
         }
     })
 }
 
 fn print(value: &Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
     match cmd {
-        SuggestionsCmd::List { property, state, json } => {
+        SuggestionsCmd::List {
+            property,
+            state,
+            json,
+        } => {
             let mut query = Vec::new();
             if let Some(p) = property {
                 query.push(format!("property={p}"));
@@ -97,21 +136,46 @@ pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
                 print(&value);
                 return Ok(());
             }
-            let list = value.get("suggestions").and_then(Value::as_array).cloned().unwrap_or_default();
+            let list = value
+                .get("suggestions")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for s in &list {
                 let action = &s["action"];
-                let object = action.get("group").or_else(|| action.get("credential_id")).and_then(Value::as_str).unwrap_or("");
-                println!("{}  {:<5} {:<10} {:<14} {:<18} {object}", s["id"].as_str().unwrap_or(""), s["colour"].as_str().unwrap_or(""), s["property"].as_str().unwrap_or(""), action["person_id"].as_str().unwrap_or(""), action["kind"].as_str().unwrap_or(""));
+                let object = action
+                    .get("group")
+                    .or_else(|| action.get("credential_id"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                println!(
+                    "{}  {:<5} {:<10} {:<14} {:<18} {object}",
+                    s["id"].as_str().unwrap_or(""),
+                    s["colour"].as_str().unwrap_or(""),
+                    s["property"].as_str().unwrap_or(""),
+                    action["person_id"].as_str().unwrap_or(""),
+                    action["kind"].as_str().unwrap_or("")
+                );
             }
             println!("{} suggestions", list.len());
             Ok(())
         }
         SuggestionsCmd::Approve { ids } => {
-            print(&call(server, Method::POST, "/api/v1/suggestions/approve", Some(json!({ "ids": ids })))?);
+            print(&call(
+                server,
+                Method::POST,
+                "/api/v1/suggestions/approve",
+                Some(json!({ "ids": ids })),
+            )?);
             Ok(())
         }
         SuggestionsCmd::Discard { ids } => {
-            print(&call(server, Method::POST, "/api/v1/suggestions/discard", Some(json!({ "ids": ids })))?);
+            print(&call(
+                server,
+                Method::POST,
+                "/api/v1/suggestions/discard",
+                Some(json!({ "ids": ids })),
+            )?);
             Ok(())
         }
     }
@@ -119,13 +183,27 @@ pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
 
 pub fn overrides(cmd: OverrideCmd, server: &Server) -> CliResult {
     let value = match cmd {
-        OverrideCmd::Set { property, person, status, add, remove, note } => call(
+        OverrideCmd::Set {
+            property,
+            person,
+            status,
+            add,
+            remove,
+            note,
+        } => call(
             server,
             Method::POST,
             "/api/v1/overrides",
-            Some(json!({ "property": property, "person": person, "force_status": status, "add_groups": add, "remove_groups": remove, "note": note })),
+            Some(
+                json!({ "property": property, "person": person, "force_status": status, "add_groups": add, "remove_groups": remove, "note": note }),
+            ),
         )?,
-        OverrideCmd::Clear { property, person } => call(server, Method::DELETE, &format!("/api/v1/overrides/{property}/{person}"), None)?,
+        OverrideCmd::Clear { property, person } => call(
+            server,
+            Method::DELETE,
+            &format!("/api/v1/overrides/{property}/{person}"),
+            None,
+        )?,
         OverrideCmd::List => call(server, Method::GET, "/api/v1/overrides", None)?,
     };
     if !value.is_null() {
@@ -134,8 +212,18 @@ pub fn overrides(cmd: OverrideCmd, server: &Server) -> CliResult {
     Ok(())
 }
 
-pub fn lost_credential(property: &str, person: &str, credential: Option<&str>, server: &Server) -> CliResult {
-    print(&call(server, Method::POST, "/api/v1/lost-credential", Some(json!({ "property": property, "person": person, "credential": credential })))?);
+pub fn lost_credential(
+    property: &str,
+    person: &str,
+    credential: Option<&str>,
+    server: &Server,
+) -> CliResult {
+    print(&call(
+        server,
+        Method::POST,
+        "/api/v1/lost-credential",
+        Some(json!({ "property": property, "person": person, "credential": credential })),
+    )?);
     Ok(())
 }
 

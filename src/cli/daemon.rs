@@ -12,7 +12,12 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 pub fn open_store(config: &Config) -> Result<Store, CliError> {
-    Store::open(&config.data_dir).map_err(|e| CliError::failure(format!("cannot open the store in {}: {e}", config.data_dir.display())))
+    Store::open(&config.data_dir).map_err(|e| {
+        CliError::failure(format!(
+            "cannot open the store in {}: {e}",
+            config.data_dir.display()
+        ))
+    })
 }
 
 pub fn run(path: &Path) -> CliResult {
@@ -23,24 +28,43 @@ pub fn run(path: &Path) -> CliResult {
 
 /// Starts the daemon with `config` and runs it until SIGTERM/SIGINT (or `Event::Shutdown` sent
 /// through the returned channel by a caller such as the demo).
-pub async fn serve(config: Config, path: Option<PathBuf>, ready: Option<tokio::sync::oneshot::Sender<(Arc<Controller>, app::Events, std::net::SocketAddr)>>) -> CliResult {
+pub async fn serve(
+    config: Config,
+    path: Option<PathBuf>,
+    ready: Option<
+        tokio::sync::oneshot::Sender<(Arc<Controller>, app::Events, std::net::SocketAddr)>,
+    >,
+) -> CliResult {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| CliError::failure(format!("listen: cannot bind {}: {e}", config.listen)))?;
-    let addr = listener.local_addr().map_err(|e| CliError::failure(e.to_string()))?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| CliError::failure(e.to_string()))?;
     let store = open_store(&config)?;
     let metrics = Metrics::new();
     let controller = Controller::new(config, store, metrics).map_err(CliError::usage)?;
     let recovered = controller.recover_intents();
     if recovered > 0 {
-        tracing::warn!(recovered, "unfinished intents found from a previous run; the next cycle re-observes them");
+        tracing::warn!(
+            recovered,
+            "unfinished intents found from a previous run; the next cycle re-observes them"
+        );
     }
     let (tx, rx) = mpsc::unbounded_channel();
-    let signals = app::forward_signals(tx.clone()).map_err(|e| CliError::failure(format!("cannot install signal handlers: {e}")))?;
+    let signals = app::forward_signals(tx.clone())
+        .map_err(|e| CliError::failure(format!("cannot install signal handlers: {e}")))?;
     let (stop_http, http_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(http::serve(listener, AppState { controller: controller.clone(), events: tx.clone() }, async {
-        let _ = http_stopped.await;
-    }));
+    let server = tokio::spawn(http::serve(
+        listener,
+        AppState {
+            controller: controller.clone(),
+            events: tx.clone(),
+        },
+        async {
+            let _ = http_stopped.await;
+        },
+    ));
     tracing::info!(listen = %addr, "lockstep is running");
     if let Some(ready) = ready {
         let _ = ready.send((controller.clone(), tx.clone(), addr));
@@ -59,10 +83,18 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
     init_logging(if json { "error" } else { &config.log.level }, false);
     if let Some(p) = property {
         if !config.properties.contains_key(p) {
-            return Err(CliError::usage(format!("--property: no property named {p:?} in {}", path.display())));
+            return Err(CliError::usage(format!(
+                "--property: no property named {p:?} in {}",
+                path.display()
+            )));
         }
     }
-    let ids: Vec<String> = config.properties.keys().filter(|k| property.is_none_or(|p| p == k.as_str())).cloned().collect();
+    let ids: Vec<String> = config
+        .properties
+        .keys()
+        .filter(|k| property.is_none_or(|p| p == k.as_str()))
+        .cloned()
+        .collect();
     let store = open_store(&config)?;
     let controller = Controller::new(config, store, Metrics::new()).map_err(CliError::usage)?;
     let reports = runtime()?.block_on(async {
@@ -78,14 +110,19 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
     let _ = controller.store.flush();
     let failed = reports.iter().any(|r| r.skipped.is_some() || r.failed > 0);
     if json {
-        println!("{}", serde_json::to_string_pretty(&reports).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&reports).unwrap_or_default()
+        );
     } else {
         for r in &reports {
             print_report(r, dry_run);
         }
     }
     if failed {
-        Err(CliError::failure("some properties were skipped or had failed actions"))
+        Err(CliError::failure(
+            "some properties were skipped or had failed actions",
+        ))
     } else {
         Ok(())
     }
@@ -97,7 +134,10 @@ fn print_report(r: &crate::reconcile::Report, dry_run: bool) {
         return;
     }
     let verb = if dry_run { "would" } else { "planned to" };
-    println!("{}: {} users desired, {} actions {verb} run, {} applied, {} failed, {} suggested, {} held", r.property, r.desired_users, r.drift, r.applied, r.failed, r.suggested, r.held);
+    println!(
+        "{}: {} users desired, {} actions {verb} run, {} applied, {} failed, {} suggested, {} held",
+        r.property, r.desired_users, r.drift, r.applied, r.failed, r.suggested, r.held
+    );
     for a in &r.plan.actions {
         println!("  {:<18} {}", a.name(), a.describe());
     }

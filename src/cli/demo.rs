@@ -43,16 +43,31 @@ pub struct SimArgs {
 }
 
 fn temp_data_dir(prefix: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("{prefix}-{}-{}", std::process::id(), crate::controller::now()));
+    let dir = std::env::temp_dir().join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        crate::controller::now()
+    ));
     dir.display().to_string()
 }
 
 pub fn sim(args: SimArgs) -> CliResult {
     init_logging("warn", false);
     runtime()?.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.listen).await.map_err(|e| CliError::failure(format!("--listen: cannot bind {}: {e}", args.listen)))?;
-        let addr = listener.local_addr().map_err(|e| CliError::failure(e.to_string()))?;
-        let world = world::generate(args.properties, args.residents_per_property, args.seed, crate::controller::now());
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| {
+                CliError::failure(format!("--listen: cannot bind {}: {e}", args.listen))
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| CliError::failure(e.to_string()))?;
+        let world = world::generate(
+            args.properties,
+            args.residents_per_property,
+            args.seed,
+            crate::controller::now(),
+        );
         let sims = Simulators::new(world.clone(), args.seed);
         let base = format!("http://{addr}");
         for line in sims.describe(&base) {
@@ -60,7 +75,17 @@ pub fn sim(args: SimArgs) -> CliResult {
         }
         if args.print_config {
             let data_dir = temp_data_dir("lockstep-sim");
-            let (yaml, _) = config_yaml(&world, &ConfigOptions { base_url: &base, data_dir: &data_dir, listen: "127.0.0.1:9797", automatic_every_other: false, activation_delay: "15m", interval: "60s" });
+            let (yaml, _) = config_yaml(
+                &world,
+                &ConfigOptions {
+                    base_url: &base,
+                    data_dir: &data_dir,
+                    listen: "127.0.0.1:9797",
+                    automatic_every_other: false,
+                    activation_delay: "15m",
+                    interval: "60s",
+                },
+            );
             println!("{yaml}");
         }
         sims.serve(listener, async {
@@ -77,26 +102,61 @@ pub fn demo(args: DemoArgs) -> CliResult {
 }
 
 async fn run_demo(args: DemoArgs) -> CliResult {
-    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| CliError::failure(format!("cannot bind the simulators: {e}")))?;
-    let base = format!("http://{}", sim_listener.local_addr().map_err(|e| CliError::failure(e.to_string()))?);
-    let world = world::generate(args.properties, args.residents_per_property, args.seed, crate::controller::now());
+    let sim_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| CliError::failure(format!("cannot bind the simulators: {e}")))?;
+    let base = format!(
+        "http://{}",
+        sim_listener
+            .local_addr()
+            .map_err(|e| CliError::failure(e.to_string()))?
+    );
+    let world = world::generate(
+        args.properties,
+        args.residents_per_property,
+        args.seed,
+        crate::controller::now(),
+    );
     let sims = Simulators::new(world.clone(), args.seed);
     let (stop_sims, sims_stopped) = tokio::sync::oneshot::channel::<()>();
     let sim_server = {
         let sims = sims.clone();
         tokio::spawn(async move {
-            let _ = sims.serve(sim_listener, async { let _ = sims_stopped.await; }).await;
+            let _ = sims
+                .serve(sim_listener, async {
+                    let _ = sims_stopped.await;
+                })
+                .await;
         })
     };
     let data_dir = temp_data_dir("lockstep-demo");
-    let (yaml, admin) = config_yaml(&world, &ConfigOptions { base_url: &base, data_dir: &data_dir, listen: &args.listen, automatic_every_other: true, activation_delay: "10s", interval: "5s" });
-    let config = Config::from_yaml_str(&yaml, &ProcessEnv).map_err(|e| CliError::failure(format!("the generated demo config is invalid (a bug):\n{e}")))?;
+    let (yaml, admin) = config_yaml(
+        &world,
+        &ConfigOptions {
+            base_url: &base,
+            data_dir: &data_dir,
+            listen: &args.listen,
+            automatic_every_other: true,
+            activation_delay: "10s",
+            interval: "5s",
+        },
+    );
+    let config = Config::from_yaml_str(&yaml, &ProcessEnv).map_err(|e| {
+        CliError::failure(format!(
+            "the generated demo config is invalid (a bug):\n{e}"
+        ))
+    })?;
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
     let daemon = tokio::spawn(daemon::serve(config, None, Some(ready_tx)));
     let Ok((controller, events, addr)) = ready_rx.await else {
-        return daemon.await.unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
+        return daemon
+            .await
+            .unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
     };
-    println!("lockstep demo: {} properties, {} residents each, simulators at {base}", args.properties, args.residents_per_property);
+    println!(
+        "lockstep demo: {} properties, {} residents each, simulators at {base}",
+        args.properties, args.residents_per_property
+    );
     println!("  approval page  http://{addr}/");
     println!("  API            http://{addr}/api/v1/status");
     println!("  metrics        http://{addr}/metrics");
@@ -126,7 +186,9 @@ async fn run_demo(args: DemoArgs) -> CliResult {
     }
     let _ = controller;
     let _ = events.send(Event::Shutdown);
-    let result = daemon.await.unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
+    let result = daemon
+        .await
+        .unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
     let _ = stop_sims.send(());
     let _ = sim_server.await;
     println!("demo stopped; the audit log stays in {data_dir}");
@@ -138,6 +200,11 @@ fn describe(c: &Churn) -> String {
         Churn::MoveIn { property, person } => format!("{property}: {person} moves in"),
         Churn::MoveOut { property, person } => format!("{property}: {person} moves out"),
         Churn::Notice { property, person } => format!("{property}: {person} gives notice"),
-        Churn::UnitChange { property, person, from, to } => format!("{property}: {person} moves from unit {from} to {to}"),
+        Churn::UnitChange {
+            property,
+            person,
+            from,
+            to,
+        } => format!("{property}: {person} moves from unit {from} to {to}"),
     }
 }

@@ -23,17 +23,27 @@ pub struct CliError {
 
 impl CliError {
     pub fn usage(message: impl Into<String>) -> CliError {
-        CliError { code: EXIT_USAGE, message: message.into() }
+        CliError {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
     }
     pub fn failure(message: impl Into<String>) -> CliError {
-        CliError { code: EXIT_FAILURE, message: message.into() }
+        CliError {
+            code: EXIT_FAILURE,
+            message: message.into(),
+        }
     }
 }
 
 pub type CliResult = Result<(), CliError>;
 
 #[derive(Parser, Debug)]
-#[command(name = "lockstep", version, about = "Keeps door access in lockstep with leases, HR and workspace records.")]
+#[command(
+    name = "lockstep",
+    version,
+    about = "Keeps door access in lockstep with leases, HR and workspace records."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -130,11 +140,22 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Demo(args) => demo::demo(args),
         Command::Sim(args) => demo::sim(args),
         Command::CheckConfig { config } => offline::check_config(&config),
-        Command::Plan { config, property, json } => daemon::once(&config, property.as_deref(), true, json),
-        Command::Reconcile { config, property, .. } => daemon::once(&config, property.as_deref(), false, false),
+        Command::Plan {
+            config,
+            property,
+            json,
+        } => daemon::once(&config, property.as_deref(), true, json),
+        Command::Reconcile {
+            config, property, ..
+        } => daemon::once(&config, property.as_deref(), false, false),
         Command::Suggestions { action, server } => client::suggestions(action, &server),
         Command::Override { action, server } => client::overrides(action, &server),
-        Command::LostCredential { property, person, credential, server } => client::lost_credential(&property, &person, credential.as_deref(), &server),
+        Command::LostCredential {
+            property,
+            person,
+            credential,
+            server,
+        } => client::lost_credential(&property, &person, credential.as_deref(), &server),
         Command::Audit { action } => offline::audit(action),
         Command::Status { server } => client::status(&server),
     }
@@ -142,18 +163,28 @@ pub fn run(cli: Cli) -> CliResult {
 
 /// Loads and validates a config, mapping errors to exit code 64.
 pub fn load_config(path: &std::path::Path) -> Result<crate::config::Config, CliError> {
-    crate::config::Config::load(path, &crate::config::ProcessEnv).map_err(|e| CliError::usage(format!("{}: invalid configuration:\n{e}", path.display())))
+    crate::config::Config::load(path, &crate::config::ProcessEnv)
+        .map_err(|e| CliError::usage(format!("{}: invalid configuration:\n{e}", path.display())))
 }
 
 /// Sets up logging to stderr: text or JSON, level from the config unless `RUST_LOG` says otherwise.
 pub fn init_logging(level: &str, json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json { builder.json().try_init() } else { builder.compact().try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.compact().try_init()
+    };
 }
 
 /// A multi-threaded runtime for commands that need one.
 pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
 }

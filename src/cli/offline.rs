@@ -7,6 +7,8 @@ use clap::Subcommand;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+// Parsed once per process; the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum AuditCmd {
     /// Check the hash chain of the audit log.
@@ -60,7 +62,10 @@ impl DataDir {
             (None, None) => return Err(CliError::usage("give --config FILE or --data-dir DIR")),
         };
         if !dir.exists() {
-            return Err(CliError::usage(format!("data dir {} does not exist", dir.display())));
+            return Err(CliError::usage(format!(
+                "data dir {} does not exist",
+                dir.display()
+            )));
         }
         Store::open(&dir).map_err(|e| CliError::failure(format!("cannot open the store in {}: {e} (a running daemon holds it: stop it, or use --via-api)", dir.display())))
     }
@@ -68,7 +73,13 @@ impl DataDir {
 
 pub fn check_config(path: &Path) -> CliResult {
     let config = load_config(path)?;
-    println!("{}: ok ({} properties, {} sources, {} access systems)", path.display(), config.properties.len(), config.sources.len(), config.access_systems.len());
+    println!(
+        "{}: ok ({} properties, {} sources, {} access systems)",
+        path.display(),
+        config.properties.len(),
+        config.sources.len(),
+        config.access_systems.len()
+    );
     Ok(())
 }
 
@@ -76,37 +87,94 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
     match cmd {
         AuditCmd::Verify { at } => {
             let store = at.open()?;
-            let report = store.audit().verify().map_err(|e| CliError::failure(e.to_string()))?;
+            let report = store
+                .audit()
+                .verify()
+                .map_err(|e| CliError::failure(e.to_string()))?;
             match &report.first_problem {
                 None => {
-                    println!("audit log ok: {} entries, hash chain intact", report.entries);
+                    println!(
+                        "audit log ok: {} entries, hash chain intact",
+                        report.entries
+                    );
                     let _ = EXIT_OK;
                     Ok(())
                 }
-                Some(problem) => Err(CliError::failure(format!("audit log BROKEN after checking {} entries: {problem}", report.entries))),
+                Some(problem) => Err(CliError::failure(format!(
+                    "audit log BROKEN after checking {} entries: {problem}",
+                    report.entries
+                ))),
             }
         }
-        AuditCmd::Export { at, format, from, to, property, person, action, output, via_api, server } => {
-            let fmt: ExportFormat = format.parse().map_err(|e| CliError::usage(format!("--format: {e}")))?;
+        AuditCmd::Export {
+            at,
+            format,
+            from,
+            to,
+            property,
+            person,
+            action,
+            output,
+            via_api,
+            server,
+        } => {
+            let fmt: ExportFormat = format
+                .parse()
+                .map_err(|e| CliError::usage(format!("--format: {e}")))?;
             let mut out: Box<dyn Write> = match &output {
-                Some(p) => Box::new(std::fs::File::create(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?),
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?,
+                ),
                 None => Box::new(std::io::stdout().lock()),
             };
             if via_api {
                 let mut q = vec![format!("format={format}"), "limit=100000".to_string()];
-                for (k, v) in [("from", &from), ("to", &to), ("property", &property), ("person", &person), ("action", &action)] {
+                for (k, v) in [
+                    ("from", &from),
+                    ("to", &to),
+                    ("property", &property),
+                    ("person", &person),
+                    ("action", &action),
+                ] {
                     if let Some(v) = v {
                         q.push(format!("{k}={v}"));
                     }
                 }
-                let value = super::client::call(&server, reqwest::Method::GET, &format!("/api/v1/audit?{}", q.join("&")), None)?;
-                let text = value.as_str().map(str::to_string).unwrap_or_else(|| value.to_string());
-                return out.write_all(text.as_bytes()).map_err(|e| CliError::failure(e.to_string()));
+                let value = super::client::call(
+                    &server,
+                    reqwest::Method::GET,
+                    &format!("/api/v1/audit?{}", q.join("&")),
+                    None,
+                )?;
+                let text = value
+                    .as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| value.to_string());
+                return out
+                    .write_all(text.as_bytes())
+                    .map_err(|e| CliError::failure(e.to_string()));
             }
-            let parse = |field: &str, v: &Option<String>| v.as_deref().map(|t| crate::http::parse_time(field, t)).transpose().map_err(CliError::usage);
-            let filter = AuditFilter { from: parse("--from", &from)?, to: parse("--to", &to)?, property, person, action, after_seq: None, limit: None };
+            let parse = |field: &str, v: &Option<String>| {
+                v.as_deref()
+                    .map(|t| crate::http::parse_time(field, t))
+                    .transpose()
+                    .map_err(CliError::usage)
+            };
+            let filter = AuditFilter {
+                from: parse("--from", &from)?,
+                to: parse("--to", &to)?,
+                property,
+                person,
+                action,
+                after_seq: None,
+                limit: None,
+            };
             let store = at.open()?;
-            let entries = store.audit().range(&filter).map_err(|e| CliError::failure(e.to_string()))?;
+            let entries = store
+                .audit()
+                .range(&filter)
+                .map_err(|e| CliError::failure(e.to_string()))?;
             let written = match fmt {
                 ExportFormat::Csv => crate::store::write_csv(&entries, &mut out),
                 ExportFormat::Jsonl => crate::store::write_jsonl(&entries, &mut out),

@@ -38,7 +38,11 @@ fn parse_state(s: &str) -> Result<SuggestionState, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("state: unknown suggestion state {s:?} (pending, approved, discarded, withdrawn, executed, failed)")))
 }
 
-pub async fn suggestions(State(state): State<AppState>, headers: HeaderMap, query: Result<Query<SuggestionQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult {
+pub async fn suggestions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<SuggestionQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
     authorize(&state, &headers, Role::Viewer)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request(format!("query: {e}")))?;
     let wanted = match q.state.as_deref() {
@@ -46,7 +50,12 @@ pub async fn suggestions(State(state): State<AppState>, headers: HeaderMap, quer
         Some("all") => None,
         Some(s) => Some(parse_state(s)?),
     };
-    let list = state.controller.store.suggestions().list(q.property.as_deref(), wanted).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let list = state
+        .controller
+        .store
+        .suggestions()
+        .list(q.property.as_deref(), wanted)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(Json(serde_json::json!({ "suggestions": list })).into_response())
 }
 
@@ -89,26 +98,53 @@ pub fn parse_time(field: &str, text: &str) -> Result<i64, String> {
         return Ok(secs);
     }
     humantime::parse_rfc3339_weak(text)
-        .map(|t| t.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+        .map(|t| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0)
+        })
         .map_err(|e| format!("{field}: {text:?} is not a time (RFC 3339 or Unix seconds): {e}"))
 }
 
-pub async fn audit(State(state): State<AppState>, headers: HeaderMap, query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>) -> ApiResult {
+pub async fn audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult {
     authorize(&state, &headers, Role::Viewer)?;
     let Query(q) = query.map_err(|e| ApiError::bad_request(format!("query: {e}")))?;
     let filter = AuditFilter {
-        from: q.from.as_deref().map(|t| parse_time("from", t)).transpose().map_err(ApiError::bad_request)?,
-        to: q.to.as_deref().map(|t| parse_time("to", t)).transpose().map_err(ApiError::bad_request)?,
+        from: q
+            .from
+            .as_deref()
+            .map(|t| parse_time("from", t))
+            .transpose()
+            .map_err(ApiError::bad_request)?,
+        to: q
+            .to
+            .as_deref()
+            .map(|t| parse_time("to", t))
+            .transpose()
+            .map_err(ApiError::bad_request)?,
         property: q.property,
         person: q.person,
         action: q.action,
         after_seq: q.after_seq,
         limit: Some(q.limit.unwrap_or(1000).min(100_000)),
     };
-    let entries = state.controller.store.audit().range(&filter).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let entries = state
+        .controller
+        .store
+        .audit()
+        .range(&filter)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     let format = match q.format.as_deref() {
-        None | Some("json") => return Ok(Json(serde_json::json!({ "entries": entries })).into_response()),
-        Some(f) => f.parse::<ExportFormat>().map_err(|e| ApiError::bad_request(format!("format: {e}")))?,
+        None | Some("json") => {
+            return Ok(Json(serde_json::json!({ "entries": entries })).into_response())
+        }
+        Some(f) => f
+            .parse::<ExportFormat>()
+            .map_err(|e| ApiError::bad_request(format!("format: {e}")))?,
     };
     let mut buf = Vec::new();
     let written = match format {
@@ -116,7 +152,11 @@ pub async fn audit(State(state): State<AppState>, headers: HeaderMap, query: Res
         ExportFormat::Jsonl => crate::store::write_jsonl(&entries, &mut buf),
     };
     written.map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-    let content_type = if format == ExportFormat::Csv { "text/csv" } else { "application/x-ndjson" };
+    let content_type = if format == ExportFormat::Csv {
+        "text/csv"
+    } else {
+        "application/x-ndjson"
+    };
     Ok(([("content-type", content_type)], buf).into_response())
 }
 
@@ -126,28 +166,56 @@ struct ReconcileBody {
     property: Option<String>,
 }
 
-pub async fn reconcile(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub async fn reconcile(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     authorize(&state, &headers, Role::Approver)?;
-    let ReconcileBody { property } = if body.is_empty() { ReconcileBody::default() } else { parse_body(&body)? };
+    let ReconcileBody { property } = if body.is_empty() {
+        ReconcileBody::default()
+    } else {
+        parse_body(&body)?
+    };
     if let Some(p) = &property {
         if !state.controller.config().properties.contains_key(p) {
-            return Err(ApiError::new(StatusCode::NOT_FOUND, format!("property: no property named {p:?}")));
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("property: no property named {p:?}"),
+            ));
         }
     }
     let _ = state.events.send(Event::Trigger(property.clone()));
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "triggered": property.unwrap_or_else(|| "all".into()) }))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "triggered": property.unwrap_or_else(|| "all".into()) })),
+    )
+        .into_response())
 }
 
-pub async fn release_guard(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> ApiResult {
+pub async fn release_guard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Admin)?;
     state.controller.release_guard(&id, &caller.name)?;
     let _ = state.events.send(Event::Trigger(Some(id.clone())));
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "released": id }))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "released": id })),
+    )
+        .into_response())
 }
 
 pub async fn list_overrides(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
     authorize(&state, &headers, Role::Viewer)?;
-    let list = state.controller.store.overrides().list(None).map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let list = state
+        .controller
+        .store
+        .overrides()
+        .list(None)
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     Ok(Json(serde_json::json!({ "overrides": list })).into_response())
 }
 
@@ -166,18 +234,39 @@ struct OverrideBody {
     note: Option<String>,
 }
 
-pub async fn set_override(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub async fn set_override(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
     let b: OverrideBody = parse_body(&body)?;
-    let o = state.controller.set_override(&b.property, &b.person, b.force_status, b.add_groups, b.remove_groups, b.note, &caller.name)?;
+    let manual = crate::policy::ManualOverride {
+        force_status: b.force_status,
+        add_groups: b.add_groups,
+        remove_groups: b.remove_groups,
+    };
+    let o = state
+        .controller
+        .set_override(&b.property, &b.person, manual, b.note, &caller.name)?;
     let _ = state.events.send(Event::Trigger(Some(b.property)));
     Ok(Json(serde_json::json!({ "override": o })).into_response())
 }
 
-pub async fn clear_override(State(state): State<AppState>, headers: HeaderMap, Path((property, person)): Path<(String, String)>) -> ApiResult {
+pub async fn clear_override(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((property, person)): Path<(String, String)>,
+) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
-    if !state.controller.clear_override(&property, &person, &caller.name)? {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, format!("no override for person {person:?} in property {property:?}")));
+    if !state
+        .controller
+        .clear_override(&property, &person, &caller.name)?
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no override for person {person:?} in property {property:?}"),
+        ));
     }
     let _ = state.events.send(Event::Trigger(Some(property)));
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -192,11 +281,28 @@ struct LostBody {
     credential: Option<String>,
 }
 
-pub async fn lost_credential(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+pub async fn lost_credential(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
     let b: LostBody = parse_body(&body)?;
-    let report = state.controller.lost_credential(&b.property, &b.person, b.credential.as_deref(), &caller.name).await?;
-    let revoked = report.plan.actions.iter().filter(|a| a.name() == "revoke_credential").count();
+    let report = state
+        .controller
+        .lost_credential(
+            &b.property,
+            &b.person,
+            b.credential.as_deref(),
+            &caller.name,
+        )
+        .await?;
+    let revoked = report
+        .plan
+        .actions
+        .iter()
+        .filter(|a| a.name() == "revoke_credential")
+        .count();
     let mut out = BTreeMap::new();
     out.insert("revoked_now", serde_json::json!(revoked));
     out.insert("skipped", serde_json::json!(report.skipped));

@@ -38,23 +38,39 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/suggestions/discard", post(api::discard))
         .route("/api/v1/audit", get(api::audit))
         .route("/api/v1/reconcile", post(api::reconcile))
-        .route("/api/v1/properties/{id}/guard/release", post(api::release_guard))
-        .route("/api/v1/overrides", get(api::list_overrides).post(api::set_override))
-        .route("/api/v1/overrides/{property}/{person}", axum::routing::delete(api::clear_override))
+        .route(
+            "/api/v1/properties/{id}/guard/release",
+            post(api::release_guard),
+        )
+        .route(
+            "/api/v1/overrides",
+            get(api::list_overrides).post(api::set_override),
+        )
+        .route(
+            "/api/v1/overrides/{property}/{person}",
+            axum::routing::delete(api::clear_override),
+        )
         .route("/api/v1/lost-credential", post(api::lost_credential))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .with_state(state)
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([("content-type", "text/plain; version=0.0.4")], state.controller.metrics.render())
+    (
+        [("content-type", "text/plain; version=0.0.4")],
+        state.controller.metrics.render(),
+    )
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
     if state.controller.is_ready() {
         (StatusCode::OK, "ready\n").into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready: the first full cycle has not finished\n").into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: the first full cycle has not finished\n",
+        )
+            .into_response()
     }
 }
 
@@ -67,7 +83,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError { status, message: message.into() }
+        ApiError {
+            status,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, message)
@@ -76,7 +95,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(serde_json::json!({ "error": self.message }))).into_response()
+        (
+            self.status,
+            Json(serde_json::json!({ "error": self.message })),
+        )
+            .into_response()
     }
 }
 
@@ -105,22 +128,44 @@ pub fn authorize(state: &AppState, headers: &HeaderMap, need: Role) -> Result<Ca
     let presented = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
-        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "missing bearer token (Authorization: Bearer <token>)"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing bearer token (Authorization: Bearer <token>)",
+            )
+        })?;
     let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
     let mut found = None;
     for token in &config.api.tokens {
         // Compare against every token, in constant time, so timing reveals nothing.
-        if bool::from(subtle::ConstantTimeEq::ct_eq(&digest[..], &token.sha256[..])) {
+        if bool::from(subtle::ConstantTimeEq::ct_eq(
+            &digest[..],
+            &token.sha256[..],
+        )) {
             found = Some(token);
         }
     }
-    let token = found.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "invalid bearer token"))?;
+    let token =
+        found.ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "invalid bearer token"))?;
     if !Controller::allows(token.role, need) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, format!("token {:?} has role {:?}; this endpoint needs {:?}", token.name, token.role, need).to_lowercase()));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "token {:?} has role {:?}; this endpoint needs {:?}",
+                token.name, token.role, need
+            )
+            .to_lowercase(),
+        ));
     }
-    Ok(Caller { name: token.name.clone(), role: token.role })
+    Ok(Caller {
+        name: token.name.clone(),
+        role: token.role,
+    })
 }
 
 /// Parses a JSON body with an error that names the problem and where it is.
@@ -129,8 +174,14 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiE
 }
 
 /// Serves the router on `listener` until `shutdown` resolves.
-pub async fn serve(listener: tokio::net::TcpListener, state: AppState, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 #[cfg(test)]

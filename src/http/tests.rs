@@ -16,7 +16,10 @@ impl Env for NoEnv {
         None
     }
     fn read_file(&self, p: &std::path::Path) -> std::io::Result<String> {
-        Err(std::io::Error::new(std::io::ErrorKind::NotFound, p.display().to_string()))
+        Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            p.display().to_string(),
+        ))
     }
 }
 
@@ -37,15 +40,30 @@ fn state(dir: &std::path::Path) -> AppState {
     let controller = Controller::new(config, store, Metrics::new()).expect("controller");
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
     std::mem::forget(_rx);
-    AppState { controller, events: tx }
+    AppState {
+        controller,
+        events: tx,
+    }
 }
 
-async fn call(state: &AppState, method: Method, path: &str, token: Option<&str>, body: &str) -> (StatusCode, String) {
-    let mut req = Request::builder().method(method).uri(path).header("content-type", "application/json");
+async fn call(
+    state: &AppState,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("content-type", "application/json");
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
-    let resp = router(state.clone()).oneshot(req.body(Body::from(body.to_string())).expect("request")).await.expect("response");
+    let resp = router(state.clone())
+        .oneshot(req.body(Body::from(body.to_string())).expect("request"))
+        .await
+        .expect("response");
     let status = resp.status();
     let bytes = resp.into_body().collect().await.expect("body").to_bytes();
     (status, String::from_utf8_lossy(&bytes).to_string())
@@ -57,13 +75,38 @@ const ENDPOINTS: &[(&str, &str, Role, &str)] = &[
     ("GET", "/api/v1/suggestions", Role::Viewer, ""),
     ("GET", "/api/v1/audit", Role::Viewer, ""),
     ("GET", "/api/v1/overrides", Role::Viewer, ""),
-    ("POST", "/api/v1/suggestions/approve", Role::Approver, r#"{"ids":["x"]}"#),
-    ("POST", "/api/v1/suggestions/discard", Role::Approver, r#"{"ids":["x"]}"#),
+    (
+        "POST",
+        "/api/v1/suggestions/approve",
+        Role::Approver,
+        r#"{"ids":["x"]}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/suggestions/discard",
+        Role::Approver,
+        r#"{"ids":["x"]}"#,
+    ),
     ("POST", "/api/v1/reconcile", Role::Approver, ""),
-    ("POST", "/api/v1/overrides", Role::Approver, r#"{"property":"p","person":"x"}"#),
+    (
+        "POST",
+        "/api/v1/overrides",
+        Role::Approver,
+        r#"{"property":"p","person":"x"}"#,
+    ),
     ("DELETE", "/api/v1/overrides/p/x", Role::Approver, ""),
-    ("POST", "/api/v1/lost-credential", Role::Approver, r#"{"property":"p","person":"x"}"#),
-    ("POST", "/api/v1/properties/p/guard/release", Role::Admin, ""),
+    (
+        "POST",
+        "/api/v1/lost-credential",
+        Role::Approver,
+        r#"{"property":"p","person":"x"}"#,
+    ),
+    (
+        "POST",
+        "/api/v1/properties/p/guard/release",
+        Role::Admin,
+        "",
+    ),
 ];
 
 fn token_for(role: Role) -> &'static str {
@@ -81,15 +124,33 @@ async fn every_endpoint_rejects_missing_wrong_and_weak_tokens() {
     for (method, path, need, body) in ENDPOINTS {
         let m: Method = method.parse().expect("method");
         let (status, _) = call(&state, m.clone(), path, None, body).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} without a token");
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a token"
+        );
         let (status, _) = call(&state, m.clone(), path, Some("wrong-token"), body).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {path} with a wrong token");
-        for weaker in [Role::Viewer, Role::Approver].into_iter().filter(|r| r < need) {
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} with a wrong token"
+        );
+        for weaker in [Role::Viewer, Role::Approver]
+            .into_iter()
+            .filter(|r| r < need)
+        {
             let (status, text) = call(&state, m.clone(), path, Some(token_for(weaker)), body).await;
-            assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} with {weaker:?}: {text}");
+            assert_eq!(
+                status,
+                StatusCode::FORBIDDEN,
+                "{method} {path} with {weaker:?}: {text}"
+            );
         }
         let (status, text) = call(&state, m.clone(), path, Some(token_for(*need)), body).await;
-        assert!(status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN, "{method} {path} with {need:?}: {status} {text}");
+        assert!(
+            status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN,
+            "{method} {path} with {need:?}: {status} {text}"
+        );
     }
 }
 
@@ -97,22 +158,56 @@ async fn every_endpoint_rejects_missing_wrong_and_weak_tokens() {
 async fn open_endpoints_and_clear_errors() {
     let dir = tempfile::tempdir().expect("tempdir");
     let state = state(dir.path());
-    assert_eq!(call(&state, Method::GET, "/healthz", None, "").await.0, StatusCode::OK);
-    assert_eq!(call(&state, Method::GET, "/readyz", None, "").await.0, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        call(&state, Method::GET, "/healthz", None, "").await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&state, Method::GET, "/readyz", None, "").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
     let (status, text) = call(&state, Method::GET, "/metrics", None, "").await;
     assert_eq!(status, StatusCode::OK);
     assert!(text.contains("lockstep_build_info"));
-    let (status, text) = call(&state, Method::POST, "/api/v1/suggestions/approve", Some("admin-token"), "{not json").await;
+    let (status, text) = call(
+        &state,
+        Method::POST,
+        "/api/v1/suggestions/approve",
+        Some("admin-token"),
+        "{not json",
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("request body"), "{text}");
     let many: Vec<String> = (0..51).map(|i| format!("\"s{i}\"")).collect();
-    let (status, text) = call(&state, Method::POST, "/api/v1/suggestions/approve", Some("admin-token"), &format!("{{\"ids\":[{}]}}", many.join(","))).await;
+    let (status, text) = call(
+        &state,
+        Method::POST,
+        "/api/v1/suggestions/approve",
+        Some("admin-token"),
+        &format!("{{\"ids\":[{}]}}", many.join(",")),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("at most 50"), "{text}");
-    let (status, text) = call(&state, Method::GET, "/api/v1/audit?from=yesterday", Some("viewer-token"), "").await;
+    let (status, text) = call(
+        &state,
+        Method::GET,
+        "/api/v1/audit?from=yesterday",
+        Some("viewer-token"),
+        "",
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(text.contains("from"), "{text}");
-    let (status, _) = call(&state, Method::GET, "/api/v1/audit?format=csv", Some("viewer-token"), "").await;
+    let (status, _) = call(
+        &state,
+        Method::GET,
+        "/api/v1/audit?format=csv",
+        Some("viewer-token"),
+        "",
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
 }
 

@@ -20,10 +20,16 @@ fn property() -> PropertyConfig {
         common_groups: vec!["Entrances".into(), "Amenities".into()],
         units: UnitMapping {
             pattern: Some("Unit {unit}".into()),
-            groups: [("Floor 1".to_string(), vec!["1*".to_string()])].into_iter().collect(),
-            overrides: [("PH1".to_string(), vec!["Penthouse".to_string()])].into_iter().collect(),
+            groups: [("Floor 1".to_string(), vec!["1*".to_string()])]
+                .into_iter()
+                .collect(),
+            overrides: [("PH1".to_string(), vec!["Penthouse".to_string()])]
+                .into_iter()
+                .collect(),
         },
-        roles: [("maintenance".to_string(), vec!["Maintenance".to_string()])].into_iter().collect(),
+        roles: [("maintenance".to_string(), vec!["Maintenance".to_string()])]
+            .into_iter()
+            .collect(),
     }
 }
 
@@ -50,7 +56,12 @@ struct Case {
 
 impl Case {
     fn new(people: Vec<PersonRecord>) -> Case {
-        Case { people, overrides: BTreeMap::new(), marks: BTreeMap::new(), lost: BTreeMap::new() }
+        Case {
+            people,
+            overrides: BTreeMap::new(),
+            marks: BTreeMap::new(),
+            lost: BTreeMap::new(),
+        }
     }
     fn run(&self, now: Timestamp) -> Output {
         let p = property();
@@ -67,7 +78,11 @@ impl Case {
 }
 
 fn groups_of(out: &Output, person: &str) -> Vec<String> {
-    out.desired.users.get(&format!("lockstep:yardi:{person}")).map(|u| u.groups.keys().cloned().collect()).unwrap_or_default()
+    out.desired
+        .users
+        .get(&format!("lockstep:yardi:{person}"))
+        .map(|u| u.groups.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -81,7 +96,10 @@ fn lease_status_table() {
     case.people[2].lease_end = Some(NOW + 86_400);
     let out = case.run(NOW);
     assert!(groups_of(&out, "f").is_empty());
-    assert_eq!(groups_of(&out, "c"), ["Amenities", "Entrances", "Floor 1", "Unit 101"]);
+    assert_eq!(
+        groups_of(&out, "c"),
+        ["Amenities", "Entrances", "Floor 1", "Unit 101"]
+    );
     assert_eq!(groups_of(&out, "n"), ["Amenities", "Entrances", "Unit 202"]);
     assert!(groups_of(&out, "p").is_empty());
     let notice = &out.desired.users["lockstep:yardi:n"];
@@ -99,7 +117,13 @@ fn notice_past_its_move_out_date_loses_access() {
 fn activation_delay_runs_from_the_status_change() {
     let mut case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current)]);
     // Not the first sync: someone else was already known.
-    case.marks.insert("other".into(), Mark { status: LeaseStatus::Current, since: 0 });
+    case.marks.insert(
+        "other".into(),
+        Mark {
+            status: LeaseStatus::Current,
+            since: 0,
+        },
+    );
     let out = case.run(NOW);
     assert!(out.desired.users.is_empty());
     assert_eq!(out.waiting, 1);
@@ -125,9 +149,16 @@ fn unit_override_and_roles() {
     staff.role = Some("maintenance".into());
     let mut unknown = person("x", None, LeaseStatus::Current);
     unknown.role = Some("valet".into());
-    let case = Case::new(vec![person("ph", Some("PH1"), LeaseStatus::Current), staff, unknown]);
+    let case = Case::new(vec![
+        person("ph", Some("PH1"), LeaseStatus::Current),
+        staff,
+        unknown,
+    ]);
     let out = case.run(NOW);
-    assert_eq!(groups_of(&out, "ph"), ["Amenities", "Entrances", "Penthouse"]);
+    assert_eq!(
+        groups_of(&out, "ph"),
+        ["Amenities", "Entrances", "Penthouse"]
+    );
     assert_eq!(groups_of(&out, "m"), ["Maintenance"]);
     assert!(groups_of(&out, "x").is_empty());
     assert_eq!(out.problems.len(), 1);
@@ -136,8 +167,17 @@ fn unit_override_and_roles() {
 
 #[test]
 fn overrides_win_over_the_source() {
-    let mut case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current), person("b", Some("102"), LeaseStatus::Future)]);
-    case.overrides.insert("a".into(), ManualOverride { force_status: Some(LeaseStatus::Past), ..Default::default() });
+    let mut case = Case::new(vec![
+        person("a", Some("101"), LeaseStatus::Current),
+        person("b", Some("102"), LeaseStatus::Future),
+    ]);
+    case.overrides.insert(
+        "a".into(),
+        ManualOverride {
+            force_status: Some(LeaseStatus::Past),
+            ..Default::default()
+        },
+    );
     case.overrides.insert(
         "b".into(),
         ManualOverride {
@@ -148,7 +188,10 @@ fn overrides_win_over_the_source() {
     );
     let out = case.run(NOW);
     assert!(groups_of(&out, "a").is_empty());
-    assert_eq!(groups_of(&out, "b"), ["Entrances", "Floor 1", "Penthouse", "Unit 102"]);
+    assert_eq!(
+        groups_of(&out, "b"),
+        ["Entrances", "Floor 1", "Penthouse", "Unit 102"]
+    );
 }
 
 #[test]
@@ -156,13 +199,22 @@ fn lost_credentials_travel_with_the_desired_user() {
     let mut case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current)]);
     case.lost.insert("a".into(), ["c1".to_string()].into());
     let out = case.run(NOW);
-    assert!(out.desired.users["lockstep:yardi:a"].revoked_credentials.contains("c1"));
+    assert!(out.desired.users["lockstep:yardi:a"]
+        .revoked_credentials
+        .contains("c1"));
 }
 
 #[test]
 fn managed_groups_cover_everything_config_can_grant() {
     let m = managed_groups(&property());
-    for g in ["Entrances", "Amenities", "Maintenance", "Floor 1", "Penthouse", "Unit 9"] {
+    for g in [
+        "Entrances",
+        "Amenities",
+        "Maintenance",
+        "Floor 1",
+        "Penthouse",
+        "Unit 9",
+    ] {
         assert!(m.contains(g), "{g}");
     }
     assert!(!m.contains("Gym VIP"));

@@ -78,24 +78,42 @@ impl BrivoState {
             return g.id;
         }
         let id = self.id();
-        self.groups.push(BrivoGroup { id, name: name.into() });
+        self.groups.push(BrivoGroup {
+            id,
+            name: name.into(),
+        });
         id
     }
     fn hand_made(&mut self, first: &str, last: &str) -> u64 {
-        if let Some(u) = self.users.iter().find(|u| u.first_name == first && u.last_name == last && u.external_id.is_none()) {
+        if let Some(u) = self
+            .users
+            .iter()
+            .find(|u| u.first_name == first && u.last_name == last && u.external_id.is_none())
+        {
             return u.id;
         }
         let id = self.id();
-        self.users.push(BrivoUser { id, first_name: first.into(), last_name: last.into(), ..BrivoUser::default() });
+        self.users.push(BrivoUser {
+            id,
+            first_name: first.into(),
+            last_name: last.into(),
+            ..BrivoUser::default()
+        });
         id
     }
-    fn join(&mut self, group_id: u64, user_id: u64) -> Result<(), Response> {
+    fn join(&mut self, group_id: u64, user_id: u64) -> Result<(), &'static str> {
         let m = BrivoMembership { group_id, user_id };
         if self.memberships.contains(&m) {
             return Ok(());
         }
-        if self.memberships.iter().filter(|m| m.user_id == user_id).count() >= MAX_GROUPS_PER_USER {
-            return Err(err(StatusCode::BAD_REQUEST, "User cannot belong to more than 16 groups"));
+        if self
+            .memberships
+            .iter()
+            .filter(|m| m.user_id == user_id)
+            .count()
+            >= MAX_GROUPS_PER_USER
+        {
+            return Err("User cannot belong to more than 16 groups");
         }
         self.memberships.push(m);
         Ok(())
@@ -109,15 +127,27 @@ pub struct BrivoSim {
 }
 
 fn throttle_403() -> Response {
-    (StatusCode::FORBIDDEN, [("retry-after", "1")], Json(json!({"code": 403, "message": "Developer Over Qps"}))).into_response()
+    (
+        StatusCode::FORBIDDEN,
+        [("retry-after", "1")],
+        Json(json!({"code": 403, "message": "Developer Over Qps"})),
+    )
+        .into_response()
 }
 
 fn err(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({"code": status.as_u16(), "message": message}))).into_response()
+    (
+        status,
+        Json(json!({"code": status.as_u16(), "message": message})),
+    )
+        .into_response()
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl BrivoSim {
@@ -128,8 +158,14 @@ impl BrivoSim {
     pub const PASSWORD: &'static str = "sim-password";
 
     pub fn new(seed: u64) -> Self {
-        let state = BrivoState { token_lifetime_secs: 60, ..BrivoState::default() };
-        BrivoSim { core: SimCore::new("brivo", seed, throttle_403), state: Arc::new(RwLock::new(state)) }
+        let state = BrivoState {
+            token_lifetime_secs: 60,
+            ..BrivoState::default()
+        };
+        BrivoSim {
+            core: SimCore::new("brivo", seed, throttle_403),
+            state: Arc::new(RwLock::new(state)),
+        }
     }
 
     /// Creates each group if missing, plus `FOREIGN_GROUP` with two hand-made users and one
@@ -161,15 +197,27 @@ impl BrivoSim {
             .route("/v1/api/users", get(list_users).post(create_user))
             .route("/v1/api/users/{id}/external", get(user_by_external))
             .route("/v1/api/users/{id}/credentials", get(user_credentials))
-            .route("/v1/api/users/{uid}/credentials/{cid}", axum::routing::delete(unassign_credential))
+            .route(
+                "/v1/api/users/{uid}/credentials/{cid}",
+                axum::routing::delete(unassign_credential),
+            )
             .route("/v1/api/groups", get(list_groups))
             .route("/v1/api/groups/{gid}/users", get(group_users))
-            .route("/v1/api/groups/{gid}/users/{uid}", put(add_member).delete(remove_member))
-            .layer(middleware::from_fn_with_state(self.state.clone(), authenticate))
+            .route(
+                "/v1/api/groups/{gid}/users/{uid}",
+                put(add_member).delete(remove_member),
+            )
+            .layer(middleware::from_fn_with_state(
+                self.state.clone(),
+                authenticate,
+            ))
             .route("/oauth/token", post(token))
             .with_state(self.state.clone())
             .layer(axum::Extension(self.core.clone()))
-            .layer(middleware::from_fn_with_state(self.core.clone(), fault_layer));
+            .layer(middleware::from_fn_with_state(
+                self.core.clone(),
+                fault_layer,
+            ));
         api.merge(control_plane(self.core.clone(), self.state.clone()))
     }
 }
@@ -178,11 +226,31 @@ type St = State<Arc<RwLock<BrivoState>>>;
 
 async fn authenticate(State(state): St, request: Request, next: Next) -> Response {
     let headers = request.headers();
-    if !headers.get("api-key").and_then(|v| v.to_str().ok()).is_some_and(|k| secret_eq(k, BrivoSim::API_KEY)) {
-        return (StatusCode::FORBIDDEN, [("content-type", "text/html")], "<h1>Developer Inactive</h1>").into_response();
+    if !headers
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|k| secret_eq(k, BrivoSim::API_KEY))
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            [("content-type", "text/html")],
+            "<h1>Developer Inactive</h1>",
+        )
+            .into_response();
     }
-    let token = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("bearer ").or_else(|| v.strip_prefix("Bearer "))).unwrap_or("").to_string();
-    let valid = read(&state).access_tokens.get(&token).is_some_and(|exp| *exp > now());
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("bearer ")
+                .or_else(|| v.strip_prefix("Bearer "))
+        })
+        .unwrap_or("")
+        .to_string();
+    let valid = read(&state)
+        .access_tokens
+        .get(&token)
+        .is_some_and(|exp| *exp > now());
     if !valid {
         return err(StatusCode::UNAUTHORIZED, "invalid or expired access token");
     }
@@ -190,24 +258,67 @@ async fn authenticate(State(state): St, request: Request, next: Next) -> Respons
 }
 
 async fn token(State(state): St, headers: HeaderMap, body: String) -> Response {
-    if !headers.get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
-        return err(StatusCode::UNSUPPORTED_MEDIA_TYPE, "token requests must be form-encoded");
+    if !headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
+    {
+        return err(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "token requests must be form-encoded",
+        );
     }
-    if !headers.get("api-key").and_then(|v| v.to_str().ok()).is_some_and(|k| secret_eq(k, BrivoSim::API_KEY)) {
-        return (StatusCode::FORBIDDEN, [("content-type", "text/html")], "<h1>Developer Inactive</h1>").into_response();
+    if !headers
+        .get("api-key")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|k| secret_eq(k, BrivoSim::API_KEY))
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            [("content-type", "text/html")],
+            "<h1>Developer Inactive</h1>",
+        )
+            .into_response();
     }
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", BrivoSim::CLIENT_ID, BrivoSim::CLIENT_SECRET));
-    let client_ok = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Basic ")).is_some_and(|b| secret_eq(b, &basic));
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        BrivoSim::CLIENT_ID,
+        BrivoSim::CLIENT_SECRET
+    ));
+    let client_ok = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .is_some_and(|b| secret_eq(b, &basic));
     let form: BTreeMap<String, String> = serde_urlencoded_pairs(&body);
-    let bad = || (StatusCode::BAD_REQUEST, Json(json!({"error": "invalid_grant", "error_description": "Bad credentials"}))).into_response();
+    let bad = || {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_grant", "error_description": "Bad credentials"})),
+        )
+            .into_response()
+    };
     if !client_ok {
-        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "invalid_client", "error_description": "Bad client credentials"}))).into_response();
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "invalid_client", "error_description": "Bad client credentials"})),
+        )
+            .into_response();
     }
     let mut s = write(&state);
     let grant = form.get("grant_type").cloned().unwrap_or_default();
     match grant.as_str() {
-        "password" if form.get("username").is_some_and(|u| secret_eq(u, BrivoSim::USERNAME)) && form.get("password").is_some_and(|p| secret_eq(p, BrivoSim::PASSWORD)) => {}
-        "refresh_token" if form.get("refresh_token").is_some_and(|r| s.refresh_tokens.contains(r)) => {}
+        "password"
+            if form
+                .get("username")
+                .is_some_and(|u| secret_eq(u, BrivoSim::USERNAME))
+                && form
+                    .get("password")
+                    .is_some_and(|p| secret_eq(p, BrivoSim::PASSWORD)) => {}
+        "refresh_token"
+            if form
+                .get("refresh_token")
+                .is_some_and(|r| s.refresh_tokens.contains(r)) => {}
         _ => return bad(),
     }
     *s.grants.entry(grant).or_default() += 1;
@@ -246,7 +357,10 @@ fn serde_urlencoded_pairs(body: &str) -> BTreeMap<String, String> {
         }
         String::from_utf8_lossy(&out).to_string()
     };
-    body.split('&').filter_map(|kv| kv.split_once('=')).map(|(k, v)| (decode(k), decode(v))).collect()
+    body.split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -259,11 +373,15 @@ struct Paging {
 fn page<T: Serialize>(core: &SimCore, items: Vec<T>, q: &Paging) -> Response {
     let size = q.page_size.unwrap_or(20);
     if size == 0 || size > 100 {
-        return err(StatusCode::BAD_REQUEST, "pageSize must be between 1 and 100");
+        return err(
+            StatusCode::BAD_REQUEST,
+            "pageSize must be between 1 and 100",
+        );
     }
     let faults = core.faults();
     if faults.empty {
-        return Json(json!({"data": [], "offset": 0, "pageSize": size, "count": 0})).into_response();
+        return Json(json!({"data": [], "offset": 0, "pageSize": size, "count": 0}))
+            .into_response();
     }
     let offset = q.offset.unwrap_or(0);
     let count = items.len();
@@ -274,35 +392,65 @@ fn page<T: Serialize>(core: &SimCore, items: Vec<T>, q: &Paging) -> Response {
     Json(json!({"data": data, "offset": offset, "pageSize": size, "count": count})).into_response()
 }
 
-async fn list_users(State(state): St, axum::Extension(core): axum::Extension<Arc<SimCore>>, Query(q): Query<Paging>) -> Response {
+async fn list_users(
+    State(state): St,
+    axum::Extension(core): axum::Extension<Arc<SimCore>>,
+    Query(q): Query<Paging>,
+) -> Response {
     let users = read(&state).users.clone();
     page(&core, users, &q)
 }
 
-async fn list_groups(State(state): St, axum::Extension(core): axum::Extension<Arc<SimCore>>, Query(q): Query<Paging>) -> Response {
+async fn list_groups(
+    State(state): St,
+    axum::Extension(core): axum::Extension<Arc<SimCore>>,
+    Query(q): Query<Paging>,
+) -> Response {
     let groups = read(&state).groups.clone();
     page(&core, groups, &q)
 }
 
-async fn group_users(State(state): St, axum::Extension(core): axum::Extension<Arc<SimCore>>, Path(gid): Path<u64>, Query(q): Query<Paging>) -> Response {
+async fn group_users(
+    State(state): St,
+    axum::Extension(core): axum::Extension<Arc<SimCore>>,
+    Path(gid): Path<u64>,
+    Query(q): Query<Paging>,
+) -> Response {
     let s = read(&state);
     if !s.groups.iter().any(|g| g.id == gid) {
         return err(StatusCode::NOT_FOUND, "group not found");
     }
-    let users: Vec<BrivoUser> = s.memberships.iter().filter(|m| m.group_id == gid).filter_map(|m| s.users.iter().find(|u| u.id == m.user_id).cloned()).collect();
+    let users: Vec<BrivoUser> = s
+        .memberships
+        .iter()
+        .filter(|m| m.group_id == gid)
+        .filter_map(|m| s.users.iter().find(|u| u.id == m.user_id).cloned())
+        .collect();
     drop(s);
     page(&core, users, &q)
 }
 
-async fn user_credentials(State(state): St, axum::Extension(core): axum::Extension<Arc<SimCore>>, Path(uid): Path<u64>, Query(q): Query<Paging>) -> Response {
+async fn user_credentials(
+    State(state): St,
+    axum::Extension(core): axum::Extension<Arc<SimCore>>,
+    Path(uid): Path<u64>,
+    Query(q): Query<Paging>,
+) -> Response {
     let creds: Vec<Value> = read(&state).credentials.iter().filter(|c| c.user_id == Some(uid)).map(|c| json!({"id": c.id, "referenceId": c.reference_id, "credentialFormat": {"id": 110, "name": "Mobile Pass"}})).collect();
     page(&core, creds, &q)
 }
 
 async fn user_by_external(State(state): St, Path(ext): Path<String>) -> Response {
-    match read(&state).users.iter().find(|u| u.external_id.as_deref() == Some(ext.as_str())) {
+    match read(&state)
+        .users
+        .iter()
+        .find(|u| u.external_id.as_deref() == Some(ext.as_str()))
+    {
         Some(u) => Json(u.clone()).into_response(),
-        None => err(StatusCode::NOT_FOUND, &format!("no user with external id {ext}")),
+        None => err(
+            StatusCode::NOT_FOUND,
+            &format!("no user with external id {ext}"),
+        ),
     }
 }
 
@@ -314,14 +462,25 @@ async fn create_user(State(state): St, body: axum::body::Bytes) -> Response {
     let mut s = write(&state);
     if let Some(ext) = &user.external_id {
         if s.users.iter().any(|u| u.external_id.as_ref() == Some(ext)) {
-            return err(StatusCode::BAD_REQUEST, "externalId must be unique in the account");
+            return err(
+                StatusCode::BAD_REQUEST,
+                "externalId must be unique in the account",
+            );
         }
     }
     let id = s.id();
-    let created = BrivoUser { id, suspended: false, ..user };
+    let created = BrivoUser {
+        id,
+        suspended: false,
+        ..user
+    };
     s.users.push(created.clone());
     let cid = s.id();
-    s.credentials.push(BrivoCredential { id: cid, reference_id: format!("mobile-{id}"), user_id: Some(id) });
+    s.credentials.push(BrivoCredential {
+        id: cid,
+        reference_id: format!("mobile-{id}"),
+        user_id: Some(id),
+    });
     Json(created).into_response()
 }
 
@@ -332,14 +491,15 @@ async fn add_member(State(state): St, Path((gid, uid)): Path<(u64, u64)>) -> Res
     }
     match s.join(gid, uid) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(r) => r,
+        Err(message) => err(StatusCode::BAD_REQUEST, message),
     }
 }
 
 async fn remove_member(State(state): St, Path((gid, uid)): Path<(u64, u64)>) -> Response {
     let mut s = write(&state);
     let before = s.memberships.len();
-    s.memberships.retain(|m| !(m.group_id == gid && m.user_id == uid));
+    s.memberships
+        .retain(|m| !(m.group_id == gid && m.user_id == uid));
     if s.memberships.len() == before {
         return err(StatusCode::NOT_FOUND, "user is not a member of the group");
     }
@@ -348,11 +508,18 @@ async fn remove_member(State(state): St, Path((gid, uid)): Path<(u64, u64)>) -> 
 
 async fn unassign_credential(State(state): St, Path((uid, cid)): Path<(u64, u64)>) -> Response {
     let mut s = write(&state);
-    match s.credentials.iter_mut().find(|c| c.id == cid && c.user_id == Some(uid)) {
+    match s
+        .credentials
+        .iter_mut()
+        .find(|c| c.id == cid && c.user_id == Some(uid))
+    {
         Some(c) => {
             c.user_id = None;
             StatusCode::NO_CONTENT.into_response()
         }
-        None => err(StatusCode::NOT_FOUND, "credential not assigned to this user"),
+        None => err(
+            StatusCode::NOT_FOUND,
+            "credential not assigned to this user",
+        ),
     }
 }

@@ -64,8 +64,14 @@ impl Stats {
     fn record(&mut self, method: &Method, template: &str, status: StatusCode) {
         self.requests += 1;
         *self.by_method.entry(method.to_string()).or_default() += 1;
-        *self.by_path.entry(format!("{method} {template}")).or_default() += 1;
-        *self.by_status.entry(status.as_u16().to_string()).or_default() += 1;
+        *self
+            .by_path
+            .entry(format!("{method} {template}"))
+            .or_default() += 1;
+        *self
+            .by_status
+            .entry(status.as_u16().to_string())
+            .or_default() += 1;
         let now = Instant::now();
         self.window.push_back(now);
         while self
@@ -110,7 +116,10 @@ impl SimCore {
     }
 
     pub fn faults(&self) -> Faults {
-        self.faults.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.faults
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub fn set_faults(&self, faults: Faults) {
@@ -139,7 +148,11 @@ impl SimCore {
 }
 
 /// Middleware for a simulator's API routes: injects faults and counts every request.
-pub async fn fault_layer(State(core): State<Arc<SimCore>>, request: Request, next: Next) -> Response {
+pub async fn fault_layer(
+    State(core): State<Arc<SimCore>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let method = request.method().clone();
     let template = request
         .extensions()

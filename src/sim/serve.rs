@@ -57,9 +57,21 @@ impl Simulators {
     /// One line per simulator for `lockstep sim`.
     pub fn describe(&self, base: &str) -> Vec<String> {
         vec![
-            format!("yardi_voyager  {base}/yardi_voyager  (SOAP ItfResidentData; user {}, password {})", YardiSim::USERNAME, YardiSim::PASSWORD),
-            format!("kisi           {base}/kisi  (Authorization: KISI-LOGIN {})", KisiSim::API_KEY),
-            format!("brivo          {base}/brivo  (api-key {}, OAuth client {}, user {})", BrivoSim::API_KEY, BrivoSim::CLIENT_ID, BrivoSim::USERNAME),
+            format!(
+                "yardi_voyager  {base}/yardi_voyager  (SOAP ItfResidentData; user {}, password {})",
+                YardiSim::USERNAME,
+                YardiSim::PASSWORD
+            ),
+            format!(
+                "kisi           {base}/kisi  (Authorization: KISI-LOGIN {})",
+                KisiSim::API_KEY
+            ),
+            format!(
+                "brivo          {base}/brivo  (api-key {}, OAuth client {}, user {})",
+                BrivoSim::API_KEY,
+                BrivoSim::CLIENT_ID,
+                BrivoSim::USERNAME
+            ),
         ]
     }
 }
@@ -89,7 +101,10 @@ pub struct ConfigOptions<'a> {
 pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, String) {
     let base = opts.base_url.trim_end_matches('/');
     let mut y = String::new();
-    let _ = writeln!(y, "# lockstep config generated for the built-in simulators at {base}");
+    let _ = writeln!(
+        y,
+        "# lockstep config generated for the built-in simulators at {base}"
+    );
     let _ = writeln!(y, "portfolio: simulated-portfolio");
     let _ = writeln!(y, "data_dir: {}", opts.data_dir);
     let _ = writeln!(y, "listen: {}", opts.listen);
@@ -99,13 +114,23 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
     for role in ["viewer", "approver", "admin"] {
         let (token, hash) = new_token();
         let _ = writeln!(y, "    # {role} token: {token}");
-        let _ = writeln!(y, "    - {{ name: sim-{role}, role: {role}, sha256: {hash} }}");
+        let _ = writeln!(
+            y,
+            "    - {{ name: sim-{role}, role: {role}, sha256: {hash} }}"
+        );
         if role == "admin" {
             admin = token;
         }
     }
-    let _ = writeln!(y, "defaults:\n  activation_delay: {}", opts.activation_delay);
-    let _ = writeln!(y, "sources:\n  yardi-sim:\n    type: yardi_voyager\n    url: {base}/yardi_voyager");
+    let _ = writeln!(
+        y,
+        "defaults:\n  activation_delay: {}",
+        opts.activation_delay
+    );
+    let _ = writeln!(
+        y,
+        "sources:\n  yardi-sim:\n    type: yardi_voyager\n    url: {base}/yardi_voyager"
+    );
     let _ = writeln!(
         y,
         "    username: {}\n    password: {}\n    server_name: sim\n    database: sim\n    interface_entity: lockstep\n    interface_license: {}",
@@ -113,7 +138,11 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         YardiSim::PASSWORD,
         YardiSim::LICENSE
     );
-    let _ = writeln!(y, "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}", KisiSim::API_KEY);
+    let _ = writeln!(
+        y,
+        "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}",
+        KisiSim::API_KEY
+    );
     let _ = writeln!(
         y,
         "  brivo-sim:\n    type: brivo\n    url: {base}/brivo\n    auth_url: {base}/brivo\n    api_key: {}\n    client_id: {}\n    client_secret: {}\n    username: {}\n    password: {}",
@@ -126,11 +155,23 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
     let _ = writeln!(y, "properties:");
     for (index, property) in world.properties.iter().enumerate() {
         let (common, pattern, maintenance) = world::group_scheme(&property.name);
-        let mode = if opts.automatic_every_other && index % 2 == 0 { "automatic" } else { "approval_required" };
+        let mode = if opts.automatic_every_other && index % 2 == 0 {
+            "automatic"
+        } else {
+            "approval_required"
+        };
         let _ = writeln!(y, "  {}:", property.id);
         let _ = writeln!(y, "    name: {:?}", property.name);
-        let _ = writeln!(y, "    source: yardi-sim\n    source_property_id: {}", property.id);
-        let _ = writeln!(y, "    access_system: {}-sim", world::access_system_of(index));
+        let _ = writeln!(
+            y,
+            "    source: yardi-sim\n    source_property_id: {}",
+            property.id
+        );
+        let _ = writeln!(
+            y,
+            "    access_system: {}-sim",
+            world::access_system_of(index)
+        );
         let _ = writeln!(y, "    mode: {mode}");
         let _ = writeln!(y, "    common_groups: [{:?}, {:?}]", common[0], common[1]);
         let _ = writeln!(y, "    units:\n      pattern: {pattern:?}");

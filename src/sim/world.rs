@@ -64,8 +64,22 @@ const FIRST: [&str; 16] = [
     "Luis", "Mara", "Nils", "Olga", "Priya",
 ];
 const LAST: [&str; 16] = [
-    "Okafor", "Lindqvist", "Moreau", "Tanaka", "Silva", "Novak", "Haddad", "Kowalski", "Byrne",
-    "Rossi", "Nguyen", "Schmidt", "Alvarez", "Petrov", "Mensah", "Cohen",
+    "Okafor",
+    "Lindqvist",
+    "Moreau",
+    "Tanaka",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Kowalski",
+    "Byrne",
+    "Rossi",
+    "Nguyen",
+    "Schmidt",
+    "Alvarez",
+    "Petrov",
+    "Mensah",
+    "Cohen",
 ];
 
 /// Which access simulator serves the property at `index` in generated configs.
@@ -151,7 +165,15 @@ fn generate_property(index: usize, residents: usize, now: i64, rng: &mut StdRng)
         people.push(person(&id, n, Some(unit), status, None, now, rng));
     }
     for n in 0..2 {
-        people.push(person(&id, residents + n, None, "current", Some("maintenance"), now, rng));
+        people.push(person(
+            &id,
+            residents + n,
+            None,
+            "current",
+            Some("maintenance"),
+            now,
+            rng,
+        ));
     }
     SimProperty {
         id,
@@ -177,10 +199,17 @@ fn person(
         "future" => (now + rng.random_range(5..60) * DAY, now + 400 * DAY),
         "notice" => (now - 300 * DAY, now + rng.random_range(3..30) * DAY),
         "past" => (now - 700 * DAY, now - rng.random_range(1..300) * DAY),
-        _ => (now - rng.random_range(30..600) * DAY, now + rng.random_range(60..365) * DAY),
+        _ => (
+            now - rng.random_range(30..600) * DAY,
+            now + rng.random_range(60..365) * DAY,
+        ),
     };
     SimPerson {
-        email: Some(format!("{}.{}.{id}@example.test", first.to_lowercase(), last.to_lowercase())),
+        email: Some(format!(
+            "{}.{}.{id}@example.test",
+            first.to_lowercase(),
+            last.to_lowercase()
+        )),
         phone: Some(format!("+1555{:07}", rng.random_range(0..10_000_000u32))),
         id,
         name: format!("{first} {last}"),
@@ -195,10 +224,24 @@ fn person(
 /// One change the churn made, for the demo's progress output.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Churn {
-    MoveIn { property: String, person: String },
-    MoveOut { property: String, person: String },
-    UnitChange { property: String, person: String, from: String, to: String },
-    Notice { property: String, person: String },
+    MoveIn {
+        property: String,
+        person: String,
+    },
+    MoveOut {
+        property: String,
+        person: String,
+    },
+    UnitChange {
+        property: String,
+        person: String,
+        from: String,
+        to: String,
+    },
+    Notice {
+        property: String,
+        person: String,
+    },
 }
 
 /// Applies `changes` random lease events: move-ins (future → current, or a new resident),
@@ -225,12 +268,18 @@ pub fn churn(state: &mut SourceState, changes: usize, now: i64, rng: &mut StdRng
             "future" => {
                 person.status = "current".into();
                 person.lease_start = Some(date(now));
-                Churn::MoveIn { property: pid, person: person.id.clone() }
+                Churn::MoveIn {
+                    property: pid,
+                    person: person.id.clone(),
+                }
             }
             "current" if rng.random_bool(0.5) => {
                 person.status = "notice".into();
                 person.lease_end = Some(date(now + 14 * DAY));
-                Churn::Notice { property: pid, person: person.id.clone() }
+                Churn::Notice {
+                    property: pid,
+                    person: person.id.clone(),
+                }
             }
             "current" => {
                 let to = units[rng.random_range(0..units.len())].clone();
@@ -238,12 +287,20 @@ pub fn churn(state: &mut SourceState, changes: usize, now: i64, rng: &mut StdRng
                 if from == to {
                     continue;
                 }
-                Churn::UnitChange { property: pid, person: person.id.clone(), from, to }
+                Churn::UnitChange {
+                    property: pid,
+                    person: person.id.clone(),
+                    from,
+                    to,
+                }
             }
             "notice" => {
                 person.status = "past".into();
                 person.lease_end = Some(date(now));
-                Churn::MoveOut { property: pid, person: person.id.clone() }
+                Churn::MoveOut {
+                    property: pid,
+                    person: person.id.clone(),
+                }
             }
             _ => {
                 // A past resident's unit gets a new lease: a new person moves in.
@@ -253,7 +310,10 @@ pub fn churn(state: &mut SourceState, changes: usize, now: i64, rng: &mut StdRng
                 new.lease_start = Some(date(now));
                 let id = new.id.clone();
                 property.people.push(new);
-                Churn::MoveIn { property: pid, person: id }
+                Churn::MoveIn {
+                    property: pid,
+                    person: id,
+                }
             }
         };
         out.push(event);

@@ -27,14 +27,20 @@ impl YardiSim {
     pub const LICENSE: &'static str = "sim-interface-license";
 
     pub fn new(state: SourceState, seed: u64) -> Self {
-        YardiSim { core: SimCore::new("yardi_voyager", seed, super::throttle_429), state: Arc::new(RwLock::new(state)) }
+        YardiSim {
+            core: SimCore::new("yardi_voyager", seed, super::throttle_429),
+            state: Arc::new(RwLock::new(state)),
+        }
     }
 
     pub fn router(&self) -> Router {
         let api = Router::new()
             .route("/webservices/ItfResidentData.asmx", post(get_residents))
             .with_state(self.clone())
-            .layer(axum::middleware::from_fn_with_state(self.core.clone(), fault_layer));
+            .layer(axum::middleware::from_fn_with_state(
+                self.core.clone(),
+                fault_layer,
+            ));
         api.merge(control_plane(self.core.clone(), self.state.clone()))
     }
 }
@@ -51,25 +57,41 @@ fn fault(message: &str) -> Response {
 }
 
 fn result(inner: &str) -> String {
-    format!(r#"{ENVELOPE_START}<GetResidentsResponse xmlns="{}"><GetResidentsResult>{inner}</GetResidentsResult></GetResidentsResponse>{ENVELOPE_END}"#, crate::source::yardi::NAMESPACE)
+    format!(
+        r#"{ENVELOPE_START}<GetResidentsResponse xmlns="{}"><GetResidentsResult>{inner}</GetResidentsResult></GetResidentsResponse>{ENVELOPE_END}"#,
+        crate::source::yardi::NAMESPACE
+    )
 }
 
 fn error_result(message: &str) -> Response {
-    xml(StatusCode::OK, result(&format!(r#"<Messages><Message messageType="Error">{}</Message></Messages>"#, escape(message))))
+    xml(
+        StatusCode::OK,
+        result(&format!(
+            r#"<Messages><Message messageType="Error">{}</Message></Messages>"#,
+            escape(message)
+        )),
+    )
 }
 
 /// The text of the first `<name>…</name>` in a request body (requests are small and flat).
 fn field(body: &str, name: &str) -> Option<String> {
     let start = body.find(&format!("<{name}>"))? + name.len() + 2;
     let end = body[start..].find(&format!("</{name}>"))? + start;
-    quick_xml::escape::unescape(&body[start..end]).ok().map(|s| s.to_string())
+    quick_xml::escape::unescape(&body[start..end])
+        .ok()
+        .map(|s| s.to_string())
 }
 
 async fn get_residents(State(sim): State<YardiSim>, body: String) -> Response {
     if !body.contains("GetResidents") {
         return fault("Server did not recognize the request: expected GetResidents");
     }
-    let (Some(user), Some(password), Some(license), Some(property)) = (field(&body, "UserName"), field(&body, "Password"), field(&body, "InterfaceLicense"), field(&body, "YardiPropertyId")) else {
+    let (Some(user), Some(password), Some(license), Some(property)) = (
+        field(&body, "UserName"),
+        field(&body, "Password"),
+        field(&body, "InterfaceLicense"),
+        field(&body, "YardiPropertyId"),
+    ) else {
         return fault("Missing UserName, Password, InterfaceLicense or YardiPropertyId");
     };
     if !(secret_eq(&user, YardiSim::USERNAME) && secret_eq(&password, YardiSim::PASSWORD)) {
@@ -82,10 +104,18 @@ async fn get_residents(State(sim): State<YardiSim>, body: String) -> Response {
     let rendered = {
         let state = read(&sim.state);
         let Some(p) = state.properties.iter().find(|p| p.id == property) else {
-            return error_result(&format!("Property {property} not found or not licensed for this interface"));
+            return error_result(&format!(
+                "Property {property} not found or not licensed for this interface"
+            ));
         };
         if faults.empty {
-            render_residents(&SimProperty { people: vec![], ..p.clone() }, None)
+            render_residents(
+                &SimProperty {
+                    people: vec![],
+                    ..p.clone()
+                },
+                None,
+            )
         } else if faults.first_page_only {
             render_residents(p, Some(p.people.len() / 2))
         } else {
@@ -118,10 +148,25 @@ fn status_name(status: &str) -> &str {
 /// claims (a short read).
 pub fn render_residents(p: &SimProperty, only: Option<usize>) -> String {
     let mut out = String::with_capacity(300 * p.people.len() + 200);
-    let _ = write!(out, r#"<ResidentData><Property><PropertyID><Identification IDValue="{}"/><MarketingName>{}</MarketingName></PropertyID><Customers Count="{}">"#, escape(p.id.as_str()), escape(p.name.as_str()), p.people.len());
+    let _ = write!(
+        out,
+        r#"<ResidentData><Property><PropertyID><Identification IDValue="{}"/><MarketingName>{}</MarketingName></PropertyID><Customers Count="{}">"#,
+        escape(p.id.as_str()),
+        escape(p.name.as_str()),
+        p.people.len()
+    );
     for person in p.people.iter().take(only.unwrap_or(usize::MAX)) {
-        let (first, last) = person.name.split_once(' ').unwrap_or((person.name.as_str(), ""));
-        let _ = write!(out, r#"<Customer Type="resident"><CustomerID>{}</CustomerID><Name><FirstName>{}</FirstName><LastName>{}</LastName></Name>"#, escape(person.id.as_str()), escape(first), escape(last));
+        let (first, last) = person
+            .name
+            .split_once(' ')
+            .unwrap_or((person.name.as_str(), ""));
+        let _ = write!(
+            out,
+            r#"<Customer Type="resident"><CustomerID>{}</CustomerID><Name><FirstName>{}</FirstName><LastName>{}</LastName></Name>"#,
+            escape(person.id.as_str()),
+            escape(first),
+            escape(last)
+        );
         let opt = |out: &mut String, tag: &str, v: &Option<String>| {
             if let Some(v) = v {
                 let _ = write!(out, "<{tag}>{}</{tag}>", escape(v.as_str()));
@@ -129,7 +174,11 @@ pub fn render_residents(p: &SimProperty, only: Option<usize>) -> String {
         };
         opt(&mut out, "Email", &person.email);
         if let Some(phone) = &person.phone {
-            let _ = write!(out, "<Phone><PhoneNumber>{}</PhoneNumber></Phone>", escape(phone.as_str()));
+            let _ = write!(
+                out,
+                "<Phone><PhoneNumber>{}</PhoneNumber></Phone>",
+                escape(phone.as_str())
+            );
         }
         opt(&mut out, "Unit", &person.unit);
         let _ = write!(out, "<Status>{}</Status>", status_name(&person.status));

@@ -9,7 +9,6 @@ use crate::model::SourceSnapshot;
 use crate::net::NetError;
 use async_trait::async_trait;
 
-
 /// Builds the connector a config entry names.
 pub fn build(
     name: &str,
@@ -18,7 +17,9 @@ pub fn build(
 ) -> Result<std::sync::Arc<dyn Source>, String> {
     use crate::config::SourceConfig;
     Ok(match cfg {
-        SourceConfig::YardiVoyager(c) => std::sync::Arc::new(yardi::YardiVoyager::new(name, c, None)?),
+        SourceConfig::YardiVoyager(c) => {
+            std::sync::Arc::new(yardi::YardiVoyager::new(name, c, None)?)
+        }
     })
 }
 

@@ -15,7 +15,8 @@ use quick_xml::events::Event;
 use reqwest::Method;
 use std::collections::BTreeSet;
 
-pub const SOAP_ACTION: &str = "http://tempuri.org/YSI.Interfaces.WebServices/ItfResidentData/GetResidents";
+pub const SOAP_ACTION: &str =
+    "http://tempuri.org/YSI.Interfaces.WebServices/ItfResidentData/GetResidents";
 pub const NAMESPACE: &str = "http://tempuri.org/YSI.Interfaces.WebServices/ItfResidentData";
 
 pub struct YardiVoyager {
@@ -25,17 +26,33 @@ pub struct YardiVoyager {
 }
 
 impl YardiVoyager {
-    pub fn new(name: &str, cfg: &YardiConfig, hook: Option<ResponseHook>) -> Result<YardiVoyager, String> {
+    pub fn new(
+        name: &str,
+        cfg: &YardiConfig,
+        hook: Option<ResponseHook>,
+    ) -> Result<YardiVoyager, String> {
         let (base, path) = if cfg.endpoint.url.to_ascii_lowercase().ends_with(".asmx") {
             (cfg.endpoint.url.clone(), String::new())
         } else {
-            (cfg.endpoint.url.clone(), "/webservices/ItfResidentData.asmx".to_string())
+            (
+                cfg.endpoint.url.clone(),
+                "/webservices/ItfResidentData.asmx".to_string(),
+            )
         };
-        let mut http = HttpClient::new(name, &base, cfg.endpoint.timeout, cfg.endpoint.requests_per_second)?;
+        let mut http = HttpClient::new(
+            name,
+            &base,
+            cfg.endpoint.timeout,
+            cfg.endpoint.requests_per_second,
+        )?;
         if let Some(hook) = hook {
             http = http.with_hook(hook);
         }
-        Ok(YardiVoyager { http, path, cfg: cfg.clone() })
+        Ok(YardiVoyager {
+            http,
+            path,
+            cfg: cfg.clone(),
+        })
     }
 
     fn envelope(&self, property: &str) -> String {
@@ -67,11 +84,27 @@ impl Source for YardiVoyager {
             .header("content-type", "text/xml; charset=utf-8")
             .header("soapaction", format!("\"{SOAP_ACTION}\""))
             .body(self.envelope(property));
-        let reply = match self.http.send(Method::POST, "/webservices/ItfResidentData.asmx GetResidents", request).await {
+        let reply = match self
+            .http
+            .send(
+                Method::POST,
+                "/webservices/ItfResidentData.asmx GetResidents",
+                request,
+            )
+            .await
+        {
             Ok(r) => r,
             // A SOAP fault travels as a 500 with a body worth reading.
-            Err(crate::net::NetError::Status { status: 500, message, .. }) if message.contains("Fault") || message.contains("faultstring") => {
-                return Err(SourceError::Fault { source_name: self.http.name.clone(), property: property.into(), detail: fault_text(&message) });
+            Err(crate::net::NetError::Status {
+                status: 500,
+                message,
+                ..
+            }) if message.contains("Fault") || message.contains("faultstring") => {
+                return Err(SourceError::Fault {
+                    source_name: self.http.name.clone(),
+                    property: property.into(),
+                    detail: fault_text(&message),
+                });
             }
             Err(e) => return Err(e.into()),
         };
@@ -81,7 +114,10 @@ impl Source for YardiVoyager {
 }
 
 fn fault_text(body: &str) -> String {
-    body.split_once("<faultstring>").and_then(|(_, rest)| rest.split_once("</faultstring>")).map(|(t, _)| t.to_string()).unwrap_or_else(|| body.chars().take(200).collect())
+    body.split_once("<faultstring>")
+        .and_then(|(_, rest)| rest.split_once("</faultstring>"))
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_else(|| body.chars().take(200).collect())
 }
 
 /// The customer being read.
@@ -112,28 +148,57 @@ fn status_of(text: &str) -> Option<LeaseStatus> {
 
 /// Parses a `GetResidents` SOAP response. Pure, so it can be fuzzed. A short or malformed
 /// document is an error: a silently dropped person would be revoked.
-pub fn parse_residents(xml: &str, property: &str, source_name: &str) -> Result<SourceSnapshot, SourceError> {
-    let payload = |detail: String| SourceError::Payload { source_name: source_name.into(), property: property.into(), detail };
-    let incomplete = |detail: String| SourceError::Incomplete { source_name: source_name.into(), property: property.into(), detail };
+pub fn parse_residents(
+    xml: &str,
+    property: &str,
+    source_name: &str,
+) -> Result<SourceSnapshot, SourceError> {
+    let payload = |detail: String| SourceError::Payload {
+        source_name: source_name.into(),
+        property: property.into(),
+        detail,
+    };
+    let incomplete = |detail: String| SourceError::Incomplete {
+        source_name: source_name.into(),
+        property: property.into(),
+        detail,
+    };
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut stack: Vec<String> = Vec::new();
     let mut text = String::new();
     let (mut people, mut seen) = (Vec::new(), BTreeSet::new());
-    let (mut count, mut customer, mut errors, mut fault) = (None::<usize>, None::<Customer>, Vec::new(), None::<String>);
+    let (mut count, mut customer, mut errors, mut fault) =
+        (None::<usize>, None::<Customer>, Vec::new(), None::<String>);
     let mut error_message = false;
     loop {
         let position = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
             let detail = format!("XML error at byte {position}: {e}");
-            if matches!(e, quick_xml::Error::Syntax(_)) || position as usize >= xml.len().saturating_sub(1) { incomplete(detail) } else { payload(detail) }
+            if matches!(e, quick_xml::Error::Syntax(_))
+                || position as usize >= xml.len().saturating_sub(1)
+            {
+                incomplete(detail)
+            } else {
+                payload(detail)
+            }
         })?;
         match event {
             Event::Start(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
                 match name.as_str() {
-                    "Customers" => count = Some(attr_count(&e).map_err(|d| payload(format!("Customers/@Count: {d}")))?),
+                    "Customers" => {
+                        count = Some(
+                            attr_count(&e)
+                                .map_err(|d| payload(format!("Customers/@Count: {d}")))?,
+                        )
+                    }
                     "Customer" => customer = Some(Customer::default()),
-                    "Message" => error_message = e.attributes().flatten().any(|a| a.key.local_name().as_ref() == b"messageType" && a.value.as_ref() == b"Error"),
+                    "Message" => {
+                        error_message = e.attributes().flatten().any(|a| {
+                            a.key.local_name().as_ref() == b"messageType"
+                                && a.value.as_ref() == b"Error"
+                        })
+                    }
                     _ => {}
                 }
                 stack.push(name);
@@ -142,12 +207,22 @@ pub fn parse_residents(xml: &str, property: &str, source_name: &str) -> Result<S
             Event::Empty(e) => {
                 let name = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
                 match name.as_str() {
-                    "Customers" => count = Some(attr_count(&e).map_err(|d| payload(format!("Customers/@Count: {d}")))?),
-                    "Customer" => return Err(payload(format!("customer {} is empty", people.len() + 1))),
+                    "Customers" => {
+                        count = Some(
+                            attr_count(&e)
+                                .map_err(|d| payload(format!("Customers/@Count: {d}")))?,
+                        )
+                    }
+                    "Customer" => {
+                        return Err(payload(format!("customer {} is empty", people.len() + 1)))
+                    }
                     _ => {}
                 }
             }
-            Event::Text(t) => text.push_str(&t.xml_content().map_err(|e| payload(format!("text at byte {position}: {e}")))?),
+            Event::Text(t) => text.push_str(
+                &t.xml_content()
+                    .map_err(|e| payload(format!("text at byte {position}: {e}")))?,
+            ),
             Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
             Event::GeneralRef(r) => {
                 let name = r.decode().map_err(|e| payload(e.to_string()))?;
@@ -155,7 +230,11 @@ pub fn parse_residents(xml: &str, property: &str, source_name: &str) -> Result<S
                     Ok(Some(c)) => text.push(c),
                     _ => match quick_xml::escape::resolve_predefined_entity(&name) {
                         Some(s) => text.push_str(s),
-                        None => return Err(payload(format!("unknown entity &{name}; at byte {position}"))),
+                        None => {
+                            return Err(payload(format!(
+                                "unknown entity &{name}; at byte {position}"
+                            )))
+                        }
                     },
                 }
             }
@@ -193,42 +272,74 @@ pub fn parse_residents(xml: &str, property: &str, source_name: &str) -> Result<S
         }
     }
     if let Some(f) = fault {
-        return Err(SourceError::Fault { source_name: source_name.into(), property: property.into(), detail: f });
+        return Err(SourceError::Fault {
+            source_name: source_name.into(),
+            property: property.into(),
+            detail: f,
+        });
     }
     if !errors.is_empty() {
-        return Err(SourceError::Fault { source_name: source_name.into(), property: property.into(), detail: errors.join("; ") });
+        return Err(SourceError::Fault {
+            source_name: source_name.into(),
+            property: property.into(),
+            detail: errors.join("; "),
+        });
     }
     if !stack.is_empty() {
-        return Err(incomplete(format!("the document ends inside <{}> after {} customers (cut off)", stack.join("/"), people.len())));
+        return Err(incomplete(format!(
+            "the document ends inside <{}> after {} customers (cut off)",
+            stack.join("/"),
+            people.len()
+        )));
     }
     let Some(total) = count else {
-        return Err(payload("no <Customers Count=\"…\"> element: not a GetResidents response".into()));
+        return Err(payload(
+            "no <Customers Count=\"…\"> element: not a GetResidents response".into(),
+        ));
     };
     if total != people.len() {
-        return Err(incomplete(format!("Customers/@Count says {total} but {} were sent", people.len())));
+        return Err(incomplete(format!(
+            "Customers/@Count says {total} but {} were sent",
+            people.len()
+        )));
     }
-    Ok(SourceSnapshot { people, reported_total: Some(total) })
+    Ok(SourceSnapshot {
+        people,
+        reported_total: Some(total),
+    })
 }
 
 fn attr_count(e: &quick_xml::events::BytesStart<'_>) -> Result<usize, String> {
     for a in e.attributes() {
         let a = a.map_err(|e| e.to_string())?;
         if a.key.local_name().as_ref() == b"Count" {
-            return String::from_utf8_lossy(&a.value).trim().parse().map_err(|_| format!("{:?} is not a number", String::from_utf8_lossy(&a.value)));
+            return String::from_utf8_lossy(&a.value)
+                .trim()
+                .parse()
+                .map_err(|_| format!("{:?} is not a number", String::from_utf8_lossy(&a.value)));
         }
     }
     Err("missing".into())
 }
 
 fn finish(c: Customer, n: usize, seen: &mut BTreeSet<String>) -> Result<PersonRecord, String> {
-    let id = c.id.ok_or_else(|| format!("customer {n}: missing CustomerID"))?;
+    let id =
+        c.id.ok_or_else(|| format!("customer {n}: missing CustomerID"))?;
     if !seen.insert(id.clone()) {
         return Err(format!("customer {n}: CustomerID {id:?} appears twice"));
     }
-    let status_text = c.status.ok_or_else(|| format!("customer {n} ({id}): missing Status"))?;
-    let status = status_of(&status_text).ok_or_else(|| format!("customer {n} ({id}): unknown Status {status_text:?}"))?;
+    let status_text = c
+        .status
+        .ok_or_else(|| format!("customer {n} ({id}): missing Status"))?;
+    let status = status_of(&status_text)
+        .ok_or_else(|| format!("customer {n} ({id}): unknown Status {status_text:?}"))?;
     let date = |field: &str, v: Option<String>| -> Result<Option<i64>, String> {
-        v.map(|d| crate::sim::world::parse_date(&d).ok_or_else(|| format!("customer {n} ({id}): {field} {d:?} is not a date (YYYY-MM-DD)"))).transpose()
+        v.map(|d| {
+            crate::sim::world::parse_date(&d).ok_or_else(|| {
+                format!("customer {n} ({id}): {field} {d:?} is not a date (YYYY-MM-DD)")
+            })
+        })
+        .transpose()
     };
     let lease_start = date("LeaseFromDate", c.from)?;
     let lease_to = date("LeaseToDate", c.to)?;
@@ -241,9 +352,16 @@ fn finish(c: Customer, n: usize, seen: &mut BTreeSet<String>) -> Result<PersonRe
         phone: c.phone,
         unit: c.unit,
         status,
-        role: c.role.filter(|r| !r.eq_ignore_ascii_case("resident")).map(|r| r.to_ascii_lowercase()),
+        role: c
+            .role
+            .filter(|r| !r.eq_ignore_ascii_case("resident"))
+            .map(|r| r.to_ascii_lowercase()),
         lease_start,
-        lease_end: if status == LeaseStatus::Notice { move_out.or(lease_to) } else { lease_to },
+        lease_end: if status == LeaseStatus::Notice {
+            move_out.or(lease_to)
+        } else {
+            lease_to
+        },
     })
 }
 

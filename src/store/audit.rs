@@ -74,7 +74,12 @@ fn hash_of(seq: u64, draft: &AuditDraft, prev_hash: &str) -> String {
         draft: &'a AuditDraft,
         prev_hash: &'a str,
     }
-    let bytes = serde_json::to_vec(&Canonical { seq, draft, prev_hash }).unwrap_or_default();
+    let bytes = serde_json::to_vec(&Canonical {
+        seq,
+        draft,
+        prev_hash,
+    })
+    .unwrap_or_default();
     hex::encode(Sha256::digest(&bytes))
 }
 
@@ -94,8 +99,14 @@ impl AuditFilter {
     fn matches(&self, e: &AuditEntry) -> bool {
         self.from.is_none_or(|t| e.time >= t)
             && self.to.is_none_or(|t| e.time <= t)
-            && self.property.as_ref().is_none_or(|p| e.property.as_ref() == Some(p))
-            && self.person.as_ref().is_none_or(|p| e.person_id.as_ref() == Some(p))
+            && self
+                .property
+                .as_ref()
+                .is_none_or(|p| e.property.as_ref() == Some(p))
+            && self
+                .person
+                .as_ref()
+                .is_none_or(|p| e.person_id.as_ref() == Some(p))
             && self.action.as_ref().is_none_or(|a| &e.action == a)
     }
 }
@@ -131,13 +142,20 @@ impl AuditLog<'_> {
         for draft in drafts {
             seq += 1;
             let hash = hash_of(seq, &draft, &prev);
-            let entry = AuditEntry { seq, draft, prev_hash: prev.clone(), hash: hash.clone() };
+            let entry = AuditEntry {
+                seq,
+                draft,
+                prev_hash: prev.clone(),
+                hash: hash.clone(),
+            };
             batch.insert(&seq.to_be_bytes(), encode(TREE, &entry)?);
             prev = hash;
             entries.push(entry);
         }
         self.inner.audit.apply_batch(batch)?;
-        self.inner.meta.insert(HEAD_KEY, format!("{seq} {prev}").as_bytes())?;
+        self.inner
+            .meta
+            .insert(HEAD_KEY, format!("{seq} {prev}").as_bytes())?;
         self.inner.db.flush()?;
         *head = (seq, prev);
         Ok(entries)
@@ -190,29 +208,59 @@ impl AuditLog<'_> {
         for item in self.entries() {
             let entry = match item {
                 Ok(e) => e,
-                Err(e) => return Ok(VerifyReport { entries: count, first_problem: Some(format!("entry after {}: {e}", expected - 1)) }),
+                Err(e) => {
+                    return Ok(VerifyReport {
+                        entries: count,
+                        first_problem: Some(format!("entry after {}: {e}", expected - 1)),
+                    })
+                }
             };
             let problem = if entry.seq != expected {
-                Some(format!("seq gap: entry {} follows entry {}", entry.seq, expected - 1))
+                Some(format!(
+                    "seq gap: entry {} follows entry {}",
+                    entry.seq,
+                    expected - 1
+                ))
             } else if entry.prev_hash != prev {
-                Some(format!("entry {}: prev_hash does not match entry {}", entry.seq, expected - 1))
+                Some(format!(
+                    "entry {}: prev_hash does not match entry {}",
+                    entry.seq,
+                    expected - 1
+                ))
             } else if hash_of(entry.seq, &entry.draft, &entry.prev_hash) != entry.hash {
-                Some(format!("entry {}: hash mismatch (record altered)", entry.seq))
+                Some(format!(
+                    "entry {}: hash mismatch (record altered)",
+                    entry.seq
+                ))
             } else {
                 None
             };
             if problem.is_some() {
-                return Ok(VerifyReport { entries: count, first_problem: problem });
+                return Ok(VerifyReport {
+                    entries: count,
+                    first_problem: problem,
+                });
             }
             count += 1;
             expected += 1;
             prev = entry.hash;
         }
-        let head = self.inner.meta.get(HEAD_KEY)?.map(|v| String::from_utf8_lossy(&v).to_string());
+        let head = self
+            .inner
+            .meta
+            .get(HEAD_KEY)?
+            .map(|v| String::from_utf8_lossy(&v).to_string());
         let first_problem = match head {
-            Some(h) if h != format!("{} {prev}", expected - 1) => Some(format!("the log ends at entry {} but the recorded head is entry {}", expected - 1, h.split(' ').next().unwrap_or("?"))),
+            Some(h) if h != format!("{} {prev}", expected - 1) => Some(format!(
+                "the log ends at entry {} but the recorded head is entry {}",
+                expected - 1,
+                h.split(' ').next().unwrap_or("?")
+            )),
             _ => None,
         };
-        Ok(VerifyReport { entries: count, first_problem })
+        Ok(VerifyReport {
+            entries: count,
+            first_problem,
+        })
     }
 }

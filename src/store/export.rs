@@ -15,7 +15,9 @@ impl std::str::FromStr for ExportFormat {
         match s {
             "csv" => Ok(ExportFormat::Csv),
             "jsonl" | "ndjson" => Ok(ExportFormat::Jsonl),
-            other => Err(format!("unknown export format {other:?} (expected csv or jsonl)")),
+            other => Err(format!(
+                "unknown export format {other:?} (expected csv or jsonl)"
+            )),
         }
     }
 }
@@ -36,7 +38,10 @@ fn time(ts: i64) -> String {
 pub fn write_csv(entries: &[AuditEntry], out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "seq,time,portfolio,property,person_id,person_name,system,action,object,reason,actor,mode,outcome,attempts,error,prev_hash,hash")?;
     for e in entries {
-        let outcome = serde_json::to_value(e.outcome).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+        let outcome = serde_json::to_value(e.outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let fields = [
             e.seq.to_string(),
             time(e.time),

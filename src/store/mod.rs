@@ -13,7 +13,8 @@ mod tests;
 pub use audit::{AuditDraft, AuditEntry, AuditFilter, AuditLog, Outcome, VerifyReport};
 pub use export::{write_csv, write_jsonl, ExportFormat};
 pub use records::{
-    suggestion_id, Colour, Intent, Intents, Lost, Meta, Override, Overrides, StatusMark, Suggestion, SuggestionState, Suggestions, Tracker,
+    suggestion_id, Colour, Intent, Intents, Lost, Meta, Override, Overrides, StatusMark,
+    Suggestion, SuggestionState, Suggestions, Tracker,
 };
 
 use serde::de::DeserializeOwned;
@@ -35,7 +36,11 @@ pub enum StoreError {
     #[error("store: {0}")]
     Sled(#[from] sled::Error),
     #[error("store: record {key} in {tree} is unreadable: {detail}")]
-    Decode { tree: &'static str, key: String, detail: String },
+    Decode {
+        tree: &'static str,
+        key: String,
+        detail: String,
+    },
     #[error("store: cannot encode a record for {tree}: {detail}")]
     Encode { tree: &'static str, detail: String },
 }
@@ -58,14 +63,33 @@ struct Envelope<T> {
 }
 
 pub(crate) fn encode<T: Serialize>(tree: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(&Envelope { v: RECORD_VERSION, data: value }).map_err(|e| StoreError::Encode { tree, detail: e.to_string() })
+    serde_json::to_vec(&Envelope {
+        v: RECORD_VERSION,
+        data: value,
+    })
+    .map_err(|e| StoreError::Encode {
+        tree,
+        detail: e.to_string(),
+    })
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(tree: &'static str, key: &[u8], bytes: &[u8]) -> Result<T, StoreError> {
-    let err = |detail: String| StoreError::Decode { tree, key: String::from_utf8_lossy(key).replace('\0', "/"), detail };
-    let envelope: Envelope<serde_json::Value> = serde_json::from_slice(bytes).map_err(|e| err(e.to_string()))?;
+pub(crate) fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    key: &[u8],
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    let err = |detail: String| StoreError::Decode {
+        tree,
+        key: String::from_utf8_lossy(key).replace('\0', "/"),
+        detail,
+    };
+    let envelope: Envelope<serde_json::Value> =
+        serde_json::from_slice(bytes).map_err(|e| err(e.to_string()))?;
     if envelope.v != RECORD_VERSION {
-        return Err(err(format!("record version {} is not supported by this build (expects {RECORD_VERSION})", envelope.v)));
+        return Err(err(format!(
+            "record version {} is not supported by this build (expects {RECORD_VERSION})",
+            envelope.v
+        )));
     }
     serde_json::from_value(envelope.data).map_err(|e| err(e.to_string()))
 }
@@ -104,9 +128,16 @@ pub struct Store {
 
 impl Store {
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open { path: dir.to_path_buf(), source };
+        let open_err = |source| StoreError::Open {
+            path: dir.to_path_buf(),
+            source,
+        };
         std::fs::create_dir_all(dir).map_err(|e| open_err(sled::Error::Io(e)))?;
-        let db = sled::Config::new().path(dir.join("db")).flush_every_ms(Some(200)).open().map_err(open_err)?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .flush_every_ms(Some(200))
+            .open()
+            .map_err(open_err)?;
         let tree = |name: &str| db.open_tree(name);
         let inner = Inner {
             audit: tree("audit")?,
@@ -119,8 +150,14 @@ impl Store {
             head: Mutex::new((0, audit::GENESIS.to_string())),
             db,
         };
-        let store = Store { inner: Arc::new(inner) };
-        let head = store.audit().last()?.map(|e| (e.seq, e.hash)).unwrap_or((0, audit::GENESIS.to_string()));
+        let store = Store {
+            inner: Arc::new(inner),
+        };
+        let head = store
+            .audit()
+            .last()?
+            .map(|e| (e.seq, e.hash))
+            .unwrap_or((0, audit::GENESIS.to_string()));
         *store.inner.head.lock().unwrap_or_else(|e| e.into_inner()) = head;
         Ok(store)
     }

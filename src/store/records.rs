@@ -76,10 +76,18 @@ impl Suggestions<'_> {
     }
 
     pub fn get(&self, id: &str) -> Result<Option<Suggestion>, StoreError> {
-        self.inner.suggestions.get(id.as_bytes())?.map(|v| decode(SUGGESTIONS, id.as_bytes(), &v)).transpose()
+        self.inner
+            .suggestions
+            .get(id.as_bytes())?
+            .map(|v| decode(SUGGESTIONS, id.as_bytes(), &v))
+            .transpose()
     }
 
-    pub fn list(&self, property: Option<&str>, state: Option<SuggestionState>) -> Result<Vec<Suggestion>, StoreError> {
+    pub fn list(
+        &self,
+        property: Option<&str>,
+        state: Option<SuggestionState>,
+    ) -> Result<Vec<Suggestion>, StoreError> {
         let mut out = Vec::new();
         for item in self.inner.suggestions.iter() {
             let (k, v) = item?;
@@ -88,7 +96,9 @@ impl Suggestions<'_> {
                 out.push(s);
             }
         }
-        out.sort_by(|a, b| (&a.property, a.created_at, &a.id).cmp(&(&b.property, b.created_at, &b.id)));
+        out.sort_by(|a, b| {
+            (&a.property, a.created_at, &a.id).cmp(&(&b.property, b.created_at, &b.id))
+        });
         Ok(out)
     }
 
@@ -98,7 +108,9 @@ impl Suggestions<'_> {
     }
 
     pub fn count_pending(&self, property: &str) -> Result<usize, StoreError> {
-        Ok(self.list(Some(property), Some(SuggestionState::Pending))?.len())
+        Ok(self
+            .list(Some(property), Some(SuggestionState::Pending))?
+            .len())
     }
 }
 
@@ -123,14 +135,20 @@ const OVERRIDES: &str = "overrides";
 
 impl Overrides<'_> {
     pub fn put(&self, o: &Override) -> Result<(), StoreError> {
-        self.inner.overrides.insert(key2(&o.property, &o.person_id), encode(OVERRIDES, o)?)?;
+        self.inner
+            .overrides
+            .insert(key2(&o.property, &o.person_id), encode(OVERRIDES, o)?)?;
         self.inner.overrides.flush()?;
         Ok(())
     }
 
     pub fn get(&self, property: &str, person: &str) -> Result<Option<Override>, StoreError> {
         let k = key2(property, person);
-        self.inner.overrides.get(&k)?.map(|v| decode(OVERRIDES, &k, &v)).transpose()
+        self.inner
+            .overrides
+            .get(&k)?
+            .map(|v| decode(OVERRIDES, &k, &v))
+            .transpose()
     }
 
     pub fn list(&self, property: Option<&str>) -> Result<Vec<Override>, StoreError> {
@@ -147,7 +165,12 @@ impl Overrides<'_> {
 
     pub fn clear(&self, property: &str, person: &str) -> Result<Option<Override>, StoreError> {
         let k = key2(property, person);
-        let old = self.inner.overrides.remove(&k)?.map(|v| decode(OVERRIDES, &k, &v)).transpose()?;
+        let old = self
+            .inner
+            .overrides
+            .remove(&k)?
+            .map(|v| decode(OVERRIDES, &k, &v))
+            .transpose()?;
         self.inner.overrides.flush()?;
         Ok(old)
     }
@@ -172,12 +195,25 @@ const INTENTS: &str = "intents";
 
 impl Intents<'_> {
     /// Journals a batch of actions with one flush; returns their ids in order.
-    pub fn begin_many(&self, property: &str, system: &str, actions: &[Action], now: Timestamp) -> Result<Vec<u64>, StoreError> {
+    pub fn begin_many(
+        &self,
+        property: &str,
+        system: &str,
+        actions: &[Action],
+        now: Timestamp,
+    ) -> Result<Vec<u64>, StoreError> {
         let mut batch = sled::Batch::default();
         let mut ids = Vec::with_capacity(actions.len());
         for action in actions {
             let id = self.inner.db.generate_id()?;
-            let intent = Intent { id, property: property.to_string(), system: system.to_string(), action: action.clone(), created_at: now, attempts: 0 };
+            let intent = Intent {
+                id,
+                property: property.to_string(),
+                system: system.to_string(),
+                action: action.clone(),
+                created_at: now,
+                attempts: 0,
+            };
             batch.insert(&id.to_be_bytes(), encode(INTENTS, &intent)?);
             ids.push(id);
         }
@@ -186,7 +222,13 @@ impl Intents<'_> {
         Ok(ids)
     }
 
-    pub fn begin(&self, property: &str, system: &str, action: &Action, now: Timestamp) -> Result<u64, StoreError> {
+    pub fn begin(
+        &self,
+        property: &str,
+        system: &str,
+        action: &Action,
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         Ok(self.begin_many(property, system, std::slice::from_ref(action), now)?[0])
     }
 
@@ -240,8 +282,14 @@ impl Tracker<'_> {
         }
     }
 
-    pub fn save(&self, property: &str, marks: &BTreeMap<String, StatusMark>) -> Result<(), StoreError> {
-        self.inner.tracker.insert(property.as_bytes(), encode(TRACKER, marks)?)?;
+    pub fn save(
+        &self,
+        property: &str,
+        marks: &BTreeMap<String, StatusMark>,
+    ) -> Result<(), StoreError> {
+        self.inner
+            .tracker
+            .insert(property.as_bytes(), encode(TRACKER, marks)?)?;
         Ok(())
     }
 }
@@ -261,11 +309,22 @@ const LOST: &str = "lost";
 
 impl Lost<'_> {
     /// Records a lost credential (`*` = every credential of the person). Flushed at once.
-    pub fn add(&self, property: &str, person: &str, credential: &str, by: &str, at: Timestamp) -> Result<(), StoreError> {
+    pub fn add(
+        &self,
+        property: &str,
+        person: &str,
+        credential: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
         let k = key2(property, person);
         let mut record: LostRecord = match self.inner.lost.get(&k)? {
             Some(v) => decode(LOST, &k, &v)?,
-            None => LostRecord { credentials: BTreeSet::new(), reported_by: by.to_string(), reported_at: at },
+            None => LostRecord {
+                credentials: BTreeSet::new(),
+                reported_by: by.to_string(),
+                reported_at: at,
+            },
         };
         record.credentials.insert(credential.to_string());
         record.reported_by = by.to_string();
@@ -275,7 +334,10 @@ impl Lost<'_> {
         Ok(())
     }
 
-    pub fn for_property(&self, property: &str) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
+    pub fn for_property(
+        &self,
+        property: &str,
+    ) -> Result<BTreeMap<String, BTreeSet<String>>, StoreError> {
         let mut out = BTreeMap::new();
         for item in self.inner.lost.scan_prefix(prefix(property)) {
             let (k, v) = item?;
@@ -300,11 +362,17 @@ const META: &str = "meta";
 
 impl Meta<'_> {
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
-        self.inner.meta.get(key.as_bytes())?.map(|v| decode(META, key.as_bytes(), &v)).transpose()
+        self.inner
+            .meta
+            .get(key.as_bytes())?
+            .map(|v| decode(META, key.as_bytes(), &v))
+            .transpose()
     }
 
     pub fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
-        self.inner.meta.insert(key.as_bytes(), encode(META, value)?)?;
+        self.inner
+            .meta
+            .insert(key.as_bytes(), encode(META, value)?)?;
         Ok(())
     }
 }

@@ -3,7 +3,10 @@
 use std::process::Command;
 
 fn lockstep(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_lockstep")).args(args).output().expect("run lockstep")
+    Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(args)
+        .output()
+        .expect("run lockstep")
 }
 
 #[test]
@@ -18,14 +21,21 @@ fn check_config_exits_64_with_every_error_and_its_path() {
     let out = lockstep(&["check-config", "--config", path.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(64));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("properties.maple-court.access_system: no access system named \"kisii\""), "{err}");
+    assert!(
+        err.contains("properties.maple-court.access_system: no access system named \"kisii\""),
+        "{err}"
+    );
     assert!(err.contains("properties.maple-court.source"), "{err}");
 }
 
 #[test]
 fn example_config_is_valid() {
     let out = Command::new(env!("CARGO_BIN_EXE_lockstep"))
-        .args(["check-config", "--config", concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.yaml")])
+        .args([
+            "check-config",
+            "--config",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.yaml"),
+        ])
         .env("YARDI_PASSWORD", "x")
         .env("YARDI_INTERFACE_LICENSE", "x")
         .env("KISI_API_KEY", "x")
@@ -34,7 +44,11 @@ fn example_config_is_valid() {
         .env("BRIVO_PASSWORD", "x")
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -15,7 +15,10 @@ const KILLS: usize = 20;
 async fn kill_9_during_a_large_apply_loses_nothing_and_duplicates_nothing() {
     let sims = start_sims(2, 300, 41).await;
     // Slow writes down so that kills land mid-apply.
-    sims.sims.kisi.core.set_faults(Faults { latency_ms: 3, ..Faults::default() });
+    sims.sims.kisi.core.set_faults(Faults {
+        latency_ms: 3,
+        ..Faults::default()
+    });
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let port = free_port();
@@ -31,7 +34,10 @@ async fn kill_9_during_a_large_apply_loses_nothing_and_duplicates_nothing() {
         let (status, audit) = daemon.get("/api/v1/audit?limit=100000").await;
         if status == 200 {
             for e in audit["entries"].as_array().cloned().unwrap_or_default() {
-                seen.insert((e["seq"].as_u64().expect("seq"), e["hash"].as_str().expect("hash").to_string()));
+                seen.insert((
+                    e["seq"].as_u64().expect("seq"),
+                    e["hash"].as_str().expect("hash").to_string(),
+                ));
             }
         }
         daemon.child.kill().expect("SIGKILL");
@@ -40,35 +46,75 @@ async fn kill_9_during_a_large_apply_loses_nothing_and_duplicates_nothing() {
     sims.sims.kisi.core.set_faults(Faults::default());
     let daemon = Daemon::start(&path, port, &token);
     daemon.wait_ready().await;
-    eventually("convergence after the kills", Duration::from_secs(120), || async {
-        let actual = observe(&config, "kisi-sim", "p1").await;
-        let state = lockstep::sim::read(&sims.sims.yardi.state).clone();
-        let p = &state.properties[0];
-        p.people
-            .iter()
-            .filter(|x| x.role.is_none())
-            .all(|x| {
-                let n = groups_of(&actual, &x.id).len();
-                if matches!(x.status.as_str(), "current" | "notice") { n == 3 } else { n == 0 }
-            })
-            .then_some(())
-    })
+    eventually(
+        "convergence after the kills",
+        Duration::from_secs(120),
+        || async {
+            let actual = observe(&config, "kisi-sim", "p1").await;
+            let state = lockstep::sim::read(&sims.sims.yardi.state).clone();
+            let p = &state.properties[0];
+            p.people
+                .iter()
+                .filter(|x| x.role.is_none())
+                .all(|x| {
+                    let n = groups_of(&actual, &x.id).len();
+                    if matches!(x.status.as_str(), "current" | "notice") {
+                        n == 3
+                    } else {
+                        n == 0
+                    }
+                })
+                .then_some(())
+        },
+    )
     .await;
     let (dup_users, dup_memberships, _) = crate::safety::kisi_integrity(&sims);
-    assert_eq!((dup_users, dup_memberships), (0, 0), "duplicates after {KILLS} kills");
+    assert_eq!(
+        (dup_users, dup_memberships),
+        (0, 0),
+        "duplicates after {KILLS} kills"
+    );
     assert!(daemon.stop().success());
 
-    let verify = Command::new(env!("CARGO_BIN_EXE_lockstep")).args(["audit", "verify", "--data-dir"]).arg(&data).output().expect("verify");
-    assert!(verify.status.success(), "audit verify: {}", String::from_utf8_lossy(&verify.stderr));
-    let export = Command::new(env!("CARGO_BIN_EXE_lockstep")).args(["audit", "export", "--format", "jsonl", "--data-dir"]).arg(&data).output().expect("export");
+    let verify = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["audit", "verify", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("verify");
+    assert!(
+        verify.status.success(),
+        "audit verify: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    let export = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["audit", "export", "--format", "jsonl", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("export");
     assert!(export.status.success());
     let after: BTreeSet<(u64, String)> = String::from_utf8_lossy(&export.stdout)
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("jsonl"))
-        .map(|e| (e["seq"].as_u64().expect("seq"), e["hash"].as_str().expect("hash").to_string()))
+        .map(|e| {
+            (
+                e["seq"].as_u64().expect("seq"),
+                e["hash"].as_str().expect("hash").to_string(),
+            )
+        })
         .collect();
     let missing: Vec<_> = seen.difference(&after).collect();
-    assert!(missing.is_empty(), "{} audit entries seen before a kill are gone: {:?}", missing.len(), missing.iter().take(3).collect::<Vec<_>>());
-    assert!(!seen.is_empty(), "some audit entries were written during the kill loop");
-    println!("survived {KILLS} kill -9 iterations; {} audit entries checked", seen.len());
+    assert!(
+        missing.is_empty(),
+        "{} audit entries seen before a kill are gone: {:?}",
+        missing.len(),
+        missing.iter().take(3).collect::<Vec<_>>()
+    );
+    assert!(
+        !seen.is_empty(),
+        "some audit entries were written during the kill loop"
+    );
+    println!(
+        "survived {KILLS} kill -9 iterations; {} audit entries checked",
+        seen.len()
+    );
 }

@@ -7,7 +7,14 @@ use std::time::Duration;
 const LONG: Duration = Duration::from_secs(60);
 
 fn pending_ids(v: &Value) -> Vec<String> {
-    v["suggestions"].as_array().map(|a| a.iter().filter_map(|s| s["id"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+    v["suggestions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Move-in after the activation delay, move-out, unit change and an override, on the automatic
@@ -17,7 +24,12 @@ async fn automatic_property_follows_lease_changes() {
     let sims = start_sims(2, 40, 11).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let (yaml, token) = config_for(&sims, &dir.path().join("data"), &format!("127.0.0.1:{port}"), "3s");
+    let (yaml, token) = config_for(
+        &sims,
+        &dir.path().join("data"),
+        &format!("127.0.0.1:{port}"),
+        "3s",
+    );
     let path = dir.path().join("lockstep.yaml");
     std::fs::write(&path, &yaml).expect("write config");
     let config = parse(&yaml);
@@ -36,18 +48,32 @@ async fn automatic_property_follows_lease_changes() {
     // Move-in: a future resident becomes current; access only after the 3 s activation delay.
     let newcomer = find_person(&sims, "p1", |p| p.status == "future");
     set_person(&sims, "p1", &newcomer, |p| p.status = "current".into());
-    daemon.post("/api/v1/reconcile", json!({"property": "p1"})).await;
+    daemon
+        .post("/api/v1/reconcile", json!({"property": "p1"}))
+        .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer).is_empty(), "granted before the activation delay");
-    eventually("the move-in to be granted", LONG, || async { (groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer).len() == 3).then_some(()) }).await;
+    assert!(
+        groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer).is_empty(),
+        "granted before the activation delay"
+    );
+    eventually("the move-in to be granted", LONG, || async {
+        (groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer).len() == 3).then_some(())
+    })
+    .await;
 
     // Unit change: old unit group goes, new one comes, common groups stay.
     let before = groups_of(&observe(&config, "kisi-sim", "p1").await, &resident);
-    let new_unit = sims.world.properties[0].units.last().expect("units").clone();
+    let new_unit = sims.world.properties[0]
+        .units
+        .last()
+        .expect("units")
+        .clone();
     set_person(&sims, "p1", &resident, |p| p.unit = Some(new_unit.clone()));
     let after = eventually("the unit change", LONG, || async {
         let g = groups_of(&observe(&config, "kisi-sim", "p1").await, &resident);
-        g.iter().any(|x| x.ends_with(&format!("Unit {new_unit}"))).then_some(g)
+        g.iter()
+            .any(|x| x.ends_with(&format!("Unit {new_unit}")))
+            .then_some(g)
     })
     .await;
     assert_eq!(after.len(), 3, "{after:?}");
@@ -56,21 +82,50 @@ async fn automatic_property_follows_lease_changes() {
 
     // Move-out: revoked.
     set_person(&sims, "p1", &newcomer, |p| p.status = "past".into());
-    eventually("the move-out to be revoked", LONG, || async { groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer).is_empty().then_some(()) }).await;
+    eventually("the move-out to be revoked", LONG, || async {
+        groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer)
+            .is_empty()
+            .then_some(())
+    })
+    .await;
 
     // Override: force past wins over the source; clearing it restores access.
-    let (status, body) = daemon.post("/api/v1/overrides", json!({"property": "p1", "person": resident, "force_status": "past"})).await;
+    let (status, body) = daemon
+        .post(
+            "/api/v1/overrides",
+            json!({"property": "p1", "person": resident, "force_status": "past"}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
-    eventually("the override to revoke", LONG, || async { groups_of(&observe(&config, "kisi-sim", "p1").await, &resident).is_empty().then_some(()) }).await;
-    let (status, _) = daemon.api(reqwest::Method::DELETE, &format!("/api/v1/overrides/p1/{resident}"), None).await;
+    eventually("the override to revoke", LONG, || async {
+        groups_of(&observe(&config, "kisi-sim", "p1").await, &resident)
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+    let (status, _) = daemon
+        .api(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/overrides/p1/{resident}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
-    daemon.post("/api/v1/reconcile", json!({"property": "p1"})).await;
-    eventually("access back after clearing", LONG, || async { (groups_of(&observe(&config, "kisi-sim", "p1").await, &resident).len() == 3).then_some(()) }).await;
+    daemon
+        .post("/api/v1/reconcile", json!({"property": "p1"}))
+        .await;
+    eventually("access back after clearing", LONG, || async {
+        (groups_of(&observe(&config, "kisi-sim", "p1").await, &resident).len() == 3).then_some(())
+    })
+    .await;
 
     // An override naming a group the property does not manage is refused with a clear message.
     let (status, body) = daemon.post("/api/v1/overrides", json!({"property": "p1", "person": resident, "add_groups": ["Gym VIP (managed by hand)"]})).await;
     assert_eq!(status, 400, "{body}");
-    assert!(body["error"].as_str().unwrap_or("").contains("not managed"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("not managed"),
+        "{body}"
+    );
 
     assert!(daemon.stop().success());
 }
@@ -81,7 +136,12 @@ async fn approval_flow_survives_restart_and_reload() {
     let sims = start_sims(2, 30, 12).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let (yaml, token) = config_for(&sims, &dir.path().join("data"), &format!("127.0.0.1:{port}"), "2s");
+    let (yaml, token) = config_for(
+        &sims,
+        &dir.path().join("data"),
+        &format!("127.0.0.1:{port}"),
+        "2s",
+    );
     let path = dir.path().join("lockstep.yaml");
     std::fs::write(&path, &yaml).expect("write config");
     let config = parse(&yaml);
@@ -95,35 +155,69 @@ async fn approval_flow_survives_restart_and_reload() {
     })
     .await;
     let (_, listed) = daemon.get("/api/v1/suggestions?property=p2").await;
-    assert!(listed["suggestions"].as_array().expect("list").iter().all(|s| ["green", "red", "grey"].contains(&s["colour"].as_str().unwrap_or(""))));
-    assert!(observe(&config, "brivo-sim", "p2").await.users.is_empty(), "approval mode must not act alone");
+    assert!(listed["suggestions"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .all(|s| ["green", "red", "grey"].contains(&s["colour"].as_str().unwrap_or(""))));
+    assert!(
+        observe(&config, "brivo-sim", "p2").await.users.is_empty(),
+        "approval mode must not act alone"
+    );
 
     // More than 50 at once is refused with a message that says so.
     let too_many: Vec<String> = (0..51).map(|i| format!("x{i}")).collect();
-    let (status, body) = daemon.post("/api/v1/suggestions/approve", json!({"ids": too_many})).await;
+    let (status, body) = daemon
+        .post("/api/v1/suggestions/approve", json!({"ids": too_many}))
+        .await;
     assert_eq!(status, 400);
-    assert!(body["error"].as_str().unwrap_or("").contains("at most 50"), "{body}");
-    let (status, body) = daemon.post("/api/v1/suggestions/approve", json!({"idz": []})).await;
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("at most 50"),
+        "{body}"
+    );
+    let (status, body) = daemon
+        .post("/api/v1/suggestions/approve", json!({"idz": []}))
+        .await;
     assert_eq!(status, 400, "{body}");
 
     // Approve the creation of one user and its grants: they execute after a fresh observation.
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
     let all = v["suggestions"].as_array().expect("list").clone();
-    let person = all[0]["action"]["person_id"].as_str().expect("person").to_string();
-    let mine: Vec<String> = all.iter().filter(|s| s["action"]["person_id"] == person.as_str()).filter_map(|s| s["id"].as_str().map(str::to_string)).collect();
-    let (status, body) = daemon.post("/api/v1/suggestions/approve", json!({"ids": mine})).await;
+    let person = all[0]["action"]["person_id"]
+        .as_str()
+        .expect("person")
+        .to_string();
+    let mine: Vec<String> = all
+        .iter()
+        .filter(|s| s["action"]["person_id"] == person.as_str())
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    let (status, body) = daemon
+        .post("/api/v1/suggestions/approve", json!({"ids": mine}))
+        .await;
     assert_eq!(status, 200, "{body}");
     let granted = groups_of(&observe(&config, "brivo-sim", "p2").await, &person);
     assert!(!granted.is_empty(), "approved grants executed: {body}");
 
     // Discard another person's suggestion: not suggested again while nothing changes.
-    let other = ids.iter().find(|id| !mine.contains(id)).expect("another suggestion").clone();
-    let (status, _) = daemon.post("/api/v1/suggestions/discard", json!({"ids": [other]})).await;
+    let other = ids
+        .iter()
+        .find(|id| !mine.contains(id))
+        .expect("another suggestion")
+        .clone();
+    let (status, _) = daemon
+        .post("/api/v1/suggestions/discard", json!({"ids": [other]}))
+        .await;
     assert_eq!(status, 200);
-    daemon.post("/api/v1/reconcile", json!({"property": "p2"})).await;
+    daemon
+        .post("/api/v1/reconcile", json!({"property": "p2"}))
+        .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
-    assert!(!pending_ids(&v).contains(&other), "a discarded suggestion came back");
+    assert!(
+        !pending_ids(&v).contains(&other),
+        "a discarded suggestion came back"
+    );
 
     // Restart: audit and suggestions survive.
     let (_, audit_before) = daemon.get("/api/v1/audit?limit=100000").await;
@@ -137,12 +231,22 @@ async fn approval_flow_survives_restart_and_reload() {
     assert!(audit_after["entries"].as_array().expect("entries").len() >= entries_before);
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
     let pending_after = pending_ids(&v);
-    assert!(pending_before.iter().all(|id| pending_after.contains(id)), "suggestions lost over a restart");
+    assert!(
+        pending_before.iter().all(|id| pending_after.contains(id)),
+        "suggestions lost over a restart"
+    );
 
     // A bad config on SIGHUP keeps the old one running and counts a failure.
     std::fs::write(&path, yaml.replace("portfolio:", "portfolioo:")).expect("write");
     daemon.signal("HUP");
-    eventually("a failed reload to be counted", LONG, || async { daemon.metrics().await.contains("lockstep_config_reloads_total{result=\"failure\"} 1").then_some(()) }).await;
+    eventually("a failed reload to be counted", LONG, || async {
+        daemon
+            .metrics()
+            .await
+            .contains("lockstep_config_reloads_total{result=\"failure\"} 1")
+            .then_some(())
+    })
+    .await;
 
     // SIGHUP with p2 switched to automatic: the next cycle applies without approval.
     let auto = yaml.replacen("mode: approval_required", "mode: automatic", 1);
@@ -151,11 +255,17 @@ async fn approval_flow_survives_restart_and_reload() {
     eventually("p2 to converge once automatic", LONG, || async {
         let (_, v) = daemon.get("/api/v1/status").await;
         let p2 = &v["properties"]["p2"];
-        (p2["mode"] == "automatic" && p2["pending_suggestions"] == 0 && p2["drift"] == 0).then_some(())
+        (p2["mode"] == "automatic" && p2["pending_suggestions"] == 0 && p2["drift"] == 0)
+            .then_some(())
     })
     .await;
-    assert!(daemon.metrics().await.contains("lockstep_config_reloads_total{result=\"success\"} 1"));
-    let (_, v) = daemon.get("/api/v1/suggestions?property=p2&state=discarded").await;
+    assert!(daemon
+        .metrics()
+        .await
+        .contains("lockstep_config_reloads_total{result=\"success\"} 1"));
+    let (_, v) = daemon
+        .get("/api/v1/suggestions?property=p2&state=discarded")
+        .await;
     assert!(v["suggestions"].as_array().is_some());
     assert!(daemon.stop().success());
 }
@@ -166,7 +276,12 @@ async fn failing_source_skips_its_property() {
     let sims = start_sims(2, 20, 13).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let (yaml, token) = config_for(&sims, &dir.path().join("data"), &format!("127.0.0.1:{port}"), "0s");
+    let (yaml, token) = config_for(
+        &sims,
+        &dir.path().join("data"),
+        &format!("127.0.0.1:{port}"),
+        "0s",
+    );
     let path = dir.path().join("lockstep.yaml");
     std::fs::write(&path, &yaml).expect("write config");
     let config = parse(&yaml);
@@ -178,12 +293,32 @@ async fn failing_source_skips_its_property() {
     })
     .await;
     let grants = converged.grant_count(&lockstep::policy::managed_groups(&config.properties["p1"]));
-    sims.sims.yardi.core.set_faults(lockstep::sim::Faults { error_rate: 1.0, ..Default::default() });
-    eventually("a skipped cycle", LONG, || async { daemon.metrics().await.contains("lockstep_reconcile_cycles_total{property=\"p1\",result=\"skipped\"}").then_some(()) }).await;
+    sims.sims.yardi.core.set_faults(lockstep::sim::Faults {
+        error_rate: 1.0,
+        ..Default::default()
+    });
+    eventually("a skipped cycle", LONG, || async {
+        daemon
+            .metrics()
+            .await
+            .contains("lockstep_reconcile_cycles_total{property=\"p1\",result=\"skipped\"}")
+            .then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = observe(&config, "kisi-sim", "p1").await;
-    assert_eq!(after.grant_count(&lockstep::policy::managed_groups(&config.properties["p1"])), grants, "a failing source revoked access");
+    assert_eq!(
+        after.grant_count(&lockstep::policy::managed_groups(&config.properties["p1"])),
+        grants,
+        "a failing source revoked access"
+    );
     let (_, status) = daemon.get("/api/v1/status").await;
-    assert!(status["properties"]["p1"]["last_error"].as_str().unwrap_or("").contains("yardi-sim"), "{status}");
+    assert!(
+        status["properties"]["p1"]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("yardi-sim"),
+        "{status}"
+    );
     assert!(daemon.stop().success());
 }

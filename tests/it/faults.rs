@@ -13,12 +13,52 @@ const MAX_CYCLES: f64 = 40.0;
 
 fn cases() -> Vec<(&'static str, Faults)> {
     vec![
-        ("20% server errors", Faults { error_rate: 0.2, ..Faults::default() }),
-        ("throttle every 5th", Faults { throttle_every: 5, ..Faults::default() }),
-        ("200 ms latency", Faults { latency_ms: 200, ..Faults::default() }),
-        ("20% connection resets", Faults { reset_rate: 0.2, ..Faults::default() }),
-        ("truncated pages", Faults { truncate_pages: true, ..Faults::default() }),
-        ("all combined", Faults { error_rate: 0.1, throttle_every: 7, latency_ms: 50, reset_rate: 0.1, truncate_pages: false, ..Faults::default() }),
+        (
+            "20% server errors",
+            Faults {
+                error_rate: 0.2,
+                ..Faults::default()
+            },
+        ),
+        (
+            "throttle every 5th",
+            Faults {
+                throttle_every: 5,
+                ..Faults::default()
+            },
+        ),
+        (
+            "200 ms latency",
+            Faults {
+                latency_ms: 200,
+                ..Faults::default()
+            },
+        ),
+        (
+            "20% connection resets",
+            Faults {
+                reset_rate: 0.2,
+                ..Faults::default()
+            },
+        ),
+        (
+            "truncated pages",
+            Faults {
+                truncate_pages: true,
+                ..Faults::default()
+            },
+        ),
+        (
+            "all combined",
+            Faults {
+                error_rate: 0.1,
+                throttle_every: 7,
+                latency_ms: 50,
+                reset_rate: 0.1,
+                truncate_pages: false,
+                ..Faults::default()
+            },
+        ),
     ]
 }
 
@@ -27,7 +67,9 @@ fn duplicates(state: &serde_json::Value, system: &str) -> (usize, usize) {
     let users = state["users"].as_array().cloned().unwrap_or_default();
     let ext_of = |u: &serde_json::Value| -> Option<String> {
         match system {
-            "kisi" => u["metadata"]["lockstep_external_id"].as_str().map(str::to_string),
+            "kisi" => u["metadata"]["lockstep_external_id"]
+                .as_str()
+                .map(str::to_string),
             _ => u["externalId"].as_str().map(str::to_string),
         }
     };
@@ -38,15 +80,35 @@ fn duplicates(state: &serde_json::Value, system: &str) -> (usize, usize) {
         }
     }
     let memberships = match system {
-        "kisi" => state["role_assignments"].as_array().cloned().unwrap_or_default().iter().map(|m| (m["user_id"].to_string(), m["group_id"].to_string())).collect::<Vec<_>>(),
-        _ => state["memberships"].as_array().cloned().unwrap_or_default().iter().map(|m| (m["user_id"].to_string(), m["group_id"].to_string())).collect(),
+        "kisi" => state["role_assignments"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| (m["user_id"].to_string(), m["group_id"].to_string()))
+            .collect::<Vec<_>>(),
+        _ => state["memberships"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| (m["user_id"].to_string(), m["group_id"].to_string()))
+            .collect(),
     };
     let unique: BTreeSet<_> = memberships.iter().cloned().collect();
-    (seen.values().filter(|n| **n > 1).count(), memberships.len() - unique.len())
+    (
+        seen.values().filter(|n| **n > 1).count(),
+        memberships.len() - unique.len(),
+    )
 }
 
 async fn sim_state(sims: &Sims, system: &str) -> serde_json::Value {
-    reqwest::get(format!("{}/{system}/_sim/state", sims.base)).await.expect("state").json().await.expect("json")
+    reqwest::get(format!("{}/{system}/_sim/state", sims.base))
+        .await
+        .expect("state")
+        .json()
+        .await
+        .expect("json")
 }
 
 fn core<'a>(sims: &'a Sims, system: &str) -> &'a std::sync::Arc<lockstep::sim::SimCore> {
@@ -58,16 +120,29 @@ fn core<'a>(sims: &'a Sims, system: &str) -> &'a std::sync::Arc<lockstep::sim::S
 
 /// Whether the access system holds exactly the desired state: every resident who should have
 /// access has all three groups and no other resident has any. Also returns who holds what.
-async fn exactly_desired(sims: &Sims, config: &lockstep::config::Config, system: &str, property: &str) -> (bool, BTreeMap<String, (usize, Option<String>)>) {
+async fn exactly_desired(
+    sims: &Sims,
+    config: &lockstep::config::Config,
+    system: &str,
+    property: &str,
+) -> (bool, BTreeMap<String, (usize, Option<String>)>) {
     let actual = observe(config, &format!("{system}-sim"), property).await;
     let state = lockstep::sim::read(&sims.sims.yardi.state).clone();
-    let p = state.properties.iter().find(|p| p.id == property).expect("property");
+    let p = state
+        .properties
+        .iter()
+        .find(|p| p.id == property)
+        .expect("property");
     let mut ok = true;
     let mut holders = BTreeMap::new();
     for person in p.people.iter().filter(|p| p.role.is_none()) {
         let groups = groups_of(&actual, &person.id);
         let should = matches!(person.status.as_str(), "current" | "notice");
-        ok &= if should { groups.len() == 3 } else { groups.is_empty() };
+        ok &= if should {
+            groups.len() == 3
+        } else {
+            groups.is_empty()
+        };
         if should {
             holders.insert(person.id.clone(), (groups.len(), person.unit.clone()));
         }
@@ -77,7 +152,10 @@ async fn exactly_desired(sims: &Sims, config: &lockstep::config::Config, system:
 
 async fn cycles(daemon: &Daemon, property: &str) -> f64 {
     let m = daemon.metrics().await;
-    crate::safety::count(&m, &format!("lockstep_reconcile_cycles_total{{property=\"{property}\""))
+    crate::safety::count(
+        &m,
+        &format!("lockstep_reconcile_cycles_total{{property=\"{property}\""),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -87,17 +165,34 @@ async fn fault_matrix() {
         let sims = start_sims(2, 30, 31).await;
         let dir = tempfile::tempdir().expect("tempdir");
         let port = free_port();
-        let (yaml, token) = config_for(&sims, &dir.path().join("data"), &format!("127.0.0.1:{port}"), "0s");
+        let (yaml, token) = config_for(
+            &sims,
+            &dir.path().join("data"),
+            &format!("127.0.0.1:{port}"),
+            "0s",
+        );
         let yaml = yaml
             .replace("mode: approval_required", "mode: automatic")
-            .replace("    type: kisi\n", &format!("    type: kisi\n    requests_per_second: {BUDGET}\n"))
-            .replace("    type: brivo\n", &format!("    type: brivo\n    requests_per_second: {BUDGET}\n"));
+            .replace(
+                "    type: kisi\n",
+                &format!("    type: kisi\n    requests_per_second: {BUDGET}\n"),
+            )
+            .replace(
+                "    type: brivo\n",
+                &format!("    type: brivo\n    requests_per_second: {BUDGET}\n"),
+            );
         let path = dir.path().join("lockstep.yaml");
         std::fs::write(&path, &yaml).expect("write");
         let config = parse(&yaml);
         let daemon = Daemon::start(&path, port, &token);
         daemon.wait_ready().await;
-        eventually("clean convergence", Duration::from_secs(90), || async { exactly_desired(&sims, &config, system, property).await.0.then_some(()) }).await;
+        eventually("clean convergence", Duration::from_secs(90), || async {
+            exactly_desired(&sims, &config, system, property)
+                .await
+                .0
+                .then_some(())
+        })
+        .await;
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(7);
         for (name, faults) in cases() {
             // Who held full access before the churn and should keep it (same unit) afterwards.
@@ -107,21 +202,36 @@ async fn fault_matrix() {
             let start_cycles = cycles(&daemon, property).await;
             let started = Instant::now();
             edit_source(&sims, |s| {
-                let only: Vec<_> = s.properties.iter().position(|p| p.id == property).into_iter().collect();
-                let mut mine = lockstep::sim::world::SourceState { properties: vec![s.properties[only[0]].clone()] };
+                let only: Vec<_> = s
+                    .properties
+                    .iter()
+                    .position(|p| p.id == property)
+                    .into_iter()
+                    .collect();
+                let mut mine = lockstep::sim::world::SourceState {
+                    properties: vec![s.properties[only[0]].clone()],
+                };
                 lockstep::sim::world::churn(&mut mine, 6, lockstep::controller::now(), &mut rng);
                 s.properties[only[0]] = mine.properties.remove(0);
             });
             let wrong = std::sync::Mutex::new(BTreeSet::new());
-            eventually(&format!("{system}: convergence under {name}"), Duration::from_secs(150), || async {
-                let (ok, now) = exactly_desired(&sims, &config, system, property).await;
-                for (person, (groups, unit)) in &now {
-                    if before.get(person).is_some_and(|(had, old_unit)| *had == 3 && old_unit == unit) && *groups < 3 {
-                        wrong.lock().expect("lock").insert(person.clone());
+            eventually(
+                &format!("{system}: convergence under {name}"),
+                Duration::from_secs(150),
+                || async {
+                    let (ok, now) = exactly_desired(&sims, &config, system, property).await;
+                    for (person, (groups, unit)) in &now {
+                        if before
+                            .get(person)
+                            .is_some_and(|(had, old_unit)| *had == 3 && old_unit == unit)
+                            && *groups < 3
+                        {
+                            wrong.lock().expect("lock").insert(person.clone());
+                        }
                     }
-                }
-                ok.then_some(())
-            })
+                    ok.then_some(())
+                },
+            )
             .await;
             let wrong = wrong.into_inner().expect("lock").len();
             let used = cycles(&daemon, property).await - start_cycles;
@@ -129,9 +239,20 @@ async fn fault_matrix() {
             let stats = core(&sims, system).stats();
             let (dup_users, dup_memberships) = duplicates(&sim_state(&sims, system).await, system);
             rows.push(format!("| {system} | {name} | {used} | {:.1} s | {dup_users} | {dup_memberships} | {} | {} |", started.elapsed().as_secs_f64(), stats.peak_per_second, wrong));
-            assert_eq!((dup_users, dup_memberships), (0, 0), "{system} under {name}: duplicates");
-            assert!(stats.peak_per_second <= BUDGET + 1, "{system} under {name}: {} requests in one second, budget {BUDGET}", stats.peak_per_second);
-            assert!(used <= MAX_CYCLES, "{system} under {name}: {used} cycles to converge");
+            assert_eq!(
+                (dup_users, dup_memberships),
+                (0, 0),
+                "{system} under {name}: duplicates"
+            );
+            assert!(
+                stats.peak_per_second <= BUDGET + 1,
+                "{system} under {name}: {} requests in one second, budget {BUDGET}",
+                stats.peak_per_second
+            );
+            assert!(
+                used <= MAX_CYCLES,
+                "{system} under {name}: {used} cycles to converge"
+            );
             assert_eq!(wrong, 0, "{system} under {name}: access wrongly revoked");
         }
         assert!(daemon.stop().success());

@@ -12,7 +12,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-
 /// The simulators on an ephemeral loopback port.
 pub struct Sims {
     pub sims: Simulators,
@@ -22,26 +21,46 @@ pub struct Sims {
 }
 
 pub async fn start_sims(properties: usize, residents: usize, seed: u64) -> Sims {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let world = world::generate(properties, residents, seed, lockstep::controller::now());
     let sims = Simulators::new(world.clone(), seed);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let served = sims.clone();
     tokio::spawn(async move {
-        let _ = served.serve(listener, async { let _ = stopped.await; }).await;
+        let _ = served
+            .serve(listener, async {
+                let _ = stopped.await;
+            })
+            .await;
     });
-    Sims { sims, base, world, _stop: stop }
+    Sims {
+        sims,
+        base,
+        world,
+        _stop: stop,
+    }
 }
 
 /// A free loopback port (bound and released; good enough for tests).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// A generated config: property p1 (Kisi) automatic, p2 (Brivo) approval_required, with short
 /// intervals so tests run in seconds. Returns (yaml, admin token).
-pub fn config_for(sims: &Sims, data_dir: &Path, listen: &str, activation_delay: &str) -> (String, String) {
+pub fn config_for(
+    sims: &Sims,
+    data_dir: &Path,
+    listen: &str,
+    activation_delay: &str,
+) -> (String, String) {
     config_yaml(
         &sims.world,
         &ConfigOptions {
@@ -62,14 +81,23 @@ pub fn parse(yaml: &str) -> Config {
 /// Observes an access system the way the daemon does, through its connector.
 pub async fn observe(config: &Config, system: &str, property: &str) -> ActualState {
     let metrics = lockstep::metrics::Metrics::new();
-    let connector: Arc<dyn AccessSystem> = lockstep::access::build(system, &config.access_systems[system], &metrics).expect("connector");
+    let connector: Arc<dyn AccessSystem> =
+        lockstep::access::build(system, &config.access_systems[system], &metrics)
+            .expect("connector");
     let managed: ManagedGroups = lockstep::policy::managed_groups(&config.properties[property]);
-    connector.observe(&Scope { managed }).await.expect("observe")
+    connector
+        .observe(&Scope { managed })
+        .await
+        .expect("observe")
 }
 
 /// Groups of one person in an observed state (empty if the user does not exist).
 pub fn groups_of(actual: &ActualState, person: &str) -> Vec<String> {
-    actual.users.get(&format!("lockstep:yardi-sim:{person}")).map(|u| u.groups.keys().cloned().collect()).unwrap_or_default()
+    actual
+        .users
+        .get(&format!("lockstep:yardi-sim:{person}"))
+        .map(|u| u.groups.keys().cloned().collect())
+        .unwrap_or_default()
 }
 
 /// Polls `check` every 200 ms until it returns Some or `timeout` passes.
@@ -83,7 +111,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -104,7 +135,9 @@ impl Daemon {
             .arg(config_path)
             .env("RUST_LOG", "lockstep=debug")
             .stdout(Stdio::null())
-            .stderr(Stdio::from(std::fs::File::create(config_path.with_extension("log")).expect("log file")))
+            .stderr(Stdio::from(
+                std::fs::File::create(config_path.with_extension("log")).expect("log file"),
+            ))
             .spawn()
             .expect("start lockstep");
         lockstep::net::install_crypto();
@@ -113,12 +146,23 @@ impl Daemon {
             url: format!("http://127.0.0.1:{port}"),
             token: token.to_string(),
             config_path: config_path.to_path_buf(),
-            client: reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client"),
+            client: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .expect("client"),
         }
     }
 
-    pub async fn api(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self.client.request(method, format!("{}{path}", self.url)).bearer_auth(&self.token);
+    pub async fn api(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -126,7 +170,10 @@ impl Daemon {
             Ok(r) => {
                 let status = r.status().as_u16();
                 let text = r.text().await.unwrap_or_default();
-                (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+                (
+                    status,
+                    serde_json::from_str(&text).unwrap_or(Value::String(text)),
+                )
             }
             Err(e) => (0, Value::String(e.to_string())),
         }
@@ -141,7 +188,12 @@ impl Daemon {
     }
 
     pub async fn metrics(&self) -> String {
-        match self.client.get(format!("{}/metrics", self.url)).send().await {
+        match self
+            .client
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+        {
             Ok(r) => r.text().await.unwrap_or_default(),
             Err(_) => String::new(),
         }
@@ -153,13 +205,24 @@ impl Daemon {
         eventually("the daemon to be ready", Duration::from_secs(60), || {
             let client = client.clone();
             let url = url.clone();
-            async move { client.get(&url).send().await.ok().filter(|r| r.status().is_success()).map(|_| ()) }
+            async move {
+                client
+                    .get(&url)
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+                    .map(|_| ())
+            }
         })
         .await;
     }
 
     pub fn signal(&self, signal: &str) {
-        let status = Command::new("kill").args([&format!("-{signal}"), &self.child.id().to_string()]).status().expect("kill");
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success(), "kill -{signal} failed");
     }
 
@@ -171,7 +234,10 @@ impl Daemon {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
-            assert!(start.elapsed() < Duration::from_secs(40), "lockstep did not exit within 40 s of SIGTERM");
+            assert!(
+                start.elapsed() < Duration::from_secs(40),
+                "lockstep did not exit within 40 s of SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -195,17 +261,41 @@ pub fn edit_source(sims: &Sims, f: impl FnOnce(&mut SourceState)) {
 }
 
 /// Finds the first person of a property matching `pred`, returning their id.
-pub fn find_person(sims: &Sims, property: &str, pred: impl Fn(&world::SimPerson) -> bool) -> String {
+pub fn find_person(
+    sims: &Sims,
+    property: &str,
+    pred: impl Fn(&world::SimPerson) -> bool,
+) -> String {
     let state = lockstep::sim::read(&sims.sims.yardi.state);
-    let p = state.properties.iter().find(|p| p.id == property).expect("property");
-    p.people.iter().find(|x| pred(x)).map(|x| x.id.clone()).expect("a matching person")
+    let p = state
+        .properties
+        .iter()
+        .find(|p| p.id == property)
+        .expect("property");
+    p.people
+        .iter()
+        .find(|x| pred(x))
+        .map(|x| x.id.clone())
+        .expect("a matching person")
 }
 
-pub fn set_person(sims: &Sims, property: &str, person: &str, f: impl FnOnce(&mut world::SimPerson)) {
+pub fn set_person(
+    sims: &Sims,
+    property: &str,
+    person: &str,
+    f: impl FnOnce(&mut world::SimPerson),
+) {
     edit_source(sims, |state| {
-        let p = state.properties.iter_mut().find(|p| p.id == property).expect("property");
-        let x = p.people.iter_mut().find(|x| x.id == person).expect("person");
+        let p = state
+            .properties
+            .iter_mut()
+            .find(|p| p.id == property)
+            .expect("property");
+        let x = p
+            .people
+            .iter_mut()
+            .find(|x| x.id == person)
+            .expect("person");
         f(x);
     });
 }
-

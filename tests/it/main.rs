@@ -1,1 +1,8 @@
-//! Integration tests (being wired).
+//! The one integration test binary: the real daemon and CLI against the built-in simulators.
+
+mod cli;
+mod crash;
+mod daemon;
+mod faults;
+mod harness;
+mod safety;

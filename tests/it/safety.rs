@@ -15,7 +15,11 @@ pub fn kisi_integrity(sims: &Sims) -> (usize, usize, usize) {
     let mut by_ext: BTreeMap<String, usize> = BTreeMap::new();
     let mut owned = std::collections::BTreeSet::new();
     for u in &state.users {
-        if let Some(ext) = u.metadata.get("lockstep_external_id").and_then(|v| v.as_str()) {
+        if let Some(ext) = u
+            .metadata
+            .get("lockstep_external_id")
+            .and_then(|v| v.as_str())
+        {
             *by_ext.entry(ext.to_string()).or_default() += 1;
             owned.insert(u.id);
         }
@@ -26,22 +30,43 @@ pub fn kisi_integrity(sims: &Sims) -> (usize, usize, usize) {
         *pairs.entry((ra.user_id, ra.group_id)).or_default() += 1;
     }
     let dup_memberships = pairs.values().filter(|n| **n > 1).count();
-    let foreign = state.role_assignments.iter().filter(|ra| !owned.contains(&ra.user_id)).count();
+    let foreign = state
+        .role_assignments
+        .iter()
+        .filter(|ra| !owned.contains(&ra.user_id))
+        .count();
     (dup_users, dup_memberships, foreign)
 }
 
 /// Ids of p1's current residents (with a unit) in the source.
 fn current_residents(sims: &Sims, property: &str) -> Vec<String> {
     let state = lockstep::sim::read(&sims.sims.yardi.state);
-    let p = state.properties.iter().find(|p| p.id == property).expect("property");
-    p.people.iter().filter(|x| x.status == "current" && x.role.is_none()).map(|x| x.id.clone()).collect()
+    let p = state
+        .properties
+        .iter()
+        .find(|p| p.id == property)
+        .expect("property");
+    p.people
+        .iter()
+        .filter(|x| x.status == "current" && x.role.is_none())
+        .map(|x| x.id.clone())
+        .collect()
 }
 
-async fn start(residents: usize, seed: u64, delay: &str) -> (Sims, tempfile::TempDir, Daemon, lockstep::config::Config) {
+async fn start(
+    residents: usize,
+    seed: u64,
+    delay: &str,
+) -> (Sims, tempfile::TempDir, Daemon, lockstep::config::Config) {
     let sims = start_sims(2, residents, seed).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let (yaml, token) = config_for(&sims, &dir.path().join("data"), &format!("127.0.0.1:{port}"), delay);
+    let (yaml, token) = config_for(
+        &sims,
+        &dir.path().join("data"),
+        &format!("127.0.0.1:{port}"),
+        delay,
+    );
     let path = dir.path().join("lockstep.yaml");
     std::fs::write(&path, &yaml).expect("write");
     let config = parse(&yaml);
@@ -51,7 +76,9 @@ async fn start(residents: usize, seed: u64, delay: &str) -> (Sims, tempfile::Tem
 }
 
 async fn p1_grants(config: &lockstep::config::Config) -> usize {
-    observe(config, "kisi-sim", "p1").await.grant_count(&lockstep::policy::managed_groups(&config.properties["p1"]))
+    observe(config, "kisi-sim", "p1")
+        .await
+        .grant_count(&lockstep::policy::managed_groups(&config.properties["p1"]))
 }
 
 async fn wait_converged(daemon: &Daemon, property: &str) {
@@ -69,24 +96,40 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
     wait_converged(&daemon, "p1").await;
     let grants = p1_grants(&config).await;
     let (_, _, foreign_before) = kisi_integrity(&sims);
-    assert!(grants > 100 && foreign_before >= 3, "grants {grants}, foreign {foreign_before}");
+    assert!(
+        grants > 100 && foreign_before >= 3,
+        "grants {grants}, foreign {foreign_before}"
+    );
 
     // A 90% shrink: revocations held, the guard reported everywhere.
     let residents = current_residents(&sims, "p1");
-    let gone: Vec<String> = residents.iter().take(residents.len() * 9 / 10).cloned().collect();
+    let gone: Vec<String> = residents
+        .iter()
+        .take(residents.len() * 9 / 10)
+        .cloned()
+        .collect();
     for id in &gone {
         set_person(&sims, "p1", id, |p| p.status = "past".into());
     }
-    daemon.post("/api/v1/reconcile", json!({"property": "p1"})).await;
+    daemon
+        .post("/api/v1/reconcile", json!({"property": "p1"}))
+        .await;
     eventually("the guard to trip", LONG, || async {
         let (_, v) = daemon.get("/api/v1/status").await;
         (v["properties"]["p1"]["guard_tripped"] == true).then_some(())
     })
     .await;
-    assert!(daemon.metrics().await.contains("lockstep_guard_tripped{property=\"p1\"} 1"));
+    assert!(daemon
+        .metrics()
+        .await
+        .contains("lockstep_guard_tripped{property=\"p1\"} 1"));
     let (_, audit) = daemon.get("/api/v1/audit?action=guard_tripped").await;
     assert!(!audit["entries"].as_array().expect("entries").is_empty());
-    assert_eq!(p1_grants(&config).await, grants, "the guard let revocations through");
+    assert_eq!(
+        p1_grants(&config).await,
+        grants,
+        "the guard let revocations through"
+    );
 
     // Restore the feed: the guard clears; one normal move-out goes through.
     for id in &gone {
@@ -94,18 +137,44 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
     }
     wait_converged(&daemon, "p1").await;
     set_person(&sims, "p1", &residents[0], |p| p.status = "past".into());
-    eventually("a normal move-out", LONG, || async { groups_of(&observe(&config, "kisi-sim", "p1").await, &residents[0]).is_empty().then_some(()) }).await;
+    eventually("a normal move-out", LONG, || async {
+        groups_of(&observe(&config, "kisi-sim", "p1").await, &residents[0])
+            .is_empty()
+            .then_some(())
+    })
+    .await;
     let grants = p1_grants(&config).await;
 
     // Incomplete feeds skip the cycle: empty, truncated, first page only.
-    for fault in [Faults { empty: true, ..Faults::default() }, Faults { truncate_pages: true, ..Faults::default() }, Faults { first_page_only: true, ..Faults::default() }] {
+    for fault in [
+        Faults {
+            empty: true,
+            ..Faults::default()
+        },
+        Faults {
+            truncate_pages: true,
+            ..Faults::default()
+        },
+        Faults {
+            first_page_only: true,
+            ..Faults::default()
+        },
+    ] {
         let before = daemon.metrics().await;
         sims.sims.yardi.core.set_faults(fault.clone());
+        let d = &daemon;
         eventually("an incomplete feed to be counted", LONG, || {
             let before = before.clone();
             async move {
-                let now = daemon.metrics().await;
-                (count(&now, "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}") > count(&before, "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}")).then_some(())
+                let now = d.metrics().await;
+                (count(
+                    &now,
+                    "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}",
+                ) > count(
+                    &before,
+                    "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}",
+                ))
+                .then_some(())
             }
         })
         .await;
@@ -122,18 +191,30 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
         (v["properties"]["p1"]["guard_tripped"] == true).then_some(())
     })
     .await;
-    let (status, body) = daemon.post("/api/v1/properties/p1/guard/release", json!({})).await;
+    let (status, body) = daemon
+        .post("/api/v1/properties/p1/guard/release", json!({}))
+        .await;
     assert_eq!(status, 202, "{body}");
-    eventually("released revocations to apply", LONG, || async { (p1_grants(&config).await < grants / 2).then_some(()) }).await;
+    eventually("released revocations to apply", LONG, || async {
+        (p1_grants(&config).await < grants / 2).then_some(())
+    })
+    .await;
     let (dup_users, dup_memberships, foreign_after) = kisi_integrity(&sims);
     assert_eq!((dup_users, dup_memberships), (0, 0));
-    assert_eq!(foreign_after, foreign_before, "foreign memberships were touched");
+    assert_eq!(
+        foreign_after, foreign_before,
+        "foreign memberships were touched"
+    );
     assert!(daemon.stop().success());
 }
 
 /// Sums a metric's samples whose line starts with `prefix` (labels in Prometheus' sorted order).
 pub fn count(metrics: &str, prefix: &str) -> f64 {
-    metrics.lines().filter(|l| l.starts_with(prefix)).filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok()).sum()
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(prefix))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,10 +222,29 @@ async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
     let (sims, _dir, daemon, config) = start(20, 22, "0s").await;
     wait_converged(&daemon, "p1").await;
     let person = current_residents(&sims, "p1")[0].clone();
-    let user = observe(&config, "kisi-sim", "p1").await.users[&format!("lockstep:yardi-sim:{person}")].system_id.clone();
-    let cards = |sims: &Sims| sims.sims.kisi.state().cards.iter().filter(|c| c.user_id.map(|u| u.to_string()) == Some(user.clone())).count();
-    assert!(cards(&sims) >= 1, "the simulator issues a credential per user");
-    let (status, body) = daemon.post("/api/v1/lost-credential", json!({"property": "p1", "person": person})).await;
+    let user = observe(&config, "kisi-sim", "p1").await.users
+        [&format!("lockstep:yardi-sim:{person}")]
+        .system_id
+        .clone();
+    let cards = |sims: &Sims| {
+        sims.sims
+            .kisi
+            .state()
+            .cards
+            .iter()
+            .filter(|c| c.user_id.map(|u| u.to_string()) == Some(user.clone()))
+            .count()
+    };
+    assert!(
+        cards(&sims) >= 1,
+        "the simulator issues a credential per user"
+    );
+    let (status, body) = daemon
+        .post(
+            "/api/v1/lost-credential",
+            json!({"property": "p1", "person": person}),
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(cards(&sims), 0, "revoked at once: {body}");
     // Someone re-attaches the card by hand: the next cycle takes it away again.
@@ -154,9 +254,17 @@ async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
         card.user_id = Some(uid);
     }
     sims.sims.kisi.set_state(state);
-    daemon.post("/api/v1/reconcile", json!({"property": "p1"})).await;
-    eventually("the credential to stay revoked", LONG, || async { (cards(&sims) == 0).then_some(()) }).await;
-    assert!(!groups_of(&observe(&config, "kisi-sim", "p1").await, &person).is_empty(), "door groups stay: only the credential goes");
+    daemon
+        .post("/api/v1/reconcile", json!({"property": "p1"}))
+        .await;
+    eventually("the credential to stay revoked", LONG, || async {
+        (cards(&sims) == 0).then_some(())
+    })
+    .await;
+    assert!(
+        !groups_of(&observe(&config, "kisi-sim", "p1").await, &person).is_empty(),
+        "door groups stay: only the credential goes"
+    );
     let (_, audit) = daemon.get("/api/v1/audit?action=lost_credential").await;
     assert_eq!(audit["entries"].as_array().expect("entries").len(), 1);
     assert!(daemon.stop().success());
@@ -183,12 +291,25 @@ async fn no_secret_reaches_logs_metrics_or_the_audit_log() {
         lockstep::sim::yardi::YardiSim::LICENSE,
         token.as_str(),
     ];
-    assert!(log.len() > 1000, "the run logged at debug level: {} bytes", log.len());
+    assert!(
+        log.len() > 1000,
+        "the run logged at debug level: {} bytes",
+        log.len()
+    );
     for secret in secrets {
-        assert!(config_text.contains(secret) || secret == token, "test setup: {secret} is in the config");
+        assert!(
+            config_text.contains(secret) || secret == token,
+            "test setup: {secret} is in the config"
+        );
         assert!(!log.contains(secret), "secret {secret:?} in the logs");
-        assert!(!metrics.contains(secret), "secret {secret:?} in the metrics");
-        assert!(!audit.to_string().contains(secret), "secret {secret:?} in the audit log");
+        assert!(
+            !metrics.contains(secret),
+            "secret {secret:?} in the metrics"
+        );
+        assert!(
+            !audit.to_string().contains(secret),
+            "secret {secret:?} in the audit log"
+        );
     }
     drop(sims);
 }

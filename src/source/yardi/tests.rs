@@ -10,17 +10,30 @@ use std::time::Duration;
 
 async fn start(state: SourceState) -> (YardiSim, String) {
     let sim = YardiSim::new(state, 1);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}/yardi_voyager", listener.local_addr().expect("addr"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!(
+        "http://{}/yardi_voyager",
+        listener.local_addr().expect("addr")
+    );
     let router = axum::Router::new().nest("/yardi_voyager", sim.router());
     tokio::spawn(async move { axum::serve(listener, router).await });
     (sim, base)
 }
 
 fn config(url: &str, password: &str) -> YardiConfig {
-    let secret = |v: &str| Secret { value: v.into(), origin: "test".into() };
+    let secret = |v: &str| Secret {
+        value: v.into(),
+        origin: "test".into(),
+    };
     YardiConfig {
-        endpoint: Endpoint { url: url.into(), timeout: Duration::from_secs(5), requests_per_second: None, stale_after: Duration::from_secs(3600) },
+        endpoint: Endpoint {
+            url: url.into(),
+            timeout: Duration::from_secs(5),
+            requests_per_second: None,
+            stale_after: Duration::from_secs(3600),
+        },
         username: YardiSim::USERNAME.into(),
         password: secret(password),
         server_name: "s".into(),
@@ -31,8 +44,10 @@ fn config(url: &str, password: &str) -> YardiConfig {
     }
 }
 
-fn within<F: std::future::Future>(f: F) -> impl std::future::Future<Output = F::Output> {
-    async move { tokio::time::timeout(Duration::from_secs(10), f).await.expect("test timed out") }
+async fn within<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(10), f)
+        .await
+        .expect("test timed out")
 }
 
 #[tokio::test]
@@ -41,7 +56,8 @@ async fn fetch_maps_people() {
         let mut state = world::generate(1, 30, 3, 1_800_000_000);
         state.properties[0].people[0].name = "Zoë O'Neil & <Sons> \"Ltd\"".into();
         let (_sim, url) = start(state.clone()).await;
-        let yardi = YardiVoyager::new("yardi", &config(&url, YardiSim::PASSWORD), None).expect("connector");
+        let yardi =
+            YardiVoyager::new("yardi", &config(&url, YardiSim::PASSWORD), None).expect("connector");
         let snap = yardi.fetch("p1").await.expect("fetch");
         let p = &state.properties[0];
         assert_eq!(snap.people.len(), p.people.len());
@@ -52,7 +68,10 @@ async fn fetch_maps_people() {
             assert_eq!(got.status.as_str(), want.status);
             assert_eq!(got.unit, want.unit);
             assert_eq!(got.role, want.role);
-            assert_eq!(got.lease_start, want.lease_start.as_deref().and_then(world::parse_date));
+            assert_eq!(
+                got.lease_start,
+                want.lease_start.as_deref().and_then(world::parse_date)
+            );
         }
     })
     .await;
@@ -65,11 +84,18 @@ async fn errors_are_clear() {
         let bad = YardiVoyager::new("yardi", &config(&url, "wrong"), None).expect("connector");
         let err = bad.fetch("p1").await.expect_err("bad password");
         assert_eq!(err.kind(), "fault");
-        assert!(err.to_string().contains("Invalid User Name or Password"), "{err}");
-        let good = YardiVoyager::new("yardi", &config(&url, YardiSim::PASSWORD), None).expect("connector");
+        assert!(
+            err.to_string().contains("Invalid User Name or Password"),
+            "{err}"
+        );
+        let good =
+            YardiVoyager::new("yardi", &config(&url, YardiSim::PASSWORD), None).expect("connector");
         let err = good.fetch("nope").await.expect_err("unknown property");
         assert!(err.to_string().contains("nope"), "{err}");
-        sim.core.set_faults(Faults { error_rate: 1.0, ..Faults::default() });
+        sim.core.set_faults(Faults {
+            error_rate: 1.0,
+            ..Faults::default()
+        });
         assert_eq!(good.fetch("p1").await.expect_err("500").kind(), "server");
     })
     .await;
@@ -79,11 +105,24 @@ async fn errors_are_clear() {
 async fn short_feeds_are_incomplete_and_empty_is_reported_as_such() {
     within(async {
         let (sim, url) = start(world::generate(1, 40, 3, 1_800_000_000)).await;
-        let yardi = YardiVoyager::new("yardi", &config(&url, YardiSim::PASSWORD), None).expect("connector");
-        sim.core.set_faults(Faults { empty: true, ..Faults::default() });
+        let yardi =
+            YardiVoyager::new("yardi", &config(&url, YardiSim::PASSWORD), None).expect("connector");
+        sim.core.set_faults(Faults {
+            empty: true,
+            ..Faults::default()
+        });
         let snap = yardi.fetch("p1").await.expect("empty is a valid answer");
         assert_eq!((snap.people.len(), snap.reported_total), (0, Some(0)));
-        for faults in [Faults { truncate_pages: true, ..Faults::default() }, Faults { first_page_only: true, ..Faults::default() }] {
+        for faults in [
+            Faults {
+                truncate_pages: true,
+                ..Faults::default()
+            },
+            Faults {
+                first_page_only: true,
+                ..Faults::default()
+            },
+        ] {
             sim.core.set_faults(faults.clone());
             let err = yardi.fetch("p1").await.expect_err("short feed");
             assert_eq!(err.kind(), "incomplete", "{faults:?}: {err}");
@@ -100,17 +139,30 @@ fn sample() -> String {
 #[test]
 fn parser_rejects_bad_documents_clearly() {
     assert!(parse_residents(&sample(), "p1", "y").is_ok());
-    for (doc, kind) in [("", "payload"), ("garbage", "payload"), ("<a><b>", "incomplete")] {
+    for (doc, kind) in [
+        ("", "payload"),
+        ("garbage", "payload"),
+        ("<a><b>", "incomplete"),
+    ] {
         let err = parse_residents(doc, "p1", "y").expect_err(doc);
         assert_eq!(err.kind(), kind, "{doc:?}: {err}");
     }
     let no_id = sample().replacen("<CustomerID>p1-00000</CustomerID>", "", 1);
     let err = parse_residents(&no_id, "p1", "y").expect_err("missing id");
-    assert!(err.to_string().contains("customer 1: missing CustomerID"), "{err}");
+    assert!(
+        err.to_string().contains("customer 1: missing CustomerID"),
+        "{err}"
+    );
     let bad_status = sample().replacen("<Status>", "<Status>Evicted-ish", 1);
-    assert!(parse_residents(&bad_status, "p1", "y").expect_err("status").to_string().contains("unknown Status"));
+    assert!(parse_residents(&bad_status, "p1", "y")
+        .expect_err("status")
+        .to_string()
+        .contains("unknown Status"));
     let dup = sample().replacen("p1-00001", "p1-00000", 2);
-    assert!(parse_residents(&dup, "p1", "y").expect_err("dup").to_string().contains("appears twice"));
+    assert!(parse_residents(&dup, "p1", "y")
+        .expect_err("dup")
+        .to_string()
+        .contains("appears twice"));
 }
 
 proptest! {
