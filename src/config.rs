@@ -25,6 +25,8 @@ pub struct Config {
     /// Properties reconciled at once.
     pub concurrency: usize,
     pub shutdown_grace: Duration,
+    /// How often a quarantined source or access system is probed.
+    pub quarantine_retry: Duration,
     pub log: LogConfig,
     pub api: ApiConfig,
     pub lost_credential: LostCredentialConfig,

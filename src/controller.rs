@@ -20,9 +20,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-/// How often a quarantined source or access system is probed.
-pub const QUARANTINE_RETRY: std::time::Duration = std::time::Duration::from_secs(300);
-
 /// Most suggestions one approval may carry (DESIGN §4).
 pub const MAX_APPROVALS: usize = 50;
 
@@ -112,6 +109,7 @@ impl Controller {
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Controller>, String> {
         let connectors = Connectors::build(&config, &metrics)?;
+        let config_quarantine = config.quarantine_retry;
         Ok(Arc::new(Controller {
             config: RwLock::new(Arc::new(config)),
             connectors: RwLock::new(Arc::new(connectors)),
@@ -123,7 +121,7 @@ impl Controller {
             stop: AtomicBool::new(false),
             ready: AtomicBool::new(false),
             retry: RetryPolicy::default(),
-            health: Health::new(QUARANTINE_RETRY),
+            health: Health::new(config_quarantine),
         }))
     }
 
@@ -352,7 +350,11 @@ impl Controller {
                 (true, false, r.errors.first().cloned().unwrap_or_default())
             }
             Ok(_) => (true, true, String::new()),
-            Err(CycleError::Source(e)) => (false, true, e.to_string()),
+            // Only failures of the connector itself count; a short feed is a data problem that
+            // the completeness gate already handles every cycle.
+            Err(CycleError::Source(e)) if matches!(e.kind(), "auth" | "transport" | "server" | "throttled" | "fault") => (false, true, e.to_string()),
+            Err(CycleError::Source(_)) => (true, true, String::new()),
+            Err(CycleError::Access(e)) if !matches!(e.kind(), "auth" | "transport" | "server" | "throttled") => (true, true, String::new()),
             Err(e) => (true, false, e.to_string()),
         };
         for (name, ok) in [

@@ -13,6 +13,7 @@ pub struct RawConfig {
     pub interval: Option<String>,
     pub concurrency: Option<i64>,
     pub shutdown_grace: Option<String>,
+    pub quarantine_retry: Option<String>,
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]

@@ -324,6 +324,7 @@ impl Config {
             Duration::from_secs(60),
             false,
         );
+        let quarantine_retry = c.duration("quarantine_retry", raw.quarantine_retry.as_deref(), Duration::from_secs(300), false);
         let shutdown_grace = c.duration(
             "shutdown_grace",
             raw.shutdown_grace.as_deref(),
@@ -415,6 +416,7 @@ impl Config {
             interval,
             concurrency,
             shutdown_grace,
+            quarantine_retry,
             log: LogConfig {
                 format,
                 level: raw.log.level.unwrap_or_else(|| "info".into()),

@@ -152,10 +152,7 @@ async fn exactly_desired(
 
 async fn cycles(daemon: &Daemon, property: &str) -> f64 {
     let m = daemon.metrics().await;
-    crate::safety::count(
-        &m,
-        &format!("lockstep_reconcile_cycles_total{{property=\"{property}\""),
-    )
+    crate::safety::metric(&m, "lockstep_reconcile_cycles_total", &[("property", property)])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -167,13 +167,8 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
             let before = before.clone();
             async move {
                 let now = d.metrics().await;
-                (count(
-                    &now,
-                    "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}",
-                ) > count(
-                    &before,
-                    "lockstep_source_errors_total{kind=\"incomplete\",source=\"yardi-sim\"}",
-                ))
+                let labels = [("kind", "incomplete"), ("source", "yardi-sim")];
+                (metric(&now, "lockstep_source_errors_total", &labels) > metric(&before, "lockstep_source_errors_total", &labels))
                 .then_some(())
             }
         })
@@ -208,11 +203,12 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
     assert!(daemon.stop().success());
 }
 
-/// Sums a metric's samples whose line starts with `prefix` (labels in Prometheus' sorted order).
-pub fn count(metrics: &str, prefix: &str) -> f64 {
+/// Sums the samples of `name` whose labels include every `label="value"` pair given, in any order.
+pub fn metric(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     metrics
         .lines()
-        .filter(|l| l.starts_with(prefix))
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
