@@ -352,9 +352,20 @@ impl Controller {
             Ok(_) => (true, true, String::new()),
             // Only failures of the connector itself count; a short feed is a data problem that
             // the completeness gate already handles every cycle.
-            Err(CycleError::Source(e)) if matches!(e.kind(), "auth" | "transport" | "server" | "throttled" | "fault") => (false, true, e.to_string()),
+            Err(CycleError::Source(e))
+                if matches!(
+                    e.kind(),
+                    "auth" | "transport" | "server" | "throttled" | "fault"
+                ) =>
+            {
+                (false, true, e.to_string())
+            }
             Err(CycleError::Source(_)) => (true, true, String::new()),
-            Err(CycleError::Access(e)) if !matches!(e.kind(), "auth" | "transport" | "server" | "throttled") => (true, true, String::new()),
+            Err(CycleError::Access(e))
+                if !matches!(e.kind(), "auth" | "transport" | "server" | "throttled") =>
+            {
+                (true, true, String::new())
+            }
             Err(e) => (true, false, e.to_string()),
         };
         for (name, ok) in [

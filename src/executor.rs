@@ -15,6 +15,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Actions journaled and recorded together.
+const CHUNK: usize = 64;
+
 /// How hard one action is tried within one cycle. The next cycle tries again from scratch.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -68,30 +71,51 @@ pub struct Executor<'a> {
 impl Executor<'_> {
     /// Applies `actions` in order (revocations are first in every plan). Stops starting new
     /// actions when asked to stop; what was not started is simply left for the next cycle.
-    pub async fn apply(&self, actions: &[Action], actual: &ActualState) -> Vec<Outcome> {
+    /// Applies `actions` in order (revocations are first in every plan), in chunks: each chunk
+    /// is journaled with one flush before any of it is sent, and `record` sees its outcomes as
+    /// soon as it is done, so a crash loses at most one chunk's audit entries (and those intents
+    /// are found and re-observed on restart). Stops starting new actions when asked to stop.
+    pub async fn apply(
+        &self,
+        actions: &[Action],
+        actual: &ActualState,
+        mut record: impl FnMut(&[Outcome]),
+    ) {
         let mut ids = Ids::from(actual);
-        let mut out = Vec::with_capacity(actions.len());
-        for action in actions {
+        for chunk in actions.chunks(CHUNK) {
             if self.stop.load(Ordering::SeqCst) {
                 break;
             }
-            let intent =
-                self.store
-                    .intents()
-                    .begin(self.property, self.system_name, action, self.now);
-            let (attempts, result) = self.apply_one(action, &mut ids).await;
-            if let Ok(id) = intent {
-                if let Err(e) = self.store.intents().resolve(id) {
-                    tracing::warn!(error = %e, "could not resolve an intent; it will be re-observed on restart");
+            let intents = match self.store.intents().begin_many(
+                self.property,
+                self.system_name,
+                chunk,
+                self.now,
+            ) {
+                Ok(ids) => ids,
+                Err(e) => {
+                    // Never send what could not be journaled.
+                    tracing::error!(error = %e, "cannot journal intents; not applying this cycle's actions");
+                    return;
                 }
+            };
+            let mut out = Vec::with_capacity(chunk.len());
+            for action in chunk {
+                if self.stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let (attempts, result) = self.apply_one(action, &mut ids).await;
+                out.push(Outcome {
+                    action: action.clone(),
+                    attempts,
+                    result,
+                });
             }
-            out.push(Outcome {
-                action: action.clone(),
-                attempts,
-                result,
-            });
+            record(&out);
+            if let Err(e) = self.store.intents().resolve_many(&intents[..out.len()]) {
+                tracing::warn!(error = %e, "could not resolve intents; they will be re-observed on restart");
+            }
         }
-        out
     }
 
     async fn apply_one(&self, action: &Action, ids: &mut Ids) -> (u32, Result<(), AccessError>) {

@@ -120,7 +120,9 @@ impl Cycle<'_> {
         report.held = held.len();
         self.record_guard(&verdict, held.len())?;
         self.sync_suggestions(&suggest, &fingerprints, &mut report)?;
-        let outcomes = Executor {
+        let mut outcomes = Vec::new();
+        let mut record_error = None;
+        Executor {
             property: self.property_id,
             system_name: &self.property.access_system,
             system: self.system,
@@ -129,9 +131,16 @@ impl Cycle<'_> {
             stop: self.stop,
             now: self.now,
         }
-        .apply(&execute, &actual)
+        .apply(&execute, &actual, |chunk| {
+            if let Err(e) = self.record_outcomes(chunk, &mut report) {
+                record_error.get_or_insert(e);
+            }
+            outcomes.extend(chunk.iter().map(|o| (o.action.clone(), o.result.is_ok())));
+        })
         .await;
-        self.record_outcomes(&outcomes, &mut report)?;
+        if let Some(e) = record_error {
+            return Err(e);
+        }
         self.update_drift(&plan, &outcomes);
         report.pending_suggestions = self.store.suggestions().count_pending(self.property_id)?;
         Ok(report)
@@ -410,7 +419,19 @@ impl Cycle<'_> {
                 error.clone(),
             ));
             let id = crate::store::suggestion_id(self.property_id, system, &o.action);
-            if let Some(mut s) = self.store.suggestions().get(&id)? {
+            let suggestion = self.store.suggestions().get(&id)?;
+            if o.result.is_ok() && o.action.direction() == Direction::Revoke {
+                // Due when first planned: the suggestion's birth, or this cycle's start.
+                let due = suggestion
+                    .as_ref()
+                    .map_or(self.now, |s| s.created_at.min(self.now));
+                let latency = (crate::controller::now() - due).max(0) as f64;
+                self.metrics
+                    .revocation_latency
+                    .with_label_values(&[system])
+                    .observe(latency);
+            }
+            if let Some(mut s) = suggestion {
                 s.state = if o.result.is_ok() {
                     SuggestionState::Executed
                 } else {
@@ -425,7 +446,7 @@ impl Cycle<'_> {
         Ok(())
     }
 
-    fn update_drift(&self, plan: &Plan, outcomes: &[Outcome]) {
+    fn update_drift(&self, plan: &Plan, outcomes: &[(Action, bool)]) {
         let mut remaining: BTreeMap<&'static str, i64> = [
             "add_to_group",
             "remove_from_group",
@@ -439,8 +460,8 @@ impl Cycle<'_> {
         for action in &plan.actions {
             *remaining.entry(action.name()).or_default() += 1;
         }
-        for o in outcomes.iter().filter(|o| o.result.is_ok()) {
-            *remaining.entry(o.action.name()).or_default() -= 1;
+        for (action, _) in outcomes.iter().filter(|(_, ok)| *ok) {
+            *remaining.entry(action.name()).or_default() -= 1;
         }
         for (action, n) in remaining {
             self.metrics

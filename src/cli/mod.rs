@@ -171,8 +171,11 @@ pub fn load_config(path: &std::path::Path) -> Result<crate::config::Config, CliE
 pub fn init_logging(level: &str, json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    use std::io::IsTerminal;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
         .with_writer(std::io::stderr);
     let _ = if json {
         builder.json().try_init()

@@ -324,7 +324,12 @@ impl Config {
             Duration::from_secs(60),
             false,
         );
-        let quarantine_retry = c.duration("quarantine_retry", raw.quarantine_retry.as_deref(), Duration::from_secs(300), false);
+        let quarantine_retry = c.duration(
+            "quarantine_retry",
+            raw.quarantine_retry.as_deref(),
+            Duration::from_secs(300),
+            false,
+        );
         let shutdown_grace = c.duration(
             "shutdown_grace",
             raw.shutdown_grace.as_deref(),

@@ -13,10 +13,10 @@ const KILLS: usize = 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_during_a_large_apply_loses_nothing_and_duplicates_nothing() {
-    let sims = start_sims(2, 300, 41).await;
+    let sims = start_sims(2, 1000, 41).await;
     // Slow writes down so that kills land mid-apply.
     sims.sims.kisi.core.set_faults(Faults {
-        latency_ms: 3,
+        latency_ms: 4,
         ..Faults::default()
     });
     let dir = tempfile::tempdir().expect("tempdir");

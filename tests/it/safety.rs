@@ -168,7 +168,8 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
             async move {
                 let now = d.metrics().await;
                 let labels = [("kind", "incomplete"), ("source", "yardi-sim")];
-                (metric(&now, "lockstep_source_errors_total", &labels) > metric(&before, "lockstep_source_errors_total", &labels))
+                (metric(&now, "lockstep_source_errors_total", &labels)
+                    > metric(&before, "lockstep_source_errors_total", &labels))
                 .then_some(())
             }
         })
@@ -208,7 +209,11 @@ pub fn metric(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     metrics
         .lines()
         .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
-        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Validates the deployment files: Prometheus config, alert rules and their unit tests, the
+# systemd unit (any output on stderr is a failure), the Grafana dashboard JSON, shell scripts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { echo "deploy/check.sh: $1 is missing (Debian package: $2)" >&2; exit 1; }
+}
+need promtool prometheus
+need systemd-analyze systemd
+need shellcheck shellcheck
+need python3 python3
+
+(cd deploy/prometheus && promtool check config prometheus.yml && promtool check rules alerts.yml && promtool test rules alerts_test.yml)
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# verify resolves ExecStart binaries: point them at one that exists on this machine.
+sed -e 's#/usr/local/bin/lockstep#/bin/true#g' systemd/lockstep.service > "$tmp/lockstep.service"
+if ! systemd-analyze verify "$tmp/lockstep.service" 2> "$tmp/verify.err"; then
+  cat "$tmp/verify.err" >&2
+  exit 1
+fi
+if [ -s "$tmp/verify.err" ]; then
+  echo "systemd-analyze verify warned:" >&2
+  cat "$tmp/verify.err" >&2
+  exit 1
+fi
+echo "systemd unit: ok"
+
+python3 -m json.tool deploy/grafana/lockstep-dashboard.json > /dev/null
+echo "grafana dashboard: ok"
+
+shellcheck deploy/check.sh .ci/run
+echo "shell scripts: ok"
