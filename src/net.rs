@@ -102,6 +102,9 @@ impl NetError {
     }
 }
 
+/// Attempts for one read before its error is returned.
+const READ_ATTEMPTS: u32 = 5;
+
 /// Paces requests to at most `per_second`, never bursting above it: the per-system budget.
 #[derive(Debug)]
 pub struct Budget {
@@ -205,6 +208,36 @@ impl HttpClient {
 
     /// Sends a request within the budget and classifies the answer. `path` is for messages only.
     pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        request: RequestBuilder,
+    ) -> Result<Reply, NetError> {
+        // Reads are safe to repeat, so throttling, 5xx and dropped connections are retried here
+        // with backoff (honouring Retry-After); writes are retried by the executor, which knows
+        // when to re-observe first.
+        if method != Method::GET {
+            return self.send_once(method, path, request).await;
+        }
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let Some(this) = request.try_clone() else {
+                return self.send_once(method, path, request).await;
+            };
+            match self.send_once(method.clone(), path, this).await {
+                Err(e) if e.is_retryable() && attempt < READ_ATTEMPTS => {
+                    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(10));
+                    let jitter = base.mul_f64(rand::Rng::random_range(&mut rand::rng(), 0.5..1.0));
+                    let wait = e.retry_after().map_or(jitter, |asked| asked.min(Duration::from_secs(30)).max(jitter));
+                    tokio::time::sleep(wait).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         method: Method,
         path: &str,

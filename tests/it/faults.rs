@@ -221,6 +221,8 @@ async fn fault_matrix() {
         );
         let yaml = yaml
             .replace("mode: approval_required", "mode: automatic")
+            // Churn in a 30-resident building can exceed 10%: the guard has its own tests.
+            .replace("defaults:\n", "defaults:\n  max_revocations: 1000\n")
             .replace(
                 "    type: kisi\n",
                 &format!("    type: kisi\n    requests_per_second: {BUDGET}\n"),
