@@ -229,7 +229,9 @@ impl HttpClient {
                 Err(e) if e.is_retryable() && attempt < READ_ATTEMPTS => {
                     let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(10));
                     let jitter = base.mul_f64(rand::Rng::random_range(&mut rand::rng(), 0.5..1.0));
-                    let wait = e.retry_after().map_or(jitter, |asked| asked.min(Duration::from_secs(30)).max(jitter));
+                    let wait = e.retry_after().map_or(jitter, |asked| {
+                        asked.min(Duration::from_secs(30)).max(jitter)
+                    });
                     tokio::time::sleep(wait).await;
                 }
                 other => return other,
