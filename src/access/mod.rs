@@ -140,3 +140,6 @@ impl AccessError {
         matches!(self, AccessError::Net(e) if e.outcome_unknown())
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -314,3 +314,129 @@ async fn no_secret_reaches_logs_metrics_or_the_audit_log() {
     }
     drop(sims);
 }
+
+/// A reload that removes a property stops managing it and revokes nothing; a reload that
+/// changes its mappings goes through the guard like any cycle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_reload_never_revokes_by_itself() {
+    let sims = start_sims(2, 60, 24).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let (yaml, token) = config_for(
+        &sims,
+        &dir.path().join("data"),
+        &format!("127.0.0.1:{port}"),
+        "0s",
+    );
+    let path = dir.path().join("lockstep.yaml");
+    std::fs::write(&path, &yaml).expect("write");
+    let config = parse(&yaml);
+    let daemon = Daemon::start(&path, port, &token);
+    daemon.wait_ready().await;
+    wait_converged(&daemon, "p1").await;
+    let grants = p1_grants(&config).await;
+
+    // Remove p1 from the config: it is no longer managed, nothing is revoked.
+    let start = yaml.find("  p1:\n").expect("p1 block");
+    let end = yaml.find("  p2:\n").expect("p2 block");
+    let without_p1 = format!("{}{}", &yaml[..start], &yaml[end..]);
+    std::fs::write(&path, &without_p1).expect("write");
+    daemon.signal("HUP");
+    eventually("p1 to leave the status", LONG, || async {
+        let (_, v) = daemon.get("/api/v1/status").await;
+        v["properties"].get("p1").is_none().then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        p1_grants(&config).await,
+        grants,
+        "removing a property revoked access"
+    );
+
+    // Bring p1 back with every unit overridden to the entrance group only: the unit groups are
+    // still managed (the pattern stays) but no longer desired, and the guard holds the mass removal.
+    let overrides: String = sims.world.properties[0]
+        .units
+        .iter()
+        .map(|u| format!("        {u:?}: [\"Maple Court Entrances\"]\n"))
+        .collect();
+    let remapped = yaml.replacen(
+        "pattern: \"Maple Court Unit {unit}\"\n",
+        &format!("pattern: \"Maple Court Unit {{unit}}\"\n      overrides:\n{overrides}"),
+        1,
+    );
+    assert_ne!(remapped, yaml);
+    std::fs::write(&path, &remapped).expect("write");
+    daemon.signal("HUP");
+    eventually("the guard to hold the remapping", LONG, || async {
+        let (_, v) = daemon.get("/api/v1/status").await;
+        (v["properties"]["p1"]["guard_tripped"] == true).then_some(())
+    })
+    .await;
+    assert_eq!(
+        p1_grants(&config).await,
+        grants,
+        "a remapping bypassed the guard"
+    );
+    assert!(daemon.stop().success());
+}
+
+/// A lost credential is revoked at once even where the property needs approval for everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lost_credential_ignores_approval_mode() {
+    let (sims, _dir, daemon, config) = start(20, 25, "0s").await;
+    // p2 (Brivo) is approval_required: approve one person's grants so they have a user.
+    let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
+    let all = v["suggestions"].as_array().expect("list").clone();
+    let person = all[0]["action"]["person_id"]
+        .as_str()
+        .expect("person")
+        .to_string();
+    let mine: Vec<String> = all
+        .iter()
+        .filter(|s| s["action"]["person_id"] == person.as_str())
+        .filter_map(|s| s["id"].as_str().map(str::to_string))
+        .collect();
+    let (status, _) = daemon
+        .post("/api/v1/suggestions/approve", json!({ "ids": mine }))
+        .await;
+    assert_eq!(status, 200);
+    let user: u64 = observe(&config, "brivo-sim", "p2").await.users
+        [&format!("lockstep:yardi-sim:{person}")]
+        .system_id
+        .parse()
+        .expect("id");
+    let assigned = |sims: &Sims| {
+        sims.sims
+            .brivo
+            .state()
+            .credentials
+            .iter()
+            .filter(|c| c.user_id == Some(user))
+            .count()
+    };
+    assert_eq!(assigned(&sims), 1);
+    let (status, body) = daemon
+        .post(
+            "/api/v1/lost-credential",
+            json!({"property": "p2", "person": person}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        assigned(&sims),
+        0,
+        "not revoked at once in approval mode: {body}"
+    );
+    let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
+    assert!(
+        v["suggestions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|s| s["action"]["kind"] != "revoke_credential"),
+        "the revocation waited for approval"
+    );
+    assert!(daemon.stop().success());
+}
