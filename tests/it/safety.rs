@@ -440,3 +440,80 @@ async fn lost_credential_ignores_approval_mode() {
     );
     assert!(daemon.stop().success());
 }
+
+/// An access system with bad credentials is quarantined and probed slowly; the other property
+/// carries on; fixing the credentials releases it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_access_system_is_quarantined_and_released() {
+    let sims = start_sims(2, 20, 26).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let (yaml, token) = config_for(
+        &sims,
+        &dir.path().join("data"),
+        &format!("127.0.0.1:{port}"),
+        "0s",
+    );
+    let good_key = lockstep::sim::kisi::KisiSim::API_KEY;
+    let bad = yaml
+        .replace(&format!("api_key: {good_key}"), "api_key: wrong-key")
+        .replace("interval: 1s", "interval: 1s\nquarantine_retry: 3s");
+    let path = dir.path().join("lockstep.yaml");
+    std::fs::write(&path, &bad).expect("write");
+    let daemon = Daemon::start(&path, port, &token);
+    eventually("kisi to be quarantined", LONG, || async {
+        (metric(
+            &daemon.metrics().await,
+            "lockstep_system_quarantined",
+            &[("system", "kisi-sim")],
+        ) == 1.0)
+            .then_some(())
+    })
+    .await;
+    let skipped = |m: &str| {
+        metric(
+            m,
+            "lockstep_reconcile_cycles_total",
+            &[("property", "p1"), ("result", "skipped")],
+        )
+    };
+    let ok_p2 = |m: &str| {
+        metric(
+            m,
+            "lockstep_reconcile_cycles_total",
+            &[("property", "p2"), ("result", "ok")],
+        )
+    };
+    let before = daemon.metrics().await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after = daemon.metrics().await;
+    assert!(
+        skipped(&after) > skipped(&before),
+        "quarantined cycles are skipped"
+    );
+    assert!(
+        ok_p2(&after) >= ok_p2(&before) + 2.0,
+        "the other property carries on at full speed"
+    );
+    let (_, v) = daemon.get("/api/v1/status").await;
+    assert_eq!(
+        v["properties"]["p1"]["system_health"]["quarantined"], true,
+        "{v}"
+    );
+    std::fs::write(
+        &path,
+        bad.replace("api_key: wrong-key", &format!("api_key: {good_key}")),
+    )
+    .expect("write");
+    daemon.signal("HUP");
+    eventually("the quarantine to lift", LONG, || async {
+        (metric(
+            &daemon.metrics().await,
+            "lockstep_system_quarantined",
+            &[("system", "kisi-sim")],
+        ) == 0.0)
+            .then_some(())
+    })
+    .await;
+    assert!(daemon.stop().success());
+}
