@@ -57,3 +57,52 @@ fn usage_errors_exit_64_and_help_exits_0() {
     assert_eq!(lockstep(&["--help"]).status.code(), Some(0));
     assert_eq!(lockstep(&["audit", "verify"]).status.code(), Some(64));
 }
+
+#[test]
+fn sim_prints_a_config_that_validates() {
+    use std::io::{BufRead, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args([
+            "sim",
+            "--listen",
+            "127.0.0.1:0",
+            "--properties",
+            "2",
+            "--residents-per-property",
+            "10",
+            "--print-config",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn sim");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines: Vec<String> = Vec::new();
+    let mut in_config = false;
+    for line in BufReader::new(stdout).lines().take(500) {
+        let line = line.expect("line");
+        in_config |= line.starts_with("# lockstep config");
+        if in_config && line.is_empty() {
+            break;
+        }
+        lines.push(line);
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        lines.iter().any(|l| l.starts_with("kisi ")),
+        "one line per simulator: {lines:?}"
+    );
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("# lockstep config"))
+        .expect("config printed");
+    let yaml = lines[start..].join("\n");
+    let config = lockstep::config::Config::from_yaml_str(&yaml, &lockstep::config::ProcessEnv)
+        .unwrap_or_else(|e| panic!("{e}\n{yaml}"));
+    assert_eq!(config.properties.len(), 2);
+    assert!(config
+        .properties
+        .values()
+        .all(|p| p.mode == lockstep::config::Mode::ApprovalRequired));
+    assert_eq!(config.api.tokens.len(), 3);
+}
