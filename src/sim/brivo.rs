@@ -370,7 +370,7 @@ struct Paging {
     page_size: Option<usize>,
 }
 
-fn page<T: Serialize>(core: &SimCore, items: Vec<T>, q: &Paging) -> Response {
+fn page<T: Serialize + Clone>(core: &SimCore, items: &[T], q: &Paging) -> Response {
     let size = q.page_size.unwrap_or(20);
     if size == 0 || size > 100 {
         return err(
@@ -385,7 +385,7 @@ fn page<T: Serialize>(core: &SimCore, items: Vec<T>, q: &Paging) -> Response {
     }
     let offset = q.offset.unwrap_or(0);
     let count = items.len();
-    let mut data: Vec<T> = items.into_iter().skip(offset).take(size).collect();
+    let mut data: Vec<T> = items.iter().skip(offset).take(size).cloned().collect();
     if faults.truncate_pages && data.len() > 1 {
         data.truncate(data.len() / 2);
     }
@@ -397,8 +397,8 @@ async fn list_users(
     axum::Extension(core): axum::Extension<Arc<SimCore>>,
     Query(q): Query<Paging>,
 ) -> Response {
-    let users = read(&state).users.clone();
-    page(&core, users, &q)
+    let s = read(&state);
+    page(&core, &s.users, &q)
 }
 
 async fn list_groups(
@@ -406,8 +406,8 @@ async fn list_groups(
     axum::Extension(core): axum::Extension<Arc<SimCore>>,
     Query(q): Query<Paging>,
 ) -> Response {
-    let groups = read(&state).groups.clone();
-    page(&core, groups, &q)
+    let s = read(&state);
+    page(&core, &s.groups, &q)
 }
 
 async fn group_users(
@@ -427,7 +427,7 @@ async fn group_users(
         .filter_map(|m| s.users.iter().find(|u| u.id == m.user_id).cloned())
         .collect();
     drop(s);
-    page(&core, users, &q)
+    page(&core, &users, &q)
 }
 
 async fn user_credentials(
@@ -437,7 +437,7 @@ async fn user_credentials(
     Query(q): Query<Paging>,
 ) -> Response {
     let creds: Vec<Value> = read(&state).credentials.iter().filter(|c| c.user_id == Some(uid)).map(|c| json!({"id": c.id, "referenceId": c.reference_id, "credentialFormat": {"id": 110, "name": "Mobile Pass"}})).collect();
-    page(&core, creds, &q)
+    page(&core, &creds, &q)
 }
 
 async fn user_by_external(State(state): St, Path(ext): Path<String>) -> Response {

@@ -119,6 +119,7 @@ fn big_state(users: u64, groups: u64, assignments: u64) -> KisiState {
         role_assignments: (0..assignments).map(assignment).collect(),
         cards: Vec::new(),
         next_id: 1_000_000,
+        ..KisiState::default()
     }
 }
 

@@ -19,6 +19,9 @@ pub struct KisiState {
     pub cards: Vec<SimCard>,
     /// The next id to hand out; raised past the largest id present if a PUT left it behind.
     pub next_id: u64,
+    /// Whether `next_id` has been checked against the ids present since the state was loaded.
+    #[serde(skip)]
+    pub(crate) ids_checked: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -101,6 +104,11 @@ pub struct UserFields {
 impl KisiState {
     /// A fresh id, never one already in use (a PUT may have set `next_id` too low).
     pub fn alloc_id(&mut self) -> u64 {
+        if self.ids_checked {
+            self.next_id += 1;
+            return self.next_id - 1;
+        }
+        self.ids_checked = true;
         let highest = self
             .users
             .iter()
