@@ -1,8 +1,18 @@
 //! `RawConfig`: the YAML exactly as the operator typed it. Unknown keys are rejected; values are
 //! kept as written (durations as strings) and checked in `validate`.
+//!
+//! Connectors are one flat struct per category with `type` kept as a string, not an internally
+//! tagged enum: serde buffers a tagged enum before picking the variant, and errors inside the
+//! buffer lose their path and line (yaml_serde reports `access_systems: unknown field ...` with no
+//! key), and stop at the first one. Flat structs keep exact paths for unknown keys; `validate` then
+//! builds the tagged `SourceConfig`/`AccessSystemConfig`, rejecting keys of another type and
+//! unknown types together with every other error.
 
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::fmt;
+use std::marker::PhantomData;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,11 +32,11 @@ pub struct RawConfig {
     pub lost_credential: RawLostCredential,
     #[serde(default)]
     pub defaults: RawPropertySettings,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub sources: BTreeMap<String, RawSource>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub access_systems: BTreeMap<String, RawAccessSystem>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub properties: BTreeMap<String, RawProperty>,
 }
 
@@ -44,12 +54,13 @@ pub struct RawApi {
     pub tokens: Vec<RawToken>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Fields are optional here so that a missing one is reported with every other error.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawToken {
-    pub name: String,
-    pub role: String,
-    pub sha256: String,
+    pub name: Option<String>,
+    pub role: Option<String>,
+    pub sha256: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -59,12 +70,11 @@ pub struct RawLostCredential {
 }
 
 /// A secret: written in clear (discouraged), or taken from the environment or a file.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RawSecret {
     Plain(String),
-    Env { env: String },
-    File { file: String },
+    Env(String),
+    File(String),
 }
 
 /// Settings a property may take from `defaults` or set itself.
@@ -74,12 +84,13 @@ pub struct RawPropertySettings {
     pub mode: Option<String>,
     pub revocations: Option<String>,
     pub activation_delay: Option<String>,
+    /// A count (`25`) or a percentage string (`"10%"`).
     pub max_revocations: Option<serde_yaml::Value>,
     pub max_revocations_floor: Option<i64>,
     pub stale_after: Option<String>,
 }
 
-/// Keys every connector accepts.
+/// A source block: the keys of every source type (only `yardi_voyager` so far).
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
@@ -99,6 +110,8 @@ pub struct RawSource {
     pub interface_license: Option<RawSecret>,
 }
 
+/// An access-system block: the keys of every access-system type; `validate` rejects the keys
+/// that do not belong to the block's `type`.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccessSystem {
@@ -132,7 +145,7 @@ pub struct RawProperty {
     pub common_groups: Vec<String>,
     #[serde(default)]
     pub units: RawUnits,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub roles: BTreeMap<String, Vec<String>>,
 }
 
@@ -140,8 +153,84 @@ pub struct RawProperty {
 #[serde(deny_unknown_fields)]
 pub struct RawUnits {
     pub pattern: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub groups: BTreeMap<String, Vec<String>>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "unique_keys")]
     pub overrides: BTreeMap<String, Vec<String>>,
+}
+
+/// Secrets are a plain string, `{env: NAME}` or `{file: PATH}`. Written by hand rather than as an
+/// untagged enum so that a wrong shape says what is expected, not "did not match any variant".
+impl<'de> Deserialize<'de> for RawSecret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct SecretVisitor;
+
+        impl<'de> Visitor<'de> for SecretVisitor {
+            type Value = RawSecret;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a secret: a quoted string, {env: NAME} or {file: PATH}")
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSecret, E> {
+                Ok(RawSecret::Plain(v.to_string()))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSecret, A::Error> {
+                const KEYS: &[&str] = &["env", "file"];
+                let Some(key) = map.next_key::<String>()? else {
+                    return Err(de::Error::invalid_length(0, &self));
+                };
+                let secret = match key.as_str() {
+                    "env" => RawSecret::Env(map.next_value()?),
+                    "file" => RawSecret::File(map.next_value()?),
+                    other => return Err(de::Error::unknown_field(other, KEYS)),
+                };
+                if let Some(extra) = map.next_key::<String>()? {
+                    return Err(de::Error::custom(format_args!(
+                        "unexpected key `{extra}`: a secret takes exactly one of `env` or `file`"
+                    )));
+                }
+                Ok(secret)
+            }
+        }
+
+        d.deserialize_any(SecretVisitor)
+    }
+}
+
+/// A name → value map that rejects a repeated key instead of silently keeping the last one, so
+/// two `maple-court:` blocks are an error rather than one property quietly lost.
+fn unique_keys<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+where
+    D: Deserializer<'de>,
+    V: Deserialize<'de>,
+{
+    struct UniqueVisitor<V>(PhantomData<V>);
+
+    impl<'de, V: Deserialize<'de>> Visitor<'de> for UniqueVisitor<V> {
+        type Value = BTreeMap<String, V>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of names")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(BTreeMap::new())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if out.contains_key(&key) {
+                    return Err(de::Error::custom(format_args!("duplicate key `{key}`")));
+                }
+                let value = map.next_value()?;
+                out.insert(key, value);
+            }
+            Ok(out)
+        }
+    }
+
+    d.deserialize_map(UniqueVisitor(PhantomData))
 }

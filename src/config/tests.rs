@@ -1,4 +1,4 @@
-//! Config tests with a fake environment.
+//! Config tests with a fake environment: parsing, defaults, and every error with its path.
 
 use super::*;
 use std::collections::HashMap;
@@ -21,6 +21,8 @@ impl Env for FakeEnv {
     }
 }
 
+const EXAMPLE: &str = include_str!("../../config.example.yaml");
+
 fn example_env() -> FakeEnv {
     let mut env = FakeEnv::default();
     for v in [
@@ -36,18 +38,42 @@ fn example_env() -> FakeEnv {
     env
 }
 
+/// Every error as `path: message`; empty when the config is valid.
 fn errors(yaml: &str, env: &FakeEnv) -> Vec<String> {
     match Config::from_yaml_str(yaml, env) {
         Ok(_) => vec![],
-        Err(e) => {
-            e.0.iter()
-                .map(|e| format!("{}: {}", e.path, e.message))
-                .collect()
-        }
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
     }
 }
 
-const MINIMAL: &str = "portfolio: acme\nsources:\n  y:\n    type: yardi_voyager\n    url: http://127.0.0.1:1/yardi_voyager\n    username: u\n    password: p\n    server_name: s\n    database: d\n    interface_entity: e\n    interface_license: {env: LICENSE}\naccess_systems:\n  kisi-main:\n    type: kisi\n    url: http://127.0.0.1:1/kisi\n    api_key: {file: /run/key}\nproperties:\n  maple-court:\n    source: y\n    access_system: kisi-main\n    common_groups: [Entrances]\n    units: {pattern: \"Unit {unit}\"}\n";
+fn valid(yaml: &str, env: &FakeEnv) -> Config {
+    Config::from_yaml_str(yaml, env).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const MINIMAL: &str = "\
+portfolio: acme
+sources:
+  y:
+    type: yardi_voyager
+    url: http://127.0.0.1:1/yardi_voyager
+    username: u
+    password: p
+    server_name: s
+    database: d
+    interface_entity: e
+    interface_license: {env: LICENSE}
+access_systems:
+  kisi-main:
+    type: kisi
+    url: http://127.0.0.1:1/kisi/
+    api_key: {file: /run/key}
+properties:
+  maple-court:
+    source: y
+    access_system: kisi-main
+    common_groups: [Entrances]
+    units: {pattern: \"Unit {unit}\"}
+";
 
 fn minimal_env() -> FakeEnv {
     let mut env = FakeEnv::default();
@@ -57,28 +83,70 @@ fn minimal_env() -> FakeEnv {
     env
 }
 
+/// MINIMAL with `extra` inserted as keys of the maple-court property.
+fn with_property_keys(extra: &str) -> String {
+    MINIMAL.replace("    common_groups:", &format!("{extra}    common_groups:"))
+}
+
 #[test]
 fn example_config_parses_with_every_option() {
-    let config = Config::from_yaml_str(include_str!("../../config.example.yaml"), &example_env())
-        .unwrap_or_else(|e| panic!("{e}"));
+    let config = valid(EXAMPLE, &example_env());
+    assert_eq!(config.portfolio, "acme-residential");
     assert_eq!(config.properties.len(), 3);
     assert_eq!(config.properties["maple-court"].mode, Mode::Automatic);
+    let harbor = &config.properties["harbor-view"];
+    assert_eq!(harbor.mode, Mode::ApprovalRequired);
+    assert_eq!(harbor.revocations, RevocationMode::AlwaysAutomatic);
+    assert_eq!(harbor.activation_delay, Duration::from_secs(30 * 60));
+    let cedar = &config.properties["cedar-point"];
+    assert_eq!(cedar.max_revocations, RevocationLimit::Count(25));
     assert_eq!(
-        config.properties["harbor-view"].revocations,
-        RevocationMode::AlwaysAutomatic
-    );
-    assert_eq!(
-        config.properties["cedar-point"].max_revocations,
-        RevocationLimit::Count(25)
+        (cedar.name.as_str(), cedar.source_property_id.as_str()),
+        ("cedar-point", "cedar-point")
     );
     assert_eq!(config.api.tokens.len(), 3);
+    assert_eq!(config.api.tokens[2].role, Role::Admin);
+    assert_eq!(
+        config.sources["yardi-main"].common().stale_after,
+        Duration::from_secs(7200)
+    );
+    assert_eq!(
+        config.access_systems["kisi-main"].common().stale_after,
+        Duration::from_secs(3600)
+    );
+    assert_eq!(config.access_systems["brivo-main"].kind(), "brivo");
+    match &config.sources["yardi-main"] {
+        SourceConfig::YardiVoyager(y) => {
+            assert_eq!(y.password.value, "s3cret-YARDI_PASSWORD");
+            assert_eq!(y.platform, "SQL Server");
+        }
+    }
 }
 
 #[test]
 fn defaults_apply() {
-    let config = Config::from_yaml_str(MINIMAL, &minimal_env()).unwrap_or_else(|e| panic!("{e}"));
+    let config = valid(MINIMAL, &minimal_env());
+    assert_eq!(config.data_dir, PathBuf::from("/var/lib/lockstep"));
+    assert_eq!(config.listen.to_string(), "127.0.0.1:9797");
+    assert_eq!(config.interval, Duration::from_secs(60));
+    assert_eq!(config.concurrency, 4);
+    assert_eq!(config.shutdown_grace, Duration::from_secs(30));
+    assert_eq!(
+        config.log,
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".into()
+        }
+    );
+    assert!(config.lost_credential.immediate);
+    assert!(config.api.tokens.is_empty());
     let p = &config.properties["maple-court"];
+    assert_eq!(
+        (p.name.as_str(), p.source_property_id.as_str()),
+        ("maple-court", "maple-court")
+    );
     assert_eq!(p.mode, Mode::ApprovalRequired);
+    assert_eq!(p.revocations, RevocationMode::WithMode);
     assert_eq!(p.activation_delay, Duration::from_secs(900));
     assert_eq!(
         p.max_revocations,
@@ -87,178 +155,95 @@ fn defaults_apply() {
             floor: 5
         }
     );
-    assert_eq!(p.name, "maple-court");
-    assert_eq!(config.listen.to_string(), "127.0.0.1:9797");
-    match &config.access_systems["kisi-main"] {
+    let kisi = &config.access_systems["kisi-main"];
+    assert_eq!(
+        kisi.common().url,
+        "http://127.0.0.1:1/kisi",
+        "trailing slash dropped"
+    );
+    assert_eq!(kisi.common().timeout, Duration::from_secs(30));
+    assert_eq!(kisi.common().stale_after, Duration::from_secs(3600));
+    match kisi {
         AccessSystemConfig::Kisi(k) => assert_eq!(k.api_key.value, "key-from-file"),
         other => panic!("{other:?}"),
     }
 }
 
 #[test]
-fn bad_reference_names_the_path() {
-    let yaml = MINIMAL.replace("access_system: kisi-main", "access_system: kisii");
-    let errs = errors(&yaml, &minimal_env());
-    assert_eq!(errs, vec!["properties.maple-court.access_system: no access system named \"kisii\" (did you mean \"kisi-main\"?)".to_string()]);
+fn an_empty_portfolio_is_valid() {
+    let config = valid("portfolio: empty\n", &FakeEnv::default());
+    assert!(config.properties.is_empty() && config.sources.is_empty());
 }
 
 #[test]
-fn every_error_is_reported_at_once() {
-    let yaml = MINIMAL
-        .replace("access_system: kisi-main", "access_system: nope")
-        .replace("source: y", "source: nothing")
-        .replace("pattern: \"Unit {unit}\"", "pattern: \"Unit\"")
-        + "interval: soon\n";
-    let errs = errors(&yaml, &FakeEnv::default());
-    for want in [
-        "properties.maple-court.access_system",
-        "properties.maple-court.source",
-        "properties.maple-court.units.pattern",
-        "interval",
-        "sources.y.interface_license: environment variable LICENSE",
-        "access_systems.kisi-main.api_key: cannot read secret file /run/key",
-    ] {
-        assert!(
-            errs.iter().any(|e| e.starts_with(want)),
-            "missing {want:?} in {errs:#?}"
-        );
+fn secret_files_lose_one_trailing_newline() {
+    let mut env = minimal_env();
+    env.files.insert("/run/key".into(), "k\r\n".into());
+    let config = valid(MINIMAL, &env);
+    assert_eq!(
+        format!("{:?}", config.access_systems["kisi-main"])
+            .matches("Secret(file /run/key)")
+            .count(),
+        1
+    );
+    match &config.access_systems["kisi-main"] {
+        AccessSystemConfig::Kisi(k) => assert_eq!(k.api_key.value, "k"),
+        other => panic!("{other:?}"),
     }
-}
-
-#[test]
-fn unknown_keys_are_rejected_with_their_path() {
-    let yaml = MINIMAL.replace("    common_groups:", "    comon_groups:");
-    let errs = errors(&yaml, &minimal_env());
-    assert_eq!(errs.len(), 1, "{errs:?}");
-    assert!(
-        errs[0].contains("comon_groups") && errs[0].contains("properties"),
-        "{errs:?}"
-    );
-    let errs = errors(
-        &MINIMAL.replace(
-            "    api_key: {file: /run/key}",
-            "    api_key: {file: /run/key}\n    auth_url: http://x",
-        ),
-        &minimal_env(),
-    );
-    assert_eq!(
-        errs,
-        vec!["access_systems.kisi-main.auth_url: is not an option of type kisi".to_string()]
-    );
-    let errs = errors(&MINIMAL.replace("type: kisi", "type: kisy"), &minimal_env());
-    assert!(
-        errs.iter()
-            .any(|e| e.contains("unknown access system type \"kisy\"")),
-        "{errs:?}"
-    );
-}
-
-#[test]
-fn non_loopback_listen_needs_tokens() {
-    let errs = errors(&format!("{MINIMAL}listen: 0.0.0.0:9797\n"), &minimal_env());
-    assert!(
-        errs.iter()
-            .any(|e| e.starts_with("listen: 0.0.0.0:9797 is not a loopback address")),
-        "{errs:?}"
-    );
-    let with_token = format!("{MINIMAL}listen: 0.0.0.0:9797\napi:\n  tokens:\n    - {{name: a, role: admin, sha256: {}}}\n", "ab".repeat(32));
-    assert!(errors(&with_token, &minimal_env()).is_empty());
-    let bad_hash = format!(
-        "{MINIMAL}api:\n  tokens:\n    - {{name: a, role: boss, sha256: plaintext-token}}\n"
-    );
-    let errs = errors(&bad_hash, &minimal_env());
-    assert!(
-        errs.iter().any(|e| e.starts_with("api.tokens[0].role"))
-            && errs.iter().any(|e| e.starts_with("api.tokens[0].sha256")),
-        "{errs:?}"
-    );
-}
-
-#[test]
-fn max_revocations_forms() {
-    let count = MINIMAL.replace(
-        "    common_groups:",
-        "    max_revocations: 3\n    common_groups:",
-    );
-    assert_eq!(
-        Config::from_yaml_str(&count, &minimal_env())
-            .expect("count")
-            .properties["maple-court"]
-            .max_revocations,
-        RevocationLimit::Count(3)
-    );
-    let pct = MINIMAL.replace(
-        "    common_groups:",
-        "    max_revocations: \"25%\"\n    max_revocations_floor: 2\n    common_groups:",
-    );
-    assert_eq!(
-        Config::from_yaml_str(&pct, &minimal_env())
-            .expect("pct")
-            .properties["maple-court"]
-            .max_revocations,
-        RevocationLimit::Percent {
-            percent: 25.0,
-            floor: 2
-        }
-    );
-    let bad = MINIMAL.replace(
-        "    common_groups:",
-        "    max_revocations: \"250%\"\n    common_groups:",
-    );
-    assert!(errors(&bad, &minimal_env())[0].starts_with("properties.maple-court.max_revocations"));
 }
 
 #[test]
 fn secrets_never_show_in_debug_or_serialisation() {
-    let config = Config::from_yaml_str(include_str!("../../config.example.yaml"), &example_env())
-        .expect("config");
+    let config = valid(EXAMPLE, &example_env());
     let debug = format!("{config:?}");
     let json = serde_json::to_string(&config).expect("json");
+    assert!(debug.contains("Secret(env BRIVO_PASSWORD)"), "{debug}");
     for secret in example_env().vars.values() {
-        assert!(
-            !debug.contains(secret.as_str()) && !json.contains(secret.as_str()),
-            "{secret} leaked"
-        );
+        assert!(!debug.contains(secret.as_str()), "{secret} leaked in Debug");
+        assert!(!json.contains(secret.as_str()), "{secret} leaked in JSON");
     }
+    let plain = valid(MINIMAL, &minimal_env());
+    assert!(!format!("{plain:?}").contains("key-from-file"));
 }
 
 #[test]
-fn yaml_syntax_errors_have_a_location() {
-    let errs = errors("portfolio: [unclosed\n", &FakeEnv::default());
+fn yaml_errors_have_a_path_and_location() {
+    let errs = errors("portfolio: a\n  b: c\n", &FakeEnv::default());
     assert_eq!(errs.len(), 1);
-    assert!(errs[0].contains("line"), "{errs:?}");
+    assert!(
+        errs[0].starts_with("(document): mapping values are not allowed"),
+        "{errs:?}"
+    );
+    assert!(errs[0].contains("line 2"), "{errs:?}");
+    let errs = errors(
+        &with_property_keys("    units: {groups: {\"Floor 1\": x}}\n"),
+        &minimal_env(),
+    );
+    assert!(errs[0].starts_with("properties.maple-court.units.groups.Floor 1: invalid type: string \"x\", expected a sequence (line"), "{errs:?}");
+    let errs = errors(
+        &MINIMAL.replace("password: p", "password: 1234"),
+        &minimal_env(),
+    );
+    assert!(errs[0].starts_with("sources.y.password: invalid type: integer `1234`, expected a secret: a quoted string, {env: NAME} or {file: PATH}"), "{errs:?}");
+    let errs = errors("- a\n", &FakeEnv::default());
+    assert!(
+        errs[0].starts_with("(document): invalid type: sequence"),
+        "{errs:?}"
+    );
 }
 
-mod fuzz {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
-
-        /// Arbitrary text: an error list or a config, never a panic.
-        #[test]
-        fn arbitrary_text_never_panics(text in ".{0,300}") {
-            if let Err(e) = Config::from_yaml_str(&text, &FakeEnv::default()) {
-                prop_assert!(!e.0.is_empty());
-                prop_assert!(e.0.iter().all(|err| !err.path.is_empty() && !err.message.is_empty()));
-            }
-        }
-
-        /// The example with lines dropped, duplicated or cut: every error still has a path.
-        #[test]
-        fn damaged_example_gives_located_errors(drop in prop::collection::vec(0usize..200, 0..4), cut in 0usize..8000) {
-            let example = include_str!("../../config.example.yaml");
-            let lines: Vec<&str> = example.lines().enumerate().filter(|(i, _)| !drop.contains(i)).map(|(_, l)| l).collect();
-            let mut text = lines.join("\n");
-            let mut end = cut.min(text.len());
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text.truncate(end);
-            if let Err(e) = Config::from_yaml_str(&text, &example_env()) {
-                prop_assert!(e.0.iter().all(|err| !err.path.is_empty() && !err.message.is_empty()), "{e}");
-            }
-        }
-    }
+#[test]
+fn load_reads_through_env_and_names_an_unreadable_file() {
+    let mut env = minimal_env();
+    env.files
+        .insert("/etc/lockstep.yaml".into(), MINIMAL.into());
+    assert!(Config::load(std::path::Path::new("/etc/lockstep.yaml"), &env).is_ok());
+    let err = Config::load(std::path::Path::new("/nope.yaml"), &env).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "/nope.yaml: cannot read the config file: no such file"
+    );
 }
+
+mod errors;
+mod fuzz;

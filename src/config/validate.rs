@@ -1,8 +1,15 @@
 //! `Config::from_raw`: cross-field validation returning every error with its path.
+//!
+//! Each check records an error and carries on with a placeholder, so one pass over the raw config
+//! reports everything wrong with it (linkerd, vector). Connectors and properties live in the
+//! submodules; reading YAML text and files lives in `load`.
 
-use super::raw::{RawAccessSystem, RawConfig, RawProperty, RawSecret, RawSource};
+mod connectors;
+mod load;
+mod property;
+
+use super::raw::{RawConfig, RawLog, RawSecret, RawToken};
 use super::*;
-use crate::plan::RevocationLimit;
 use std::fmt;
 use std::path::Path;
 
@@ -10,26 +17,45 @@ use std::path::Path;
 /// `properties.maple-court.access_system: no access system named "kisii"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
+    /// Dotted path of the offending key, e.g. `sources.yardi-main.url` or `api.tokens[0].sha256`.
     pub path: String,
     pub message: String,
 }
 
-/// Every error found in one configuration.
+/// Every error found in one configuration, in the order they were found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
+impl ConfigErrors {
+    fn one(path: impl Into<String>, message: impl Into<String>) -> ConfigErrors {
+        ConfigErrors(vec![ConfigError {
+            path: path.into(),
+            message: message.into(),
+        }])
+    }
+}
+
+/// `path: message`.
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// One line per error: `path: message`.
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, e) in self.0.iter().enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
-            write!(f, "{}: {}", e.path, e.message)?;
+            write!(f, "{e}")?;
         }
         Ok(())
     }
 }
 
+impl std::error::Error for ConfigError {}
 impl std::error::Error for ConfigErrors {}
 
 /// Collects errors while building the validated config.
@@ -49,13 +75,18 @@ impl Check<'_> {
     fn required(&mut self, path: &str, value: &Option<String>) -> String {
         match value.as_deref().map(str::trim) {
             Some(v) if !v.is_empty() => v.to_string(),
-            _ => {
+            Some(_) => {
+                self.err(path, "must not be empty");
+                String::new()
+            }
+            None => {
                 self.err(path, "is required");
                 String::new()
             }
         }
     }
 
+    /// A humantime duration (`30s`, `15m`, `1h`); zero only where `allow_zero`.
     fn duration(
         &mut self,
         path: &str,
@@ -80,16 +111,31 @@ impl Check<'_> {
         }
     }
 
+    /// An http(s) URL, returned without a trailing slash.
     fn url(&mut self, path: &str, value: &Option<String>) -> String {
         let url = self.required(path, value);
-        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-            self.err(path, format!("{url:?} must start with http:// or https://"));
+        if url.is_empty() {
+            return url;
+        }
+        let host = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"));
+        match host {
+            None => self.err(path, format!("{url:?} must start with http:// or https://")),
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => {
+                self.err(path, format!("{url:?} has no host"))
+            }
+            Some(rest) if rest.contains(char::is_whitespace) => {
+                self.err(path, format!("{url:?} contains whitespace"))
+            }
+            Some(_) => {}
         }
         url.trim_end_matches('/').to_string()
     }
 
+    /// Resolves a secret. Messages name the variable or file, never the value.
     fn secret(&mut self, path: &str, value: &Option<RawSecret>) -> Secret {
-        let empty = Secret {
+        let missing = Secret {
             value: String::new(),
             origin: "missing".into(),
         };
@@ -99,41 +145,46 @@ impl Check<'_> {
                     path,
                     "is required (give {env: NAME}, {file: PATH} or a value)",
                 );
-                empty
+                missing
             }
             Some(RawSecret::Plain(v)) if v.is_empty() => {
-                self.err(path, "is empty");
-                empty
+                self.err(path, "must not be empty");
+                missing
             }
             Some(RawSecret::Plain(v)) => Secret {
                 value: v.clone(),
                 origin: "the config file".into(),
             },
-            Some(RawSecret::Env { env }) => match self.env.var(env) {
+            Some(RawSecret::Env(name)) => match self.env.var(name) {
                 Some(v) if !v.is_empty() => Secret {
                     value: v,
-                    origin: format!("env {env}"),
+                    origin: format!("env {name}"),
                 },
-                _ => {
-                    self.err(
-                        path,
-                        format!("environment variable {env} is not set or empty"),
-                    );
-                    empty
+                Some(_) => {
+                    self.err(path, format!("environment variable {name} is empty"));
+                    missing
+                }
+                None => {
+                    self.err(path, format!("environment variable {name} is not set"));
+                    missing
                 }
             },
-            Some(RawSecret::File { file }) => match self.env.read_file(Path::new(file)) {
-                Ok(v) if !v.trim_end_matches(['\n', '\r']).is_empty() => Secret {
-                    value: v.trim_end_matches(['\n', '\r']).to_string(),
-                    origin: format!("file {file}"),
-                },
-                Ok(_) => {
-                    self.err(path, format!("secret file {file} is empty"));
-                    empty
+            Some(RawSecret::File(file)) => match self.env.read_file(Path::new(file)) {
+                Ok(text) => {
+                    let v = text.strip_suffix('\n').unwrap_or(&text);
+                    let v = v.strip_suffix('\r').unwrap_or(v);
+                    if v.is_empty() {
+                        self.err(path, format!("secret file {file} is empty"));
+                        return missing;
+                    }
+                    Secret {
+                        value: v.to_string(),
+                        origin: format!("file {file}"),
+                    }
                 }
                 Err(e) => {
                     self.err(path, format!("cannot read secret file {file}: {e}"));
-                    empty
+                    missing
                 }
             },
         }
@@ -142,198 +193,61 @@ impl Check<'_> {
     fn rps(&mut self, path: &str, value: Option<f64>) -> Option<f64> {
         match value {
             Some(r) if !(r > 0.0 && r.is_finite()) => {
-                self.err(path, "must be a positive number of requests per second");
+                self.err(
+                    path,
+                    format!("{r} must be a number of requests per second above 0"),
+                );
                 None
             }
             other => other,
         }
     }
 
-    /// Names set for another connector type, e.g. `auth_url` on a kisi system.
-    fn not_for(&mut self, base: &str, kind: &str, set: &[(&str, bool)]) {
-        for (field, present) in set {
-            if *present {
-                self.err(
-                    format!("{base}.{field}"),
-                    format!("is not an option of type {kind}"),
-                );
-            }
-        }
-    }
-}
-
-/// Property settings after applying `defaults`.
-struct Settings {
-    mode: Mode,
-    revocations: RevocationMode,
-    activation_delay: Duration,
-    max_revocations: RevocationLimit,
-    stale_after: Duration,
-}
-
-fn mode(check: &mut Check<'_>, path: &str, v: Option<&str>, default: Mode) -> Mode {
-    match v {
-        None => default,
-        Some("approval_required") => Mode::ApprovalRequired,
-        Some("automatic") => Mode::Automatic,
-        Some(other) => {
-            check.err(
+    /// Names of sources, access systems and properties appear in URLs, metric labels and
+    /// external ids (`lockstep:<source>:<person>`), so they stay plain.
+    fn name(&mut self, path: &str, name: &str) {
+        let plain = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        let ok = name.len() <= 64
+            && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name.chars().all(plain);
+        if !ok {
+            self.err(
                 path,
-                format!("unknown mode {other:?} (expected approval_required or automatic)"),
+                format!(
+                    "{name:?} is not a valid name: use up to 64 letters, digits, '.', '_' or '-', \
+                     starting with a letter or digit"
+                ),
             );
-            default
-        }
-    }
-}
-
-fn revocations(
-    check: &mut Check<'_>,
-    path: &str,
-    v: Option<&str>,
-    default: RevocationMode,
-) -> RevocationMode {
-    match v {
-        None => default,
-        Some("with_mode") => RevocationMode::WithMode,
-        Some("always_automatic") => RevocationMode::AlwaysAutomatic,
-        Some(other) => {
-            check.err(
-                path,
-                format!("unknown value {other:?} (expected with_mode or always_automatic)"),
-            );
-            default
-        }
-    }
-}
-
-fn limit(
-    check: &mut Check<'_>,
-    path: &str,
-    v: Option<&serde_yaml::Value>,
-    floor: Option<i64>,
-    default: RevocationLimit,
-) -> RevocationLimit {
-    let floor_of = |d: &RevocationLimit| match d {
-        RevocationLimit::Percent { floor, .. } => *floor,
-        RevocationLimit::Count(_) => 5,
-    };
-    let floor = match floor {
-        Some(f) if f >= 0 => f as usize,
-        Some(_) => {
-            check.err(format!("{path}_floor"), "must not be negative");
-            floor_of(&default)
-        }
-        None => floor_of(&default),
-    };
-    match v {
-        None => match default {
-            RevocationLimit::Percent { percent, .. } => RevocationLimit::Percent { percent, floor },
-            count => count,
-        },
-        Some(serde_yaml::Value::Number(n)) => match n.as_u64() {
-            Some(n) => RevocationLimit::Count(n as usize),
-            None => {
-                check.err(path, "must be a whole number or a percentage like \"10%\"");
-                default
-            }
-        },
-        Some(serde_yaml::Value::String(s)) => match s
-            .trim()
-            .strip_suffix('%')
-            .and_then(|p| p.trim().parse::<f64>().ok())
-        {
-            Some(p) if p > 0.0 && p <= 100.0 => RevocationLimit::Percent { percent: p, floor },
-            Some(_) => {
-                check.err(
-                    path,
-                    format!("{s:?} must be a percentage above 0% and at most 100%"),
-                );
-                default
-            }
-            None => match s.trim().parse::<usize>() {
-                Ok(n) => RevocationLimit::Count(n),
-                Err(_) => {
-                    check.err(
-                        path,
-                        format!("{s:?} is neither a count nor a percentage like \"10%\""),
-                    );
-                    default
-                }
-            },
-        },
-        Some(_) => {
-            check.err(path, "must be a whole number or a percentage like \"10%\"");
-            default
         }
     }
 }
 
 impl Config {
-    /// Parses YAML text and validates it; every problem is reported with its path.
-    pub fn from_yaml_str(text: &str, env: &dyn Env) -> Result<Config, ConfigErrors> {
-        let raw: RawConfig = serde_yaml::from_str(text).map_err(|e| {
-            let at = e
-                .location()
-                .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
-                .unwrap_or_default();
-            let message = e.to_string();
-            let path = message
-                .split_once(": ")
-                .map(|(p, _)| p.to_string())
-                .filter(|p| !p.contains(' '))
-                .unwrap_or_else(|| "(document)".into());
-            ConfigErrors(vec![ConfigError {
-                path,
-                message: format!("{message}{at}"),
-            }])
-        })?;
-        Config::from_raw(raw, env)
-    }
-
-    /// Reads and validates a config file.
-    pub fn load(path: &Path, env: &dyn Env) -> Result<Config, ConfigErrors> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ConfigErrors(vec![ConfigError {
-                path: path.display().to_string(),
-                message: format!("cannot read: {e}"),
-            }])
-        })?;
-        Config::from_yaml_str(&text, env)
-    }
-
+    /// Validates a raw config: applies defaults, resolves secrets through `env` and checks every
+    /// cross-field rule. Returns all errors found, not just the first.
     pub fn from_raw(raw: RawConfig, env: &dyn Env) -> Result<Config, ConfigErrors> {
         let mut c = Check {
             errors: Vec::new(),
             env,
         };
         let portfolio = c.required("portfolio", &raw.portfolio);
-        let listen_text = raw
-            .listen
-            .clone()
-            .unwrap_or_else(|| "127.0.0.1:9797".into());
-        let listen: SocketAddr = listen_text.parse().unwrap_or_else(|e| {
-            c.err(
-                "listen",
-                format!("{listen_text:?} is not an address:port: {e}"),
-            );
-            SocketAddr::from(([127, 0, 0, 1], 9797))
-        });
-        let interval = c.duration(
-            "interval",
-            raw.interval.as_deref(),
-            Duration::from_secs(60),
-            false,
-        );
+        let data_dir = match &raw.data_dir {
+            None => PathBuf::from("/var/lib/lockstep"),
+            Some(_) => PathBuf::from(c.required("data_dir", &raw.data_dir)),
+        };
+        let tokens = tokens(&mut c, &raw.api.tokens);
+        let listen = listen(&mut c, raw.listen.as_deref(), tokens.is_empty());
+        let interval = c.duration("interval", raw.interval.as_deref(), secs(60), false);
         let quarantine_retry = c.duration(
             "quarantine_retry",
             raw.quarantine_retry.as_deref(),
-            Duration::from_secs(300),
+            secs(300),
             false,
         );
         let shutdown_grace = c.duration(
             "shutdown_grace",
             raw.shutdown_grace.as_deref(),
-            Duration::from_secs(30),
+            secs(30),
             false,
         );
         let concurrency = match raw.concurrency {
@@ -344,88 +258,45 @@ impl Config {
                 4
             }
         };
-        let format = match raw.log.format.as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                c.err(
-                    "log.format",
-                    format!("unknown format {other:?} (expected text or json)"),
-                );
-                LogFormat::Text
+        let log = log(&mut c, &raw.log);
+        let defaults = property::defaults(&mut c, &raw.defaults);
+        let mut sources = BTreeMap::new();
+        for (name, s) in &raw.sources {
+            c.name(&format!("sources.{name}"), name);
+            if let Some(s) = connectors::source(&mut c, name, s, &defaults) {
+                sources.insert(name.clone(), s);
             }
-        };
-        let tokens = tokens(&mut c, &raw.api.tokens);
-        if !listen.ip().is_loopback() && tokens.is_empty() {
-            c.err("listen", format!("{listen} is not a loopback address; configure api.tokens before listening elsewhere"));
         }
-        let d = &raw.defaults;
-        let defaults = Settings {
-            mode: mode(
-                &mut c,
-                "defaults.mode",
-                d.mode.as_deref(),
-                Mode::ApprovalRequired,
-            ),
-            revocations: revocations(
-                &mut c,
-                "defaults.revocations",
-                d.revocations.as_deref(),
-                RevocationMode::WithMode,
-            ),
-            activation_delay: c.duration(
-                "defaults.activation_delay",
-                d.activation_delay.as_deref(),
-                Duration::from_secs(900),
-                true,
-            ),
-            max_revocations: limit(
-                &mut c,
-                "defaults.max_revocations",
-                d.max_revocations.as_ref(),
-                d.max_revocations_floor,
-                RevocationLimit::default(),
-            ),
-            stale_after: c.duration(
-                "defaults.stale_after",
-                d.stale_after.as_deref(),
-                Duration::from_secs(3600),
-                false,
-            ),
+        let mut access_systems = BTreeMap::new();
+        for (name, a) in &raw.access_systems {
+            c.name(&format!("access_systems.{name}"), name);
+            if let Some(a) = connectors::access_system(&mut c, name, a, &defaults) {
+                access_systems.insert(name.clone(), a);
+            }
+        }
+        let known = property::Known {
+            sources: raw.sources.keys().map(String::as_str).collect(),
+            access_systems: raw.access_systems.keys().map(String::as_str).collect(),
         };
-        let sources = raw
-            .sources
-            .iter()
-            .filter_map(|(name, s)| source(&mut c, name, s, &defaults).map(|s| (name.clone(), s)))
-            .collect::<BTreeMap<_, _>>();
-        let access_systems = raw
-            .access_systems
-            .iter()
-            .filter_map(|(name, a)| access(&mut c, name, a, &defaults).map(|a| (name.clone(), a)))
-            .collect::<BTreeMap<_, _>>();
         let mut properties = BTreeMap::new();
         for (id, p) in &raw.properties {
-            let known = (
-                raw.sources.keys().collect::<Vec<_>>(),
-                raw.access_systems.keys().collect::<Vec<_>>(),
-            );
-            properties.insert(id.clone(), property(&mut c, id, p, &defaults, &known));
+            c.name(&format!("properties.{id}"), id);
+            let built = property::property(&mut c, id, p, &defaults, &known);
+            properties.insert(id.clone(), built);
         }
+        property::no_shared_targets(&mut c, &properties);
         if !c.errors.is_empty() {
             return Err(ConfigErrors(c.errors));
         }
         Ok(Config {
             portfolio,
-            data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "/var/lib/lockstep".into())),
+            data_dir,
             listen,
             interval,
             concurrency,
             shutdown_grace,
             quarantine_retry,
-            log: LogConfig {
-                format,
-                level: raw.log.level.unwrap_or_else(|| "info".into()),
-            },
+            log,
             api: ApiConfig { tokens },
             lost_credential: LostCredentialConfig {
                 immediate: raw.lost_credential.immediate.unwrap_or(true),
@@ -437,265 +308,106 @@ impl Config {
     }
 }
 
-fn tokens(c: &mut Check<'_>, raw: &[super::raw::RawToken]) -> Vec<ApiToken> {
+fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// The listener address; anything but loopback needs API tokens (DESIGN §8).
+fn listen(c: &mut Check<'_>, raw: Option<&str>, no_tokens: bool) -> SocketAddr {
+    let default = SocketAddr::from(([127, 0, 0, 1], 9797));
+    let Some(text) = raw else { return default };
+    match text.trim().parse::<SocketAddr>() {
+        Ok(addr) => {
+            if !addr.ip().is_loopback() && no_tokens {
+                c.err(
+                    "listen",
+                    format!("{addr} is not a loopback address; configure api.tokens first"),
+                );
+            }
+            addr
+        }
+        Err(_) => {
+            c.err(
+                "listen",
+                format!("{text:?} is not an IP address and port (e.g. 127.0.0.1:9797)"),
+            );
+            default
+        }
+    }
+}
+
+fn log(c: &mut Check<'_>, raw: &RawLog) -> LogConfig {
+    let format = match raw.format.as_deref().map(str::trim) {
+        None | Some("text") => LogFormat::Text,
+        Some("json") => LogFormat::Json,
+        Some(other) => {
+            c.err(
+                "log.format",
+                format!("unknown format {other:?} (expected text or json)"),
+            );
+            LogFormat::Text
+        }
+    };
+    let level = raw.level.as_deref().unwrap_or("info").trim().to_string();
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&level) {
+        c.err(
+            "log.level",
+            format!("{level:?} is not a log filter (e.g. info, lockstep=debug): {e}"),
+        );
+    }
+    LogConfig { format, level }
+}
+
+fn tokens(c: &mut Check<'_>, raw: &[RawToken]) -> Vec<ApiToken> {
     let mut out: Vec<ApiToken> = Vec::new();
     for (i, t) in raw.iter().enumerate() {
         let path = format!("api.tokens[{i}]");
-        let role = match t.role.as_str() {
-            "viewer" => Role::Viewer,
-            "approver" => Role::Approver,
-            "admin" => Role::Admin,
-            other => {
+        let name = c.required(&format!("{path}.name"), &t.name);
+        let role = match t.role.as_deref().map(str::trim) {
+            Some("viewer") => Role::Viewer,
+            Some("approver") => Role::Approver,
+            Some("admin") => Role::Admin,
+            Some(other) => {
                 c.err(
                     format!("{path}.role"),
                     format!("unknown role {other:?} (expected viewer, approver or admin)"),
                 );
                 Role::Viewer
             }
+            None => {
+                c.err(
+                    format!("{path}.role"),
+                    "is required (viewer, approver or admin)",
+                );
+                Role::Viewer
+            }
         };
+        let hash = c.required(&format!("{path}.sha256"), &t.sha256);
         let mut sha256 = [0u8; 32];
-        match hex::decode(t.sha256.trim()) {
+        match hex::decode(&hash) {
+            _ if hash.is_empty() => {}
             Ok(bytes) if bytes.len() == 32 => sha256.copy_from_slice(&bytes),
             _ => c.err(
                 format!("{path}.sha256"),
                 "must be 64 hex characters: the SHA-256 of the token, not the token",
             ),
         }
-        if out.iter().any(|o| o.name == t.name) {
+        if let Some(j) = out.iter().position(|o| !name.is_empty() && o.name == name) {
             c.err(
                 format!("{path}.name"),
-                format!("duplicate token name {:?}", t.name),
+                format!("duplicate token name {name:?} (also api.tokens[{j}])"),
             );
         }
-        out.push(ApiToken {
-            name: t.name.clone(),
-            role,
-            sha256,
-        });
-    }
-    out
-}
-
-fn endpoint(
-    c: &mut Check<'_>,
-    base: &str,
-    url: &Option<String>,
-    timeout: Option<&str>,
-    rps: Option<f64>,
-    stale_after: Duration,
-) -> Endpoint {
-    Endpoint {
-        url: c.url(&format!("{base}.url"), url),
-        timeout: c.duration(
-            &format!("{base}.timeout"),
-            timeout,
-            Duration::from_secs(30),
-            false,
-        ),
-        requests_per_second: c.rps(&format!("{base}.requests_per_second"), rps),
-        stale_after,
-    }
-}
-
-fn source(c: &mut Check<'_>, name: &str, s: &RawSource, d: &Settings) -> Option<SourceConfig> {
-    let base = format!("sources.{name}");
-    match s.kind.as_deref() {
-        Some("yardi_voyager") => {
-            let stale_after = c.duration(
-                &format!("{base}.stale_after"),
-                s.stale_after.as_deref(),
-                d.stale_after,
-                false,
-            );
-            Some(SourceConfig::YardiVoyager(YardiConfig {
-                endpoint: endpoint(
-                    c,
-                    &base,
-                    &s.url,
-                    s.timeout.as_deref(),
-                    s.requests_per_second,
-                    stale_after,
-                ),
-                username: c.required(&format!("{base}.username"), &s.username),
-                password: c.secret(&format!("{base}.password"), &s.password),
-                server_name: c.required(&format!("{base}.server_name"), &s.server_name),
-                database: c.required(&format!("{base}.database"), &s.database),
-                platform: s.platform.clone().unwrap_or_else(|| "SQL Server".into()),
-                interface_entity: c
-                    .required(&format!("{base}.interface_entity"), &s.interface_entity),
-                interface_license: c
-                    .secret(&format!("{base}.interface_license"), &s.interface_license),
-            }))
-        }
-        Some(other) => {
-            c.err(
-                format!("{base}.type"),
-                format!("unknown source type {other:?} (known: yardi_voyager)"),
-            );
-            None
-        }
-        None => {
-            c.err(format!("{base}.type"), "is required (known: yardi_voyager)");
-            None
-        }
-    }
-}
-
-fn access(
-    c: &mut Check<'_>,
-    name: &str,
-    a: &RawAccessSystem,
-    d: &Settings,
-) -> Option<AccessSystemConfig> {
-    let base = format!("access_systems.{name}");
-    match a.kind.as_deref() {
-        Some("kisi") => {
-            c.not_for(
-                &base,
-                "kisi",
-                &[
-                    ("auth_url", a.auth_url.is_some()),
-                    ("client_id", a.client_id.is_some()),
-                    ("client_secret", a.client_secret.is_some()),
-                    ("username", a.username.is_some()),
-                    ("password", a.password.is_some()),
-                ],
-            );
-            Some(AccessSystemConfig::Kisi(KisiConfig {
-                endpoint: endpoint(
-                    c,
-                    &base,
-                    &a.url,
-                    a.timeout.as_deref(),
-                    a.requests_per_second,
-                    d.stale_after,
-                ),
-                api_key: c.secret(&format!("{base}.api_key"), &a.api_key),
-            }))
-        }
-        Some("brivo") => Some(AccessSystemConfig::Brivo(BrivoConfig {
-            endpoint: endpoint(
-                c,
-                &base,
-                &a.url,
-                a.timeout.as_deref(),
-                a.requests_per_second,
-                d.stale_after,
-            ),
-            auth_url: c.url(&format!("{base}.auth_url"), &a.auth_url),
-            api_key: c.secret(&format!("{base}.api_key"), &a.api_key),
-            client_id: c.required(&format!("{base}.client_id"), &a.client_id),
-            client_secret: c.secret(&format!("{base}.client_secret"), &a.client_secret),
-            username: c.required(&format!("{base}.username"), &a.username),
-            password: c.secret(&format!("{base}.password"), &a.password),
-        })),
-        Some(other) => {
-            c.err(
-                format!("{base}.type"),
-                format!("unknown access system type {other:?} (known: kisi, brivo)"),
-            );
-            None
-        }
-        None => {
-            c.err(format!("{base}.type"), "is required (known: kisi, brivo)");
-            None
-        }
-    }
-}
-
-fn reference(
-    c: &mut Check<'_>,
-    path: &str,
-    value: &Option<String>,
-    known: &[&String],
-    what: &str,
-) -> String {
-    let name = c.required(path, value);
-    if !name.is_empty() && !known.iter().any(|k| **k == name) {
-        let hint = known
+        if let Some(j) = out
             .iter()
-            .find(|k| k.starts_with(&name[..name.len().min(3)]))
-            .map(|k| format!(" (did you mean {k:?}?)"))
-            .unwrap_or_default();
-        c.err(path, format!("no {what} named {name:?}{hint}"));
-    }
-    name
-}
-
-fn property(
-    c: &mut Check<'_>,
-    id: &str,
-    p: &RawProperty,
-    d: &Settings,
-    known: &(Vec<&String>, Vec<&String>),
-) -> PropertyConfig {
-    let base = format!("properties.{id}");
-    let source = reference(c, &format!("{base}.source"), &p.source, &known.0, "source");
-    let access_system = reference(
-        c,
-        &format!("{base}.access_system"),
-        &p.access_system,
-        &known.1,
-        "access system",
-    );
-    if let Some(pattern) = &p.units.pattern {
-        if pattern.matches("{unit}").count() != 1 {
-            c.err(
-                format!("{base}.units.pattern"),
-                format!("{pattern:?} must contain {{unit}} exactly once"),
-            );
-        }
-    }
-    for (group, selectors) in &p.units.groups {
-        if let Some(bad) = selectors
-            .iter()
-            .find(|s| s.is_empty() || s.trim_end_matches('*').contains('*'))
+            .position(|o| sha256 != [0u8; 32] && o.sha256 == sha256)
         {
             c.err(
-                format!("{base}.units.groups.{group}"),
-                format!("selector {bad:?} must be a unit or a prefix ending in *"),
+                format!("{path}.sha256"),
+                format!("the same token hash as api.tokens[{j}]"),
             );
         }
+        out.push(ApiToken { name, role, sha256 });
     }
-    for (group, list) in [("common_groups", &p.common_groups)] {
-        if list.iter().any(|g| g.trim().is_empty()) {
-            c.err(format!("{base}.{group}"), "group names must not be empty");
-        }
-    }
-    PropertyConfig {
-        name: p.name.clone().unwrap_or_else(|| id.to_string()),
-        source,
-        source_property_id: p
-            .source_property_id
-            .clone()
-            .unwrap_or_else(|| id.to_string()),
-        access_system,
-        mode: mode(c, &format!("{base}.mode"), p.mode.as_deref(), d.mode),
-        revocations: revocations(
-            c,
-            &format!("{base}.revocations"),
-            p.revocations.as_deref(),
-            d.revocations,
-        ),
-        activation_delay: c.duration(
-            &format!("{base}.activation_delay"),
-            p.activation_delay.as_deref(),
-            d.activation_delay,
-            true,
-        ),
-        max_revocations: limit(
-            c,
-            &format!("{base}.max_revocations"),
-            p.max_revocations.as_ref(),
-            p.max_revocations_floor,
-            d.max_revocations,
-        ),
-        common_groups: p.common_groups.clone(),
-        units: UnitMapping {
-            pattern: p.units.pattern.clone(),
-            groups: p.units.groups.clone(),
-            overrides: p.units.overrides.clone(),
-        },
-        roles: p.roles.clone(),
-    }
+    out
 }

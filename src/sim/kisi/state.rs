@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub const GROUP_BASIC: &str = "group_basic";
 
 /// The whole simulated Kisi organisation.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KisiState {
     pub users: Vec<SimUser>,
@@ -99,6 +99,25 @@ pub struct UserFields {
     pub access_enabled: bool,
     pub metadata: BTreeMap<String, serde_json::Value>,
     pub notes: Option<String>,
+}
+
+/// Equality of what the control plane shows: the id bookkeeping flag is not state.
+impl PartialEq for KisiState {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.users,
+            &self.groups,
+            &self.role_assignments,
+            &self.cards,
+            self.next_id,
+        ) == (
+            &other.users,
+            &other.groups,
+            &other.role_assignments,
+            &other.cards,
+            other.next_id,
+        )
+    }
 }
 
 impl KisiState {
