@@ -122,7 +122,11 @@ fn lists_minimum(system: &str, world: &SourceState) -> u64 {
 fn seed_converged_brivo(sims: &Simulators, world: &SourceState) {
     use lockstep::sim::brivo::{BrivoMembership, BrivoUser};
     let mut state = sims.brivo.state();
-    let ids: std::collections::BTreeMap<String, u64> = state.groups.iter().map(|g| (g.name.clone(), g.id)).collect();
+    let ids: std::collections::BTreeMap<String, u64> = state
+        .groups
+        .iter()
+        .map(|g| (g.name.clone(), g.id))
+        .collect();
     for p in &world.properties {
         let (common, _, maintenance) = world::group_scheme(&p.name);
         let mut floor_of = std::collections::BTreeMap::new();
@@ -131,18 +135,36 @@ fn seed_converged_brivo(sims: &Simulators, world: &SourceState) {
                 floor_of.insert(unit, format!("{} {floor}", p.name));
             }
         }
-        for person in p.people.iter().filter(|x| x.status == "current" || x.status == "notice") {
+        for person in p
+            .people
+            .iter()
+            .filter(|x| x.status == "current" || x.status == "notice")
+        {
             let groups: Vec<String> = match (&person.role, &person.unit) {
                 (Some(_), _) => vec![maintenance.clone()],
-                (None, Some(unit)) => vec![common[0].clone(), common[1].clone(), floor_of[unit].clone()],
+                (None, Some(unit)) => {
+                    vec![common[0].clone(), common[1].clone(), floor_of[unit].clone()]
+                }
                 (None, None) => continue,
             };
             state.next_id += 1;
             let id = state.next_id;
-            let (first, last) = person.name.split_once(' ').unwrap_or((person.name.as_str(), ""));
-            state.users.push(BrivoUser { id, first_name: first.into(), last_name: last.into(), external_id: Some(format!("lockstep:yardi-sim:{}", person.id)), ..BrivoUser::default() });
+            let (first, last) = person
+                .name
+                .split_once(' ')
+                .unwrap_or((person.name.as_str(), ""));
+            state.users.push(BrivoUser {
+                id,
+                first_name: first.into(),
+                last_name: last.into(),
+                external_id: Some(format!("lockstep:yardi-sim:{}", person.id)),
+                ..BrivoUser::default()
+            });
             for g in groups {
-                state.memberships.push(BrivoMembership { group_id: ids[&g], user_id: id });
+                state.memberships.push(BrivoMembership {
+                    group_id: ids[&g],
+                    user_id: id,
+                });
             }
         }
     }
@@ -204,7 +226,11 @@ fn run(label: &str, system: &str, properties: usize) -> Vec<Run> {
             seed_converged_brivo(&sims, &world);
             &["steady state (no change)", "1% churn"]
         } else {
-            &["provision (from empty)", "steady state (no change)", "1% churn"]
+            &[
+                "provision (from empty)",
+                "steady state (no change)",
+                "1% churn",
+            ]
         };
         for phase in phases.iter().copied() {
             if phase == "1% churn" {
