@@ -371,6 +371,18 @@ struct Paging {
 }
 
 fn page<T: Serialize + Clone>(core: &SimCore, items: &[T], q: &Paging) -> Response {
+    page_with(core, items.len(), q, |offset, size| {
+        items.iter().skip(offset).take(size).cloned().collect()
+    })
+}
+
+/// One page of a listing of `count` items; `fetch(offset, size)` produces only that page.
+fn page_with<T: Serialize>(
+    core: &SimCore,
+    count: usize,
+    q: &Paging,
+    fetch: impl FnOnce(usize, usize) -> Vec<T>,
+) -> Response {
     let size = q.page_size.unwrap_or(20);
     if size == 0 || size > 100 {
         return err(
@@ -384,8 +396,7 @@ fn page<T: Serialize + Clone>(core: &SimCore, items: &[T], q: &Paging) -> Respon
             .into_response();
     }
     let offset = q.offset.unwrap_or(0);
-    let count = items.len();
-    let mut data: Vec<T> = items.iter().skip(offset).take(size).cloned().collect();
+    let mut data = fetch(offset, size);
     if faults.truncate_pages && data.len() > 1 {
         data.truncate(data.len() / 2);
     }
@@ -420,14 +431,23 @@ async fn group_users(
     if !s.groups.iter().any(|g| g.id == gid) {
         return err(StatusCode::NOT_FOUND, "group not found");
     }
-    let users: Vec<BrivoUser> = s
+    // Members in id order; only the requested page is looked up and cloned.
+    let mut members: Vec<u64> = s
         .memberships
         .iter()
         .filter(|m| m.group_id == gid)
-        .filter_map(|m| s.users.iter().find(|u| u.id == m.user_id).cloned())
+        .map(|m| m.user_id)
         .collect();
-    drop(s);
-    page(&core, &users, &q)
+    members.sort_unstable();
+    page_with(&core, members.len(), &q, |offset, size| {
+        let wanted: std::collections::BTreeSet<u64> =
+            members.iter().skip(offset).take(size).copied().collect();
+        s.users
+            .iter()
+            .filter(|u| wanted.contains(&u.id))
+            .cloned()
+            .collect()
+    })
 }
 
 async fn user_credentials(
