@@ -21,56 +21,45 @@ fn pending_ids(v: &Value) -> Vec<String> {
 /// property (p1, Kisi).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn automatic_property_follows_lease_changes() {
-    let sims = start_sims(2, 40, 11).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let (yaml, token) = config_for(
-        &sims,
-        &dir.path().join("data"),
-        &format!("127.0.0.1:{port}"),
-        "3s",
-    );
-    let path = dir.path().join("lockstep.yaml");
-    std::fs::write(&path, &yaml).expect("write config");
-    let config = parse(&yaml);
-    let daemon = Daemon::start(&path, port, &token);
-    daemon.wait_ready().await;
+    let s = setup(40, 11, "3s", |y| y).await;
+    let (sims, config) = (&s.sims, &s.config);
+    let daemon = s.start().await;
 
     // Initial convergence: every current resident of p1 holds common + unit groups.
-    let resident = find_person(&sims, "p1", |p| p.status == "current" && p.role.is_none());
+    let resident = find_person(sims, "p1", |p| p.status == "current" && p.role.is_none());
     let groups = eventually("p1 to converge", LONG, || async {
-        let g = groups_of(&observe(&config, "kisi-sim", "p1").await, &resident);
+        let g = groups_of(&observe(config, "kisi-sim", "p1").await, &resident);
         (g.len() == 3).then_some(g)
     })
     .await;
     assert!(groups.iter().any(|g| g.contains("Unit")), "{groups:?}");
 
     // Move-in: a future resident becomes current; access only after the 3 s activation delay.
-    let newcomer = find_person(&sims, "p1", |p| p.status == "future");
-    set_person(&sims, "p1", &newcomer, |p| p.status = "current".into());
+    let newcomer = find_person(sims, "p1", |p| p.status == "future");
+    set_person(sims, "p1", &newcomer, |p| p.status = "current".into());
     daemon
         .post("/api/v1/reconcile", json!({"property": "p1"}))
         .await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
-        groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer).is_empty(),
+        groups_of(&observe(config, "kisi-sim", "p1").await, &newcomer).is_empty(),
         "granted before the activation delay"
     );
     eventually("the move-in to be granted", LONG, || async {
-        (groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer).len() == 3).then_some(())
+        (groups_of(&observe(config, "kisi-sim", "p1").await, &newcomer).len() == 3).then_some(())
     })
     .await;
 
     // Unit change: old unit group goes, new one comes, common groups stay.
-    let before = groups_of(&observe(&config, "kisi-sim", "p1").await, &resident);
+    let before = groups_of(&observe(config, "kisi-sim", "p1").await, &resident);
     let new_unit = sims.world.properties[0]
         .units
         .last()
         .expect("units")
         .clone();
-    set_person(&sims, "p1", &resident, |p| p.unit = Some(new_unit.clone()));
+    set_person(sims, "p1", &resident, |p| p.unit = Some(new_unit.clone()));
     let after = eventually("the unit change", LONG, || async {
-        let g = groups_of(&observe(&config, "kisi-sim", "p1").await, &resident);
+        let g = groups_of(&observe(config, "kisi-sim", "p1").await, &resident);
         g.iter()
             .any(|x| x.ends_with(&format!("Unit {new_unit}")))
             .then_some(g)
@@ -81,9 +70,9 @@ async fn automatic_property_follows_lease_changes() {
     assert!(common.iter().all(|g| after.contains(g)));
 
     // Move-out: revoked.
-    set_person(&sims, "p1", &newcomer, |p| p.status = "past".into());
+    set_person(sims, "p1", &newcomer, |p| p.status = "past".into());
     eventually("the move-out to be revoked", LONG, || async {
-        groups_of(&observe(&config, "kisi-sim", "p1").await, &newcomer)
+        groups_of(&observe(config, "kisi-sim", "p1").await, &newcomer)
             .is_empty()
             .then_some(())
     })
@@ -98,7 +87,7 @@ async fn automatic_property_follows_lease_changes() {
         .await;
     assert_eq!(status, 200, "{body}");
     eventually("the override to revoke", LONG, || async {
-        groups_of(&observe(&config, "kisi-sim", "p1").await, &resident)
+        groups_of(&observe(config, "kisi-sim", "p1").await, &resident)
             .is_empty()
             .then_some(())
     })
@@ -115,7 +104,7 @@ async fn automatic_property_follows_lease_changes() {
         .post("/api/v1/reconcile", json!({"property": "p1"}))
         .await;
     eventually("access back after clearing", LONG, || async {
-        (groups_of(&observe(&config, "kisi-sim", "p1").await, &resident).len() == 3).then_some(())
+        (groups_of(&observe(config, "kisi-sim", "p1").await, &resident).len() == 3).then_some(())
     })
     .await;
 
@@ -133,20 +122,9 @@ async fn automatic_property_follows_lease_changes() {
 /// Approval mode (p2, Brivo): suggestions, approve, discard, the 50 limit, restart, SIGHUP.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approval_flow_survives_restart_and_reload() {
-    let sims = start_sims(2, 30, 12).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let (yaml, token) = config_for(
-        &sims,
-        &dir.path().join("data"),
-        &format!("127.0.0.1:{port}"),
-        "2s",
-    );
-    let path = dir.path().join("lockstep.yaml");
-    std::fs::write(&path, &yaml).expect("write config");
-    let config = parse(&yaml);
-    let daemon = Daemon::start(&path, port, &token);
-    daemon.wait_ready().await;
+    let s = setup(30, 12, "2s", |y| y).await;
+    let (config, yaml, path) = (&s.config, &s.yaml, &s.path);
+    let daemon = s.start().await;
 
     let ids = eventually("suggestions for p2", LONG, || async {
         let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
@@ -161,7 +139,7 @@ async fn approval_flow_survives_restart_and_reload() {
         .iter()
         .all(|s| ["green", "red", "grey"].contains(&s["colour"].as_str().unwrap_or(""))));
     assert!(
-        observe(&config, "brivo-sim", "p2").await.users.is_empty(),
+        observe(config, "brivo-sim", "p2").await.users.is_empty(),
         "approval mode must not act alone"
     );
 
@@ -196,7 +174,7 @@ async fn approval_flow_survives_restart_and_reload() {
         .post("/api/v1/suggestions/approve", json!({"ids": mine}))
         .await;
     assert_eq!(status, 200, "{body}");
-    let granted = groups_of(&observe(&config, "brivo-sim", "p2").await, &person);
+    let granted = groups_of(&observe(config, "brivo-sim", "p2").await, &person);
     assert!(!granted.is_empty(), "approved grants executed: {body}");
 
     // Discard another person's suggestion: not suggested again while nothing changes.
@@ -225,8 +203,7 @@ async fn approval_flow_survives_restart_and_reload() {
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
     let pending_before = pending_ids(&v);
     assert!(daemon.stop().success(), "SIGTERM exits 0");
-    let daemon = Daemon::start(&path, port, &token);
-    daemon.wait_ready().await;
+    let daemon = s.start().await;
     let (_, audit_after) = daemon.get("/api/v1/audit?limit=100000").await;
     assert!(audit_after["entries"].as_array().expect("entries").len() >= entries_before);
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
@@ -237,7 +214,7 @@ async fn approval_flow_survives_restart_and_reload() {
     );
 
     // A bad config on SIGHUP keeps the old one running and counts a failure.
-    std::fs::write(&path, yaml.replace("portfolio:", "portfolioo:")).expect("write");
+    std::fs::write(path, yaml.replace("portfolio:", "portfolioo:")).expect("write");
     daemon.signal("HUP");
     eventually("a failed reload to be counted", LONG, || async {
         daemon
@@ -250,7 +227,7 @@ async fn approval_flow_survives_restart_and_reload() {
 
     // SIGHUP with p2 switched to automatic: the next cycle applies without approval.
     let auto = yaml.replacen("mode: approval_required", "mode: automatic", 1);
-    std::fs::write(&path, auto).expect("write");
+    std::fs::write(path, auto).expect("write");
     daemon.signal("HUP");
     eventually("p2 to converge once automatic", LONG, || async {
         let (_, v) = daemon.get("/api/v1/status").await;
@@ -273,22 +250,11 @@ async fn approval_flow_survives_restart_and_reload() {
 /// A source that fails skips its property: nothing is revoked, other properties carry on.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_source_skips_its_property() {
-    let sims = start_sims(2, 20, 13).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let (yaml, token) = config_for(
-        &sims,
-        &dir.path().join("data"),
-        &format!("127.0.0.1:{port}"),
-        "0s",
-    );
-    let path = dir.path().join("lockstep.yaml");
-    std::fs::write(&path, &yaml).expect("write config");
-    let config = parse(&yaml);
-    let daemon = Daemon::start(&path, port, &token);
-    daemon.wait_ready().await;
+    let s = setup(20, 13, "0s", |y| y).await;
+    let (sims, config) = (&s.sims, &s.config);
+    let daemon = s.start().await;
     let converged = eventually("p1 to converge", LONG, || async {
-        let a = observe(&config, "kisi-sim", "p1").await;
+        let a = observe(config, "kisi-sim", "p1").await;
         (!a.users.is_empty()).then_some(a)
     })
     .await;
@@ -306,7 +272,7 @@ async fn failing_source_skips_its_property() {
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = observe(&config, "kisi-sim", "p1").await;
+    let after = observe(config, "kisi-sim", "p1").await;
     assert_eq!(
         after.grant_count(&lockstep::policy::managed_groups(&config.properties["p1"])),
         grants,

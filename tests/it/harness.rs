@@ -78,6 +78,62 @@ pub fn parse(yaml: &str) -> Config {
     Config::from_yaml_str(yaml, &ProcessEnv).unwrap_or_else(|e| panic!("config: {e}"))
 }
 
+/// Simulators, a temporary data dir and a generated config (p1 Kisi automatic, p2 Brivo
+/// approval_required) written to disk; `edit` may change the YAML before it is written.
+pub struct Setup {
+    pub sims: Sims,
+    pub dir: tempfile::TempDir,
+    pub port: u16,
+    pub token: String,
+    pub yaml: String,
+    pub path: PathBuf,
+    pub config: Config,
+}
+
+pub async fn setup(
+    residents: usize,
+    seed: u64,
+    activation_delay: &str,
+    edit: impl FnOnce(String) -> String,
+) -> Setup {
+    let sims = start_sims(2, residents, seed).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let (yaml, token) = config_for(
+        &sims,
+        &dir.path().join("data"),
+        &format!("127.0.0.1:{port}"),
+        activation_delay,
+    );
+    let yaml = edit(yaml);
+    let path = dir.path().join("lockstep.yaml");
+    std::fs::write(&path, &yaml).expect("write config");
+    let config = parse(&yaml);
+    Setup {
+        sims,
+        dir,
+        port,
+        token,
+        yaml,
+        path,
+        config,
+    }
+}
+
+impl Setup {
+    /// Starts the real binary on this config and waits until it is ready.
+    pub async fn start(&self) -> Daemon {
+        let daemon = self.spawn();
+        daemon.wait_ready().await;
+        daemon
+    }
+
+    /// Starts the real binary without waiting.
+    pub fn spawn(&self) -> Daemon {
+        Daemon::start(&self.path, self.port, &self.token)
+    }
+}
+
 /// Observes an access system the way the daemon does, through its connector.
 pub async fn observe(config: &Config, system: &str, property: &str) -> ActualState {
     let metrics = lockstep::metrics::Metrics::new();

@@ -53,26 +53,10 @@ fn current_residents(sims: &Sims, property: &str) -> Vec<String> {
         .collect()
 }
 
-async fn start(
-    residents: usize,
-    seed: u64,
-    delay: &str,
-) -> (Sims, tempfile::TempDir, Daemon, lockstep::config::Config) {
-    let sims = start_sims(2, residents, seed).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let (yaml, token) = config_for(
-        &sims,
-        &dir.path().join("data"),
-        &format!("127.0.0.1:{port}"),
-        delay,
-    );
-    let path = dir.path().join("lockstep.yaml");
-    std::fs::write(&path, &yaml).expect("write");
-    let config = parse(&yaml);
-    let daemon = Daemon::start(&path, port, &token);
-    daemon.wait_ready().await;
-    (sims, dir, daemon, config)
+async fn start(residents: usize, seed: u64, delay: &str) -> (Setup, Daemon) {
+    let s = setup(residents, seed, delay, |y| y).await;
+    let daemon = s.start().await;
+    (s, daemon)
 }
 
 async fn p1_grants(config: &lockstep::config::Config) -> usize {
@@ -92,24 +76,25 @@ async fn wait_converged(daemon: &Daemon, property: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guard_and_completeness_gate_never_lock_a_building_out() {
-    let (sims, _dir, daemon, config) = start(60, 21, "0s").await;
+    let (s, daemon) = start(60, 21, "0s").await;
+    let (sims, config) = (&s.sims, &s.config);
     wait_converged(&daemon, "p1").await;
-    let grants = p1_grants(&config).await;
-    let (_, _, foreign_before) = kisi_integrity(&sims);
+    let grants = p1_grants(config).await;
+    let (_, _, foreign_before) = kisi_integrity(sims);
     assert!(
         grants > 100 && foreign_before >= 3,
         "grants {grants}, foreign {foreign_before}"
     );
 
     // A 90% shrink: revocations held, the guard reported everywhere.
-    let residents = current_residents(&sims, "p1");
+    let residents = current_residents(sims, "p1");
     let gone: Vec<String> = residents
         .iter()
         .take(residents.len() * 9 / 10)
         .cloned()
         .collect();
     for id in &gone {
-        set_person(&sims, "p1", id, |p| p.status = "past".into());
+        set_person(sims, "p1", id, |p| p.status = "past".into());
     }
     daemon
         .post("/api/v1/reconcile", json!({"property": "p1"}))
@@ -126,24 +111,24 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
     let (_, audit) = daemon.get("/api/v1/audit?action=guard_tripped").await;
     assert!(!audit["entries"].as_array().expect("entries").is_empty());
     assert_eq!(
-        p1_grants(&config).await,
+        p1_grants(config).await,
         grants,
         "the guard let revocations through"
     );
 
     // Restore the feed: the guard clears; one normal move-out goes through.
     for id in &gone {
-        set_person(&sims, "p1", id, |p| p.status = "current".into());
+        set_person(sims, "p1", id, |p| p.status = "current".into());
     }
     wait_converged(&daemon, "p1").await;
-    set_person(&sims, "p1", &residents[0], |p| p.status = "past".into());
+    set_person(sims, "p1", &residents[0], |p| p.status = "past".into());
     eventually("a normal move-out", LONG, || async {
-        groups_of(&observe(&config, "kisi-sim", "p1").await, &residents[0])
+        groups_of(&observe(config, "kisi-sim", "p1").await, &residents[0])
             .is_empty()
             .then_some(())
     })
     .await;
-    let grants = p1_grants(&config).await;
+    let grants = p1_grants(config).await;
 
     // Incomplete feeds skip the cycle: empty, truncated, first page only.
     for fault in [
@@ -174,13 +159,13 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
             }
         })
         .await;
-        assert_eq!(p1_grants(&config).await, grants, "{fault:?} revoked access");
+        assert_eq!(p1_grants(config).await, grants, "{fault:?} revoked access");
         sims.sims.yardi.core.set_faults(Faults::default());
     }
 
     // An operator release lets a real mass move-out through; foreign objects stay untouched.
     for id in &gone {
-        set_person(&sims, "p1", id, |p| p.status = "past".into());
+        set_person(sims, "p1", id, |p| p.status = "past".into());
     }
     eventually("the guard to trip again", LONG, || async {
         let (_, v) = daemon.get("/api/v1/status").await;
@@ -192,10 +177,10 @@ async fn guard_and_completeness_gate_never_lock_a_building_out() {
         .await;
     assert_eq!(status, 202, "{body}");
     eventually("released revocations to apply", LONG, || async {
-        (p1_grants(&config).await < grants / 2).then_some(())
+        (p1_grants(config).await < grants / 2).then_some(())
     })
     .await;
-    let (dup_users, dup_memberships, foreign_after) = kisi_integrity(&sims);
+    let (dup_users, dup_memberships, foreign_after) = kisi_integrity(sims);
     assert_eq!((dup_users, dup_memberships), (0, 0));
     assert_eq!(
         foreign_after, foreign_before,
@@ -220,10 +205,11 @@ pub fn metric(metrics: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
-    let (sims, _dir, daemon, config) = start(20, 22, "0s").await;
+    let (s, daemon) = start(20, 22, "0s").await;
+    let (sims, config) = (&s.sims, &s.config);
     wait_converged(&daemon, "p1").await;
-    let person = current_residents(&sims, "p1")[0].clone();
-    let user = observe(&config, "kisi-sim", "p1").await.users
+    let person = current_residents(sims, "p1")[0].clone();
+    let user = observe(config, "kisi-sim", "p1").await.users
         [&format!("lockstep:yardi-sim:{person}")]
         .system_id
         .clone();
@@ -237,7 +223,7 @@ async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
             .count()
     };
     assert!(
-        cards(&sims) >= 1,
+        cards(sims) >= 1,
         "the simulator issues a credential per user"
     );
     let (status, body) = daemon
@@ -247,7 +233,7 @@ async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(cards(&sims), 0, "revoked at once: {body}");
+    assert_eq!(cards(sims), 0, "revoked at once: {body}");
     // Someone re-attaches the card by hand: the next cycle takes it away again.
     let mut state = sims.sims.kisi.state();
     let uid: u64 = user.parse().expect("numeric kisi id");
@@ -259,11 +245,11 @@ async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
         .post("/api/v1/reconcile", json!({"property": "p1"}))
         .await;
     eventually("the credential to stay revoked", LONG, || async {
-        (cards(&sims) == 0).then_some(())
+        (cards(sims) == 0).then_some(())
     })
     .await;
     assert!(
-        !groups_of(&observe(&config, "kisi-sim", "p1").await, &person).is_empty(),
+        !groups_of(&observe(config, "kisi-sim", "p1").await, &person).is_empty(),
         "door groups stay: only the credential goes"
     );
     let (_, audit) = daemon.get("/api/v1/audit?action=lost_credential").await;
@@ -273,7 +259,8 @@ async fn lost_credential_is_revoked_at_once_and_kept_revoked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_logs_metrics_or_the_audit_log() {
-    let (sims, dir, daemon, _config) = start(15, 23, "0s").await;
+    let (s, daemon) = start(15, 23, "0s").await;
+    let (sims, dir) = (&s.sims, &s.dir);
     wait_converged(&daemon, "p1").await;
     daemon.post("/api/v1/reconcile", json!({})).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -312,35 +299,24 @@ async fn no_secret_reaches_logs_metrics_or_the_audit_log() {
             "secret {secret:?} in the audit log"
         );
     }
-    drop(sims);
+    let _ = sims;
 }
 
 /// A reload that removes a property stops managing it and revokes nothing; a reload that
 /// changes its mappings goes through the guard like any cycle.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn config_reload_never_revokes_by_itself() {
-    let sims = start_sims(2, 60, 24).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let (yaml, token) = config_for(
-        &sims,
-        &dir.path().join("data"),
-        &format!("127.0.0.1:{port}"),
-        "0s",
-    );
-    let path = dir.path().join("lockstep.yaml");
-    std::fs::write(&path, &yaml).expect("write");
-    let config = parse(&yaml);
-    let daemon = Daemon::start(&path, port, &token);
-    daemon.wait_ready().await;
+    let s = setup(60, 24, "0s", |y| y).await;
+    let (sims, config, yaml, path) = (&s.sims, &s.config, &s.yaml, &s.path);
+    let daemon = s.start().await;
     wait_converged(&daemon, "p1").await;
-    let grants = p1_grants(&config).await;
+    let grants = p1_grants(config).await;
 
     // Remove p1 from the config: it is no longer managed, nothing is revoked.
     let start = yaml.find("  p1:\n").expect("p1 block");
     let end = yaml.find("  p2:\n").expect("p2 block");
     let without_p1 = format!("{}{}", &yaml[..start], &yaml[end..]);
-    std::fs::write(&path, &without_p1).expect("write");
+    std::fs::write(path, &without_p1).expect("write");
     daemon.signal("HUP");
     eventually("p1 to leave the status", LONG, || async {
         let (_, v) = daemon.get("/api/v1/status").await;
@@ -349,7 +325,7 @@ async fn config_reload_never_revokes_by_itself() {
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(
-        p1_grants(&config).await,
+        p1_grants(config).await,
         grants,
         "removing a property revoked access"
     );
@@ -366,8 +342,8 @@ async fn config_reload_never_revokes_by_itself() {
         &format!("pattern: \"Maple Court Unit {{unit}}\"\n      overrides:\n{overrides}"),
         1,
     );
-    assert_ne!(remapped, yaml);
-    std::fs::write(&path, &remapped).expect("write");
+    assert_ne!(&remapped, yaml);
+    std::fs::write(path, &remapped).expect("write");
     daemon.signal("HUP");
     eventually("the guard to hold the remapping", LONG, || async {
         let (_, v) = daemon.get("/api/v1/status").await;
@@ -375,7 +351,7 @@ async fn config_reload_never_revokes_by_itself() {
     })
     .await;
     assert_eq!(
-        p1_grants(&config).await,
+        p1_grants(config).await,
         grants,
         "a remapping bypassed the guard"
     );
@@ -385,7 +361,8 @@ async fn config_reload_never_revokes_by_itself() {
 /// A lost credential is revoked at once even where the property needs approval for everything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_credential_ignores_approval_mode() {
-    let (sims, _dir, daemon, config) = start(20, 25, "0s").await;
+    let (s, daemon) = start(20, 25, "0s").await;
+    let (sims, config) = (&s.sims, &s.config);
     // p2 (Brivo) is approval_required: approve one person's grants so they have a user.
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
     let all = v["suggestions"].as_array().expect("list").clone();
@@ -402,7 +379,7 @@ async fn lost_credential_ignores_approval_mode() {
         .post("/api/v1/suggestions/approve", json!({ "ids": mine }))
         .await;
     assert_eq!(status, 200);
-    let user: u64 = observe(&config, "brivo-sim", "p2").await.users
+    let user: u64 = observe(config, "brivo-sim", "p2").await.users
         [&format!("lockstep:yardi-sim:{person}")]
         .system_id
         .parse()
@@ -416,7 +393,7 @@ async fn lost_credential_ignores_approval_mode() {
             .filter(|c| c.user_id == Some(user))
             .count()
     };
-    assert_eq!(assigned(&sims), 1);
+    assert_eq!(assigned(sims), 1);
     let (status, body) = daemon
         .post(
             "/api/v1/lost-credential",
@@ -425,7 +402,7 @@ async fn lost_credential_ignores_approval_mode() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        assigned(&sims),
+        assigned(sims),
         0,
         "not revoked at once in approval mode: {body}"
     );
@@ -445,22 +422,14 @@ async fn lost_credential_ignores_approval_mode() {
 /// carries on; fixing the credentials releases it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_access_system_is_quarantined_and_released() {
-    let sims = start_sims(2, 20, 26).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    let (yaml, token) = config_for(
-        &sims,
-        &dir.path().join("data"),
-        &format!("127.0.0.1:{port}"),
-        "0s",
-    );
     let good_key = lockstep::sim::kisi::KisiSim::API_KEY;
-    let bad = yaml
-        .replace(&format!("api_key: {good_key}"), "api_key: wrong-key")
-        .replace("interval: 1s", "interval: 1s\nquarantine_retry: 3s");
-    let path = dir.path().join("lockstep.yaml");
-    std::fs::write(&path, &bad).expect("write");
-    let daemon = Daemon::start(&path, port, &token);
+    let s = setup(20, 26, "0s", |yaml| {
+        yaml.replace(&format!("api_key: {good_key}"), "api_key: wrong-key")
+            .replace("interval: 1s", "interval: 1s\nquarantine_retry: 3s")
+    })
+    .await;
+    let (path, bad) = (&s.path, &s.yaml);
+    let daemon = s.spawn();
     eventually("kisi to be quarantined", LONG, || async {
         (metric(
             &daemon.metrics().await,
@@ -501,7 +470,7 @@ async fn failing_access_system_is_quarantined_and_released() {
         "{v}"
     );
     std::fs::write(
-        &path,
+        path,
         bad.replace("api_key: wrong-key", &format!("api_key: {good_key}")),
     )
     .expect("write");
