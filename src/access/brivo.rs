@@ -1,8 +1,17 @@
-//! Brivo (Access / Onair API, VENDORS.md confidence C; HTTP verbs partly G): OAuth password
-//! grant from the auth host with refresh before expiry, `api-key` on every call, `offset`/
-//! `pageSize` paging with `{data, offset, pageSize, count}`, memberships via
-//! `/groups/{gid}/users/{uid}`, at most 16 groups per user. Throttling may come as a 403
-//! ("Developer Over Qps", assumption G), so the client reads 403 with care.
+//! Brivo connector (Access / Onair API; VENDORS.md confidence C, some verbs G).
+//!
+//! - Auth: OAuth password grant at `{auth_url}/oauth/token` (form-encoded, Basic client auth,
+//!   `api-key`), cached and refreshed with the refresh token before it expires; `api-key` and
+//!   `Authorization: bearer` on every `/v1/api` call. A 401 drops the token and retries once.
+//! - Throttling comes as 403 "Developer Over Qps" from the gateway (assumption G), so the client
+//!   reads a 403 as throttling only when it carries `Retry-After` or says so; a 403 "Developer
+//!   Inactive" (bad `api-key`) stays an auth failure.
+//! - Listings page with `offset`/`pageSize=100`; pages must add up to the body's `count`.
+//! - Owned users carry lockstep's id in Brivo's own `externalId` field.
+//! - Memberships are read per managed group only (`GET /groups/{id}/users`): Brivo has no bulk
+//!   membership listing, so memberships in unmanaged groups are invisible here and the 16-groups-
+//!   per-user limit cannot be checked fully before a change. The vendor enforces it; its refusal
+//!   surfaces from `add_to_group` as `AccessError::Rejected`.
 
 use crate::access::{AccessError, AccessSystem, NewUser, Scope};
 use crate::config::BrivoConfig;
@@ -19,75 +28,123 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
-const PAGE: usize = 100;
+/// Brivo's documented maximum page size.
+const PAGE_SIZE: usize = 100;
+/// Bounds a listing whose server never stops (10M items).
+const MAX_PAGES: usize = 100_000;
+/// Where resources live under the configured base URL.
+const API: &str = "/v1/api";
+const TOKEN_PATH: &str = "/oauth/token";
+/// Lifetime assumed when the token answer omits `expires_in` (the docs' example).
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// Brivo requires a last name; one-word names get this one (assumption G: both are required).
+const NO_LAST_NAME: &str = "-";
+/// Brivo's hard limit on groups per user.
+const MAX_GROUPS_PER_USER: usize = 16;
 
-#[derive(Debug, Clone)]
+/// A cached access token. Deliberately not `Debug`: tokens never reach logs.
 struct Token {
     access: String,
     refresh: Option<String>,
-    issued: Instant,
+    obtained: Instant,
     lifetime: Duration,
 }
 
 impl Token {
-    /// Refresh when less than a fifth of the lifetime (or 10 s) remains.
-    fn needs_refresh(&self) -> bool {
+    /// Due once less than a fifth of the lifetime or 10 s remain, but never in the first half
+    /// of a short-lived token's life (or every call would refresh).
+    fn refresh_due(&self) -> bool {
         let margin = (self.lifetime / 5)
             .max(Duration::from_secs(10))
             .min(self.lifetime / 2);
-        self.issued.elapsed() + margin >= self.lifetime
+        self.obtained.elapsed() + margin >= self.lifetime
     }
 }
 
 #[derive(Deserialize)]
 struct TokenReply {
     access_token: String,
-    #[serde(default)]
     refresh_token: Option<String>,
-    #[serde(default)]
     expires_in: Option<u64>,
 }
 
+/// `{data, offset, pageSize, count}`.
 #[derive(Deserialize)]
 struct Page<T> {
     data: Vec<T>,
-    #[serde(default)]
-    count: Option<usize>,
+    /// Required: without the total, completeness cannot be judged (a bad response).
+    count: usize,
+}
+
+/// Brivo ids are numbers; strings are accepted too, anything else is a bad response.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Id {
+    Number(u64),
+    Text(String),
+}
+
+impl Id {
+    fn text(&self) -> String {
+        match self {
+            Id::Number(n) => n.to_string(),
+            Id::Text(s) => s.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct User {
-    id: Value,
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
+    id: Id,
+    first_name: Option<String>,
+    last_name: Option<String>,
     external_id: Option<String>,
+    emails: Option<Vec<Email>>,
+}
+
+#[derive(Deserialize)]
+struct Email {
+    address: Option<String>,
+}
+
+impl User {
+    fn into_actual(self) -> ActualUser {
+        let first = self.first_name.unwrap_or_default();
+        let last = self.last_name.filter(|l| l != NO_LAST_NAME);
+        let email = self.emails.into_iter().flatten().find_map(|e| e.address);
+        ActualUser {
+            system_id: self.id.text(),
+            external_id: self.external_id.filter(|e| !e.is_empty()),
+            name: format!("{first} {}", last.unwrap_or_default())
+                .trim()
+                .to_string(),
+            email: email.filter(|a| !a.is_empty()),
+            ..ActualUser::default()
+        }
+    }
 }
 
 #[derive(Deserialize)]
 struct Group {
-    id: Value,
+    id: Id,
     name: String,
 }
 
+/// A group member or a credential: only the id and, for credentials, the format matter.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Credential {
-    id: Value,
-    #[serde(default)]
-    credential_format: Option<Value>,
+struct Item {
+    id: Id,
+    credential_format: Option<Format>,
 }
 
-fn id_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+#[derive(Deserialize)]
+struct Format {
+    name: Option<String>,
 }
 
+/// A Brivo account, reached through one `HttpClient` that knows Brivo throttles with 403.
 pub struct Brivo {
     http: HttpClient,
     cfg: BrivoConfig,
@@ -96,13 +153,10 @@ pub struct Brivo {
 
 impl Brivo {
     pub fn new(name: &str, cfg: &BrivoConfig, hook: Option<ResponseHook>) -> Result<Brivo, String> {
-        let mut http = HttpClient::new(
-            name,
-            &cfg.endpoint.url,
-            cfg.endpoint.timeout,
-            cfg.endpoint.requests_per_second,
-        )?
-        .throttles_with_403(true);
+        let e = &cfg.endpoint;
+        let http = HttpClient::new(name, &e.url, e.timeout, e.requests_per_second)?;
+        // Brivo's gateway throttles with 403; the client tells it from "Developer Inactive".
+        let mut http = http.throttles_with_403(true);
         if let Some(hook) = hook {
             http = http.with_hook(hook);
         }
@@ -113,53 +167,65 @@ impl Brivo {
         })
     }
 
+    /// One grant at the token endpoint. A 400 there (`invalid_grant`) is a credentials problem.
     async fn grant(&self, form: &[(&str, &str)]) -> Result<Token, NetError> {
-        let url = format!("{}/oauth/token", self.cfg.auth_url.trim_end_matches('/'));
+        let url = format!("{}{TOKEN_PATH}", self.cfg.auth_url.trim_end_matches('/'));
         let request = self
             .http
             .request_url(Method::POST, &url)
             .basic_auth(&self.cfg.client_id, Some(&self.cfg.client_secret.value))
             .header("api-key", &self.cfg.api_key.value)
             .form(form);
-        let reply = self
-            .http
-            .send(Method::POST, "/oauth/token", request)
-            .await?;
-        let t: TokenReply = self.http.json(Method::POST, "/oauth/token", &reply)?;
+        let sent = self.http.send(Method::POST, TOKEN_PATH, request).await;
+        let reply = sent.map_err(bad_grant_is_auth)?;
+        let t: TokenReply = self.http.json(Method::POST, TOKEN_PATH, &reply)?;
+        if t.access_token.is_empty() {
+            let detail = "the answer carries an empty access_token";
+            return Err(self.http.bad_response(Method::POST, TOKEN_PATH, detail));
+        }
+        let lifetime = t
+            .expires_in
+            .map_or(DEFAULT_TOKEN_LIFETIME, Duration::from_secs);
         Ok(Token {
             access: t.access_token,
-            refresh: t.refresh_token,
-            issued: Instant::now(),
-            lifetime: Duration::from_secs(t.expires_in.unwrap_or(60).max(1)),
+            refresh: t.refresh_token.filter(|r| !r.is_empty()),
+            obtained: Instant::now(),
+            lifetime: lifetime.clamp(Duration::from_secs(1), Duration::from_secs(86_400)),
         })
     }
 
-    /// A valid access token: cached, refreshed before expiry, re-acquired if refresh fails.
-    async fn access_token(&self, force_new: bool) -> Result<String, NetError> {
+    /// A valid access token: the cached one, a refreshed one when it is near expiry, or a new
+    /// one from the password grant when there is none or the refresh fails. Holding the lock
+    /// across the grant makes concurrent callers share one.
+    async fn access_token(&self) -> Result<String, NetError> {
         let mut cached = self.token.lock().await;
-        if let Some(t) = cached.as_ref().filter(|t| !force_new && !t.needs_refresh()) {
+        if let Some(t) = cached.as_ref().filter(|t| !t.refresh_due()) {
             return Ok(t.access.clone());
         }
-        let refreshed = match cached
-            .as_ref()
-            .and_then(|t| t.refresh.clone())
-            .filter(|_| !force_new)
-        {
-            Some(refresh) => self
-                .grant(&[("grant_type", "refresh_token"), ("refresh_token", &refresh)])
-                .await
-                .ok(),
-            None => None,
-        };
-        let token = match refreshed {
+        let mut token = None;
+        if let Some(refresh) = cached.take().and_then(|t| t.refresh) {
+            let form = [("grant_type", "refresh_token"), ("refresh_token", &refresh)];
+            match self.grant(&form).await {
+                Ok(mut t) => {
+                    // Keep the refresh token if the answer did not rotate it.
+                    t.refresh = t.refresh.or(Some(refresh));
+                    token = Some(t);
+                }
+                Err(error) => {
+                    let system = &self.http.name;
+                    tracing::debug!(%system, %error, "token refresh failed; signing in again");
+                }
+            }
+        }
+        let token = match token {
             Some(t) => t,
             None => {
-                self.grant(&[
+                let password = [
                     ("grant_type", "password"),
-                    ("username", &self.cfg.username),
-                    ("password", &self.cfg.password.value),
-                ])
-                .await?
+                    ("username", self.cfg.username.as_str()),
+                    ("password", self.cfg.password.value.as_str()),
+                ];
+                self.grant(&password).await?
             }
         };
         let access = token.access.clone();
@@ -167,82 +233,98 @@ impl Brivo {
         Ok(access)
     }
 
-    /// One API call with the token; a 401 drops the token and retries once with a fresh one.
+    /// Forgets `access` if it is still the cached token (another caller may have replaced it).
+    async fn forget(&self, access: &str) {
+        let mut cached = self.token.lock().await;
+        if cached.as_ref().is_some_and(|t| t.access == access) {
+            *cached = None;
+        }
+    }
+
+    /// One API call under `/v1/api`. A 401 (token revoked or expired early) drops the token,
+    /// signs in again and retries the call once.
     async fn call(
         &self,
         method: Method,
         path: &str,
-        body: Option<Value>,
-    ) -> Result<Reply, AccessError> {
-        let mut force_new = false;
-        for _ in 0..2 {
-            let token = self.access_token(force_new).await?;
+        body: Option<&Value>,
+    ) -> Result<Reply, NetError> {
+        let full = format!("{API}{path}");
+        let mut retried = false;
+        loop {
+            let token = self.access_token().await?;
             let mut request = self
                 .http
-                .request(method.clone(), &format!("/v1/api{path}"))
+                .request(method.clone(), &full)
                 .header("api-key", &self.cfg.api_key.value)
-                .bearer_auth(&token);
-            if let Some(b) = &body {
-                request = request.json(b);
+                .header(reqwest::header::AUTHORIZATION, format!("bearer {token}"));
+            if let Some(body) = body {
+                request = request.json(body);
             }
-            match self.http.send(method.clone(), path, request).await {
-                Err(NetError::Auth { status: 401, .. }) if !force_new => force_new = true,
-                other => return other.map_err(AccessError::from),
-            }
-        }
-        Err(AccessError::Rejected {
-            system: self.http.name.clone(),
-            message: format!("{method} {path}: still unauthorised after a fresh token"),
-        })
-    }
-
-    /// A write whose 404 means "already done" (removing something gone).
-    async fn write_gone_ok(&self, method: Method, path: &str) -> Result<(), AccessError> {
-        match self.call(method, path, None).await {
-            Ok(_) => Ok(()),
-            Err(AccessError::Net(NetError::Status { status: 404, .. })) => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Every page of a listing; pages must add up to `count`.
-    async fn list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, AccessError> {
-        let mut out: Vec<T> = Vec::new();
-        for _ in 0..100_000 {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let full = format!("{path}{sep}offset={}&pageSize={PAGE}", out.len());
-            let reply = self.call(Method::GET, &full, None).await?;
-            let page: Page<T> = self.http.json(Method::GET, path, &reply)?;
-            let count = page
-                .count
-                .ok_or_else(|| self.incomplete(path, "the page carries no count".into()))?;
-            let got = page.data.len();
-            out.extend(page.data);
-            if out.len() >= count {
-                if out.len() > count {
-                    return Err(self
-                        .incomplete(path, format!("{} items for a count of {count}", out.len())));
+            match self.http.send(method.clone(), &full, request).await {
+                Err(NetError::Auth { status: 401, .. }) if !retried => {
+                    self.forget(&token).await;
+                    retried = true;
                 }
-                return Ok(out);
-            }
-            if got < PAGE {
-                return Err(self.incomplete(
-                    path,
-                    format!(
-                        "a page of {got} items ended the listing at {} of {count}",
-                        out.len()
-                    ),
-                ));
+                other => return other,
             }
         }
-        Err(self.incomplete(path, "more than 100000 pages".into()))
     }
 
-    fn incomplete(&self, what: &str, detail: String) -> AccessError {
+    /// A GET parsed as `T`.
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, NetError> {
+        let reply = self.call(Method::GET, path, None).await?;
+        self.http.json(Method::GET, &format!("{API}{path}"), &reply)
+    }
+
+    /// Every page of a listing. Pages must add up to the `count` the vendor claims; a short
+    /// page before that is `Incomplete`, so no revocation is derived from a partial read.
+    async fn list<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, AccessError> {
+        let mut items: Vec<T> = Vec::new();
+        for _ in 0..MAX_PAGES {
+            let offset = items.len();
+            let paged = format!("{path}?offset={offset}&pageSize={PAGE_SIZE}");
+            let page: Page<T> = self.get(&paged).await?;
+            let (got, count) = (page.data.len(), page.count);
+            items.extend(page.data);
+            if items.len() == count {
+                return Ok(items);
+            }
+            let detail = if items.len() > count {
+                format!("{} items listed but the total says {count}", items.len())
+            } else if got < PAGE_SIZE {
+                format!(
+                    "a page of {got} at offset {offset} ended it at {} of {count}",
+                    items.len()
+                )
+            } else {
+                continue;
+            };
+            return Err(self.incomplete(path, detail));
+        }
+        Err(self.incomplete(path, format!("more than {MAX_PAGES} pages")))
+    }
+
+    fn incomplete(&self, path: &str, detail: String) -> AccessError {
         AccessError::Incomplete {
             system: self.http.name.clone(),
-            what: what.to_string(),
+            what: format!("GET {API}{path}"),
             detail,
+        }
+    }
+
+    fn not_found(&self, what: String) -> AccessError {
+        AccessError::NotFound {
+            system: self.http.name.clone(),
+            what,
+        }
+    }
+
+    /// A removal whose 404 means it is already done.
+    async fn delete_gone_ok(&self, path: &str) -> Result<(), AccessError> {
+        match self.call(Method::DELETE, path, None).await {
+            Ok(_) | Err(NetError::Status { status: 404, .. }) => Ok(()),
+            Err(e) => Err(e.into()),
         }
     }
 }
@@ -258,139 +340,143 @@ impl AccessSystem for Brivo {
             time_windows: false,
             pins: true,
             credentials: true,
-            max_groups_per_user: Some(16),
+            max_groups_per_user: Some(MAX_GROUPS_PER_USER),
             throttles_with_403: true,
         }
     }
 
-    /// Users, groups, then members of each managed group that exists. Memberships in unmanaged
-    /// groups are not read (Brivo has no bulk membership listing), so the 16-group limit is also
-    /// enforced by the vendor: its refusal surfaces as `Rejected`.
+    /// Users, groups, then the members of each managed group: `ceil(users/100) +
+    /// ceil(groups/100) + Σ ceil(members/100)` requests (at least one per listing).
     async fn observe(&self, scope: &Scope) -> Result<ActualState, AccessError> {
         let users: Vec<User> = self.list("/users").await?;
         let groups: Vec<Group> = self.list("/groups").await?;
-        let directory: BTreeMap<String, String> = groups
-            .iter()
-            .map(|g| (g.name.clone(), id_text(&g.id)))
-            .collect();
+        let mut directory = BTreeMap::new();
+        for g in groups {
+            // Names should be unique; if not, the first listed (lowest id) wins, every cycle.
+            directory.entry(g.name).or_insert_with(|| g.id.text());
+        }
         let mut by_id: BTreeMap<String, ActualUser> = users
             .into_iter()
-            .map(|u| {
-                let id = id_text(&u.id);
-                let name = format!("{} {}", u.first_name, u.last_name)
-                    .trim()
-                    .to_string();
-                (
-                    id.clone(),
-                    ActualUser {
-                        system_id: id,
-                        external_id: u.external_id,
-                        name,
-                        ..ActualUser::default()
-                    },
-                )
-            })
+            .map(|u| u.into_actual())
+            .map(|u| (u.system_id.clone(), u))
             .collect();
-        for group in groups.iter().filter(|g| scope.managed.contains(&g.name)) {
-            let members: Vec<User> = self
-                .list(&format!("/groups/{}/users", id_text(&group.id)))
-                .await?;
+        for (name, id) in directory.iter().filter(|(n, _)| scope.managed.contains(n)) {
+            let members: Vec<Item> = self.list(&format!("/groups/{}/users", segment(id))).await?;
             for m in members {
-                if let Some(user) = by_id.get_mut(&id_text(&m.id)) {
-                    user.groups.insert(
-                        group.name.clone(),
-                        ActualMembership {
-                            id: None,
-                            window: Window::OPEN,
-                        },
-                    );
+                // A member created after the user listing shows up next cycle.
+                if let Some(user) = by_id.get_mut(&m.id.text()) {
+                    // Brivo memberships carry no window (time_windows: false).
+                    user.groups
+                        .insert(name.clone(), ActualMembership::default());
                 }
             }
         }
-        Ok(ActualState::from_users(
-            by_id.into_values().collect(),
-            directory,
-        ))
+        let users = by_id.into_values().collect();
+        Ok(ActualState::from_users(users, directory))
     }
 
     async fn list_credentials(&self, user_id: &str) -> Result<Vec<ActualCredential>, AccessError> {
-        let creds: Vec<Credential> = self.list(&format!("/users/{user_id}/credentials")).await?;
-        Ok(creds
+        let path = format!("/users/{}/credentials", segment(user_id));
+        let held: Vec<Item> = match self.list(&path).await {
+            Err(AccessError::Net(NetError::Status { status: 404, .. })) => {
+                return Err(self.not_found(format!("user {user_id}")))
+            }
+            other => other?,
+        };
+        let kind = |f: Option<Format>| {
+            f.and_then(|f| f.name)
+                .unwrap_or_else(|| "credential".into())
+        };
+        Ok(held
             .into_iter()
             .map(|c| ActualCredential {
-                id: id_text(&c.id),
-                kind: c
-                    .credential_format
-                    .and_then(|f| f.get("name").and_then(Value::as_str).map(str::to_string))
-                    .unwrap_or_else(|| "credential".into()),
+                id: c.id.text(),
+                kind: kind(c.credential_format),
             })
             .collect())
     }
 
+    /// `GET /users/{externalId}/external`; 404 means no such user.
     async fn find_user(&self, external_id: &str) -> Result<Option<ActualUser>, AccessError> {
-        let path = format!("/users/{}/external", encode_segment(external_id));
-        match self.call(Method::GET, &path, None).await {
-            Ok(reply) => {
-                let u: User = self.http.json(Method::GET, &path, &reply)?;
-                Ok(Some(ActualUser {
-                    system_id: id_text(&u.id),
-                    external_id: u.external_id,
-                    name: format!("{} {}", u.first_name, u.last_name)
-                        .trim()
-                        .to_string(),
-                    ..ActualUser::default()
-                }))
+        let path = format!("/users/{}/external", segment(external_id));
+        match self.get::<User>(&path).await {
+            Ok(user) => {
+                let mut user = user.into_actual();
+                user.external_id = user.external_id.or_else(|| Some(external_id.to_string()));
+                Ok(Some(user))
             }
-            Err(AccessError::Net(NetError::Status { status: 404, .. })) => Ok(None),
-            Err(e) => Err(e),
+            Err(NetError::Status { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 
     async fn create_user(&self, user: &NewUser) -> Result<String, AccessError> {
-        let (first, last) = user
-            .name
-            .split_once(' ')
-            .unwrap_or((user.name.as_str(), ""));
-        let emails: Vec<Value> = user
-            .email
-            .iter()
-            .map(|e| json!({"address": e, "type": "Work"}))
-            .collect();
-        let body = json!({"firstName": first, "lastName": last, "externalId": user.external_id, "emails": emails});
-        match self.call(Method::POST, "/users", Some(body)).await {
+        let name = user.name.trim();
+        let (first, last) = name
+            .split_once(char::is_whitespace)
+            .unwrap_or((name, NO_LAST_NAME));
+        let mut body =
+            json!({"firstName": first, "lastName": last.trim(), "externalId": user.external_id});
+        if let Some(email) = user.email.as_deref().filter(|e| !e.is_empty()) {
+            body["emails"] = json!([{"address": email, "type": "Work"}]);
+        }
+        match self.call(Method::POST, "/users", Some(&body)).await {
             Ok(reply) => {
-                let created: User = self.http.json(Method::POST, "/users", &reply)?;
-                Ok(id_text(&created.id))
+                let path = format!("{API}/users");
+                Ok(self
+                    .http
+                    .json::<User>(Method::POST, &path, &reply)?
+                    .id
+                    .text())
             }
-            // A duplicate externalId means an earlier attempt landed: use that user.
-            Err(AccessError::Net(NetError::Status {
+            // A duplicate externalId means an earlier attempt landed: that user is the answer.
+            Err(NetError::Status {
                 status: 400,
                 message,
                 ..
-            })) if message.contains("externalId") => match self.find_user(&user.external_id).await?
-            {
-                Some(u) => Ok(u.system_id),
-                None => Err(AccessError::Rejected {
-                    system: self.http.name.clone(),
-                    message,
-                }),
-            },
-            Err(e) => Err(e),
+            }) if message.contains("externalId") => {
+                match self.find_user(&user.external_id).await? {
+                    Some(found) => Ok(found.system_id),
+                    None => Err(AccessError::Rejected {
+                        system: self.http.name.clone(),
+                        message,
+                    }),
+                }
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
+    /// `PUT /groups/{gid}/users/{uid}` (idempotent). Brivo counts every group, managed or not,
+    /// toward its limit, so a refusal here can be the first sign of a full user.
     async fn add_to_group(
         &self,
         user_id: &str,
         group_id: &str,
         _window: &Window,
     ) -> Result<(), AccessError> {
-        match self.call(Method::PUT, &format!("/groups/{group_id}/users/{user_id}"), None).await {
+        let path = format!("/groups/{}/users/{}", segment(group_id), segment(user_id));
+        match self.call(Method::PUT, &path, None).await {
             Ok(_) => Ok(()),
-            Err(AccessError::Net(NetError::Status { status: 400, message, .. })) if message.contains("16") => {
-                Err(AccessError::Rejected { system: self.http.name.clone(), message: format!("user {user_id} cannot join group {group_id}: more than 16 groups per user ({message})") })
+            Err(NetError::Status {
+                status: 400,
+                message,
+                ..
+            }) if message.contains(&MAX_GROUPS_PER_USER.to_string()) => {
+                let message = format!(
+                    "user {user_id} cannot join group {group_id}: a Brivo user cannot belong to \
+                     more than {MAX_GROUPS_PER_USER} groups, counting groups lockstep does not \
+                     manage (Brivo said: {message})"
+                );
+                let system = self.http.name.clone();
+                Err(AccessError::Rejected { system, message })
             }
-            Err(e) => Err(e),
+            Err(NetError::Status {
+                status: 404,
+                message,
+                ..
+            }) => Err(self.not_found(format!("group {group_id} or user {user_id} ({message})"))),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -400,11 +486,8 @@ impl AccessSystem for Brivo {
         group_id: &str,
         _membership_id: Option<&str>,
     ) -> Result<(), AccessError> {
-        self.write_gone_ok(
-            Method::DELETE,
-            &format!("/groups/{group_id}/users/{user_id}"),
-        )
-        .await
+        let path = format!("/groups/{}/users/{}", segment(group_id), segment(user_id));
+        self.delete_gone_ok(&path).await
     }
 
     async fn revoke_credential(
@@ -412,16 +495,34 @@ impl AccessSystem for Brivo {
         user_id: &str,
         credential_id: &str,
     ) -> Result<(), AccessError> {
-        self.write_gone_ok(
-            Method::DELETE,
-            &format!("/users/{user_id}/credentials/{credential_id}"),
-        )
-        .await
+        let (user, credential) = (segment(user_id), segment(credential_id));
+        self.delete_gone_ok(&format!("/users/{user}/credentials/{credential}"))
+            .await
+    }
+}
+
+/// The token endpoint answers 400 `invalid_grant` for bad credentials: an auth failure.
+fn bad_grant_is_auth(e: NetError) -> NetError {
+    match e {
+        NetError::Status {
+            system,
+            method,
+            path,
+            status: 400,
+            message,
+        } => NetError::Auth {
+            system,
+            method,
+            path,
+            status: 400,
+            message,
+        },
+        other => other,
     }
 }
 
 /// Percent-encodes one path segment (external ids contain ':').
-fn encode_segment(s: &str) -> String {
+fn segment(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

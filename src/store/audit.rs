@@ -1,20 +1,43 @@
-//! The append-only, hash-chained audit log (DESIGN §7).
+//! The append-only, hash-chained audit log (DESIGN §7): record types, hashing, `append`.
 //!
-//! Each entry holds the SHA-256 of its own canonical form and the hash of the entry before it,
-//! so altering, removing or reordering entries breaks the chain that `verify` walks.
+//! Layout of the `audit` tree: entry `n` under `b'e' ++ n.to_be_bytes()` (so iteration is in
+//! sequence order) and one head record `{seq, hash}` of the newest entry under `b"h"`, written in
+//! the same atomic batch as the entries. The head lets `verify` notice a log whose tail was cut
+//! off, and lets a restart continue the chain from where it really ended.
 
-use super::{decode, encode, Inner, StoreError};
+use super::codec::{decode_named, encode, RECORD_VERSION};
+use super::{Inner, StoreError};
 use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+/// `prev_hash` of entry 1.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const TREE: &str = "audit";
-/// Meta key holding "<seq> <hash>" of the newest entry, so a cut-off tail is detected too.
-const HEAD_KEY: &str = "audit_head";
+pub(crate) const TREE: &str = "audit";
+pub(crate) const HEAD_KEY: &[u8] = b"h";
+const ENTRY_TAG: u8 = b'e';
+
+pub(crate) fn entry_key(seq: u64) -> [u8; 9] {
+    let mut k = [ENTRY_TAG; 9];
+    k[1..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+/// How a key of the audit tree is named in errors and reports.
+pub(crate) fn key_name(key: &[u8]) -> String {
+    match key.split_first() {
+        Some((&ENTRY_TAG, rest)) if rest.len() == 8 => {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(rest);
+            format!("entry {}", u64::from_be_bytes(n))
+        }
+        _ if key == HEAD_KEY => "head".to_string(),
+        _ => super::codec::show_key(key),
+    }
+}
 
 /// What happened to the thing an entry records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Applied,
@@ -27,17 +50,40 @@ pub enum Outcome {
     Recorded,
 }
 
-/// What a caller fills in; the log adds sequence number and hashes.
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Failed => "failed",
+            Outcome::Suggested => "suggested",
+            Outcome::Approved => "approved",
+            Outcome::Discarded => "discarded",
+            Outcome::Held => "held",
+            Outcome::Withdrawn => "withdrawn",
+            Outcome::Recorded => "recorded",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a caller fills in; the log adds the sequence number and the hashes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditDraft {
+    /// Passed in by the caller: the store never reads a clock.
     pub time: Timestamp,
     pub portfolio: String,
     pub property: Option<String>,
     pub person_id: Option<String>,
     pub person_name: Option<String>,
     pub system: Option<String>,
+    /// e.g. `add_to_group`, `suggestion_approved`, `guard_tripped`, `config_reload`.
     pub action: String,
-    /// The groups or credential involved.
+    /// The groups or credential involved; may be empty.
     pub object: String,
     pub reason: String,
     /// `controller` or the API user.
@@ -48,219 +94,202 @@ pub struct AuditDraft {
     pub error: Option<String>,
 }
 
-/// One stored entry.
+/// One stored entry. Serialises flat, in this field order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AuditEntry {
     pub seq: u64,
-    #[serde(flatten)]
-    pub draft: AuditDraft,
+    pub time: Timestamp,
+    pub portfolio: String,
+    pub property: Option<String>,
+    pub person_id: Option<String>,
+    pub person_name: Option<String>,
+    pub system: Option<String>,
+    pub action: String,
+    pub object: String,
+    pub reason: String,
+    pub actor: String,
+    pub mode: Option<String>,
+    pub outcome: Outcome,
+    pub attempts: u32,
+    pub error: Option<String>,
+    /// Hex SHA-256 of the previous entry ([`GENESIS`] for entry 1).
     pub prev_hash: String,
+    /// Hex SHA-256 of this entry's canonical form (see [`AuditEntry::compute_hash`]).
     pub hash: String,
 }
 
-impl std::ops::Deref for AuditEntry {
-    type Target = AuditDraft;
-    fn deref(&self) -> &AuditDraft {
-        &self.draft
+/// The canonical form that is hashed: every field of the entry except `hash`, in this fixed
+/// order, plus the record version, as compact `serde_json` (no whitespace, `None` as `null`,
+/// strings escaped the way serde_json always escapes them).
+#[derive(Serialize)]
+struct Canonical<'a> {
+    v: u32,
+    seq: u64,
+    time: Timestamp,
+    portfolio: &'a str,
+    property: Option<&'a str>,
+    person_id: Option<&'a str>,
+    person_name: Option<&'a str>,
+    system: Option<&'a str>,
+    action: &'a str,
+    object: &'a str,
+    reason: &'a str,
+    actor: &'a str,
+    mode: Option<&'a str>,
+    outcome: Outcome,
+    attempts: u32,
+    error: Option<&'a str>,
+    prev_hash: &'a str,
+}
+
+impl AuditEntry {
+    fn new(seq: u64, d: AuditDraft, prev_hash: String) -> Result<AuditEntry, StoreError> {
+        let mut entry = AuditEntry {
+            seq,
+            time: d.time,
+            portfolio: d.portfolio,
+            property: d.property,
+            person_id: d.person_id,
+            person_name: d.person_name,
+            system: d.system,
+            action: d.action,
+            object: d.object,
+            reason: d.reason,
+            actor: d.actor,
+            mode: d.mode,
+            outcome: d.outcome,
+            attempts: d.attempts,
+            error: d.error,
+            prev_hash,
+            hash: String::new(),
+        };
+        entry.hash = entry.compute_hash()?;
+        Ok(entry)
+    }
+
+    /// SHA-256 (lower-case hex) of the canonical form: the entry without `hash`, fields in
+    /// declaration order, prefixed by `"v":1`, serialised as compact JSON.
+    pub fn compute_hash(&self) -> Result<String, StoreError> {
+        let canonical = Canonical {
+            v: RECORD_VERSION,
+            seq: self.seq,
+            time: self.time,
+            portfolio: &self.portfolio,
+            property: self.property.as_deref(),
+            person_id: self.person_id.as_deref(),
+            person_name: self.person_name.as_deref(),
+            system: self.system.as_deref(),
+            action: &self.action,
+            object: &self.object,
+            reason: &self.reason,
+            actor: &self.actor,
+            mode: self.mode.as_deref(),
+            outcome: self.outcome,
+            attempts: self.attempts,
+            error: self.error.as_deref(),
+            prev_hash: &self.prev_hash,
+        };
+        let bytes = serde_json::to_vec(&canonical).map_err(|e| StoreError::Encode {
+            tree: TREE,
+            detail: e.to_string(),
+        })?;
+        Ok(hex::encode(Sha256::digest(&bytes)))
     }
 }
 
-/// The hash of an entry: SHA-256 over the JSON of (seq, draft fields in declaration order,
-/// prev_hash). Field order is fixed by the struct definitions, so the form is canonical.
-fn hash_of(seq: u64, draft: &AuditDraft, prev_hash: &str) -> String {
-    #[derive(Serialize)]
-    struct Canonical<'a> {
-        seq: u64,
-        draft: &'a AuditDraft,
-        prev_hash: &'a str,
+/// The newest entry, as the head record and the in-memory chain head hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Head {
+    pub seq: u64,
+    pub hash: String,
+}
+
+impl Head {
+    pub(crate) fn genesis() -> Head {
+        Head {
+            seq: 0,
+            hash: GENESIS.to_string(),
+        }
     }
-    let bytes = serde_json::to_vec(&Canonical {
-        seq,
-        draft,
-        prev_hash,
+}
+
+/// The in-memory chain head; `Err` holds why it could not be read at open.
+pub(crate) type HeadState = Result<Head, String>;
+
+pub(crate) fn decode_entry(key: &[u8], bytes: &[u8]) -> Result<AuditEntry, StoreError> {
+    decode_named(TREE, || key_name(key), bytes)
+}
+
+/// Where the chain continues after a restart: the later of the head record and the last entry
+/// (they agree unless the tree was tampered with). Unreadable records make the head unknown, and
+/// `append` then refuses rather than fork the chain.
+pub(crate) fn load_head(tree: &sled::Tree) -> Result<HeadState, StoreError> {
+    let record = tree
+        .get(HEAD_KEY)?
+        .map(|v| decode_named::<Head>(TREE, || "head".into(), &v));
+    let last = tree
+        .range(entry_key(0)..=entry_key(u64::MAX))
+        .next_back()
+        .transpose()?
+        .map(|(k, v)| {
+            decode_entry(&k, &v).map(|e| Head {
+                seq: e.seq,
+                hash: e.hash,
+            })
+        });
+    let mut best: Option<Head> = None;
+    let mut problem = None;
+    for candidate in [record, last].into_iter().flatten() {
+        match candidate {
+            Ok(h) if best.as_ref().is_none_or(|b| h.seq > b.seq) => best = Some(h),
+            Ok(_) => {}
+            Err(e) => problem = Some(e.to_string()),
+        }
+    }
+    Ok(match (best, problem) {
+        (Some(head), _) => Ok(head),
+        (None, Some(problem)) => Err(problem),
+        (None, None) => Ok(Head::genesis()),
     })
-    .unwrap_or_default();
-    hex::encode(Sha256::digest(&bytes))
 }
 
-/// Filters for `range` and exports. Every field narrows; `None` matches all.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuditFilter {
-    pub from: Option<Timestamp>,
-    pub to: Option<Timestamp>,
-    pub property: Option<String>,
-    pub person: Option<String>,
-    pub action: Option<String>,
-    pub after_seq: Option<u64>,
-    pub limit: Option<usize>,
-}
-
-impl AuditFilter {
-    fn matches(&self, e: &AuditEntry) -> bool {
-        self.from.is_none_or(|t| e.time >= t)
-            && self.to.is_none_or(|t| e.time <= t)
-            && self
-                .property
-                .as_ref()
-                .is_none_or(|p| e.property.as_ref() == Some(p))
-            && self
-                .person
-                .as_ref()
-                .is_none_or(|p| e.person_id.as_ref() == Some(p))
-            && self.action.as_ref().is_none_or(|a| &e.action == a)
-    }
-}
-
-/// The result of walking the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VerifyReport {
-    pub entries: u64,
-    pub first_problem: Option<String>,
-}
-
-impl VerifyReport {
-    pub fn ok(&self) -> bool {
-        self.first_problem.is_none()
-    }
-}
-
+/// The audit log of a [`super::Store`]: `append` here, reads in `query.rs`, `verify` in
+/// `verify.rs`, exports in `export.rs`.
 pub struct AuditLog<'a> {
     pub(crate) inner: &'a Inner,
 }
 
 impl AuditLog<'_> {
-    /// Appends drafts in order, atomically, and flushes to disk before returning: an entry
-    /// returned survives a crash.
+    /// Appends drafts in order as one atomic batch and flushes it to disk before returning:
+    /// an entry returned survives `kill -9`. Concurrent callers are serialised.
     pub fn append(&self, drafts: Vec<AuditDraft>) -> Result<Vec<AuditEntry>, StoreError> {
         if drafts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut head = self.inner.head.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut seq, mut prev) = head.clone();
+        let mut state = self.inner.head.lock().unwrap_or_else(|e| e.into_inner());
+        let head = state.clone().map_err(|detail| StoreError::Decode {
+            tree: TREE,
+            key: "head".into(),
+            detail: format!("{detail}; not appending until the chain head is readable"),
+        })?;
         let mut batch = sled::Batch::default();
         let mut entries = Vec::with_capacity(drafts.len());
+        let (mut seq, mut prev) = (head.seq, head.hash);
         for draft in drafts {
             seq += 1;
-            let hash = hash_of(seq, &draft, &prev);
-            let entry = AuditEntry {
-                seq,
-                draft,
-                prev_hash: prev.clone(),
-                hash: hash.clone(),
-            };
-            batch.insert(&seq.to_be_bytes(), encode(TREE, &entry)?);
-            prev = hash;
+            let entry = AuditEntry::new(seq, draft, prev)?;
+            batch.insert(&entry_key(seq), encode(TREE, &entry)?);
+            prev = entry.hash.clone();
             entries.push(entry);
         }
+        let head = Head { seq, hash: prev };
+        batch.insert(HEAD_KEY, encode(TREE, &head)?);
         self.inner.audit.apply_batch(batch)?;
-        self.inner
-            .meta
-            .insert(HEAD_KEY, format!("{seq} {prev}").as_bytes())?;
+        // The batch is in the tree now: the next append must chain onto it even if the flush
+        // below fails (the entries then reach disk with the next successful flush).
+        *state = Ok(head);
         self.inner.db.flush()?;
-        *head = (seq, prev);
         Ok(entries)
-    }
-
-    fn entries(&self) -> impl Iterator<Item = Result<AuditEntry, StoreError>> + '_ {
-        self.inner.audit.iter().map(|item| {
-            let (k, v) = item?;
-            decode(TREE, &k, &v)
-        })
-    }
-
-    pub fn range(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        let start = filter.after_seq.map_or(0, |s| s + 1);
-        let limit = filter.limit.unwrap_or(usize::MAX);
-        let mut out = Vec::new();
-        for item in self.inner.audit.range(start.to_be_bytes()..) {
-            let (k, v) = item?;
-            let entry: AuditEntry = decode(TREE, &k, &v)?;
-            if filter.matches(&entry) {
-                out.push(entry);
-                if out.len() >= limit {
-                    break;
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    pub fn len(&self) -> usize {
-        self.inner.audit.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.inner.audit.is_empty()
-    }
-
-    pub fn last(&self) -> Result<Option<AuditEntry>, StoreError> {
-        match self.inner.audit.last()? {
-            Some((k, v)) => Ok(Some(decode(TREE, &k, &v)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Walks the whole chain: recomputes every hash and checks links and sequence numbers.
-    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let mut prev = GENESIS.to_string();
-        let mut expected = 1u64;
-        let mut count = 0u64;
-        for item in self.entries() {
-            let entry = match item {
-                Ok(e) => e,
-                Err(e) => {
-                    return Ok(VerifyReport {
-                        entries: count,
-                        first_problem: Some(format!("entry after {}: {e}", expected - 1)),
-                    })
-                }
-            };
-            let problem = if entry.seq != expected {
-                Some(format!(
-                    "seq gap: entry {} follows entry {}",
-                    entry.seq,
-                    expected - 1
-                ))
-            } else if entry.prev_hash != prev {
-                Some(format!(
-                    "entry {}: prev_hash does not match entry {}",
-                    entry.seq,
-                    expected - 1
-                ))
-            } else if hash_of(entry.seq, &entry.draft, &entry.prev_hash) != entry.hash {
-                Some(format!(
-                    "entry {}: hash mismatch (record altered)",
-                    entry.seq
-                ))
-            } else {
-                None
-            };
-            if problem.is_some() {
-                return Ok(VerifyReport {
-                    entries: count,
-                    first_problem: problem,
-                });
-            }
-            count += 1;
-            expected += 1;
-            prev = entry.hash;
-        }
-        let head = self
-            .inner
-            .meta
-            .get(HEAD_KEY)?
-            .map(|v| String::from_utf8_lossy(&v).to_string());
-        let first_problem = match head {
-            Some(h) if h != format!("{} {prev}", expected - 1) => Some(format!(
-                "the log ends at entry {} but the recorded head is entry {}",
-                expected - 1,
-                h.split(' ').next().unwrap_or("?")
-            )),
-            _ => None,
-        };
-        Ok(VerifyReport {
-            entries: count,
-            first_problem,
-        })
     }
 }

@@ -1,111 +1,41 @@
 //! The embedded store under `data_dir`: a narrow typed wrapper over sled.
 //!
 //! Trees: `audit` (hash-chained log), `suggestions`, `overrides`, `intents`, `tracker` (status
-//! marks), `lost` (lost credentials) and `meta`. Every record is stored as a versioned envelope
-//! `{"v":1,"data":{...}}` so the format can evolve like a wire format. Nothing of sled leaks out.
+//! marks), `lost` (lost credentials) and `meta`. Every record is a versioned envelope
+//! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
+//! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
+//!
+//! Durability: the audit log, suggestions, overrides, lost credentials and intents are flushed
+//! to disk before their write returns (they must survive `kill -9`); status marks and metadata
+//! are rewritten every cycle and ride on sled's 200 ms background flush. `Store::flush` on
+//! shutdown writes everything.
 
 mod audit;
+mod codec;
+mod error;
 mod export;
-mod records;
+mod intents;
+mod overrides;
+mod query;
+mod suggestions;
 #[cfg(test)]
 mod tests;
+mod tracker;
+mod verify;
 
-pub use audit::{AuditDraft, AuditEntry, AuditFilter, AuditLog, Outcome, VerifyReport};
-pub use export::{write_csv, write_jsonl, ExportFormat};
-pub use records::{
-    suggestion_id, Colour, Intent, Intents, Lost, Meta, Override, Overrides, StatusMark,
-    Suggestion, SuggestionState, Suggestions, Tracker,
-};
+pub use audit::{AuditDraft, AuditEntry, AuditLog, Outcome, GENESIS};
+pub use codec::RECORD_VERSION;
+pub use error::{BackendError, StoreError};
+pub use export::{rfc3339, write_csv, write_jsonl, ExportFormat};
+pub use intents::{Intent, Intents};
+pub use overrides::{Lost, Override, Overrides};
+pub use query::{AuditFilter, AuditIter};
+pub use suggestions::{suggestion_id, Colour, Suggestion, SuggestionState, Suggestions};
+pub use tracker::{Meta, StatusMark, Tracker};
+pub use verify::VerifyReport;
 
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-
-/// The record format version written by this build.
-pub const RECORD_VERSION: u32 = 1;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("cannot open the store at {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: sled::Error,
-    },
-    #[error("store: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("store: record {key} in {tree} is unreadable: {detail}")]
-    Decode {
-        tree: &'static str,
-        key: String,
-        detail: String,
-    },
-    #[error("store: cannot encode a record for {tree}: {detail}")]
-    Encode { tree: &'static str, detail: String },
-}
-
-impl StoreError {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            StoreError::Open { .. } => "open",
-            StoreError::Sled(_) => "io",
-            StoreError::Decode { .. } => "decode",
-            StoreError::Encode { .. } => "encode",
-        }
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct Envelope<T> {
-    v: u32,
-    data: T,
-}
-
-pub(crate) fn encode<T: Serialize>(tree: &'static str, value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(&Envelope {
-        v: RECORD_VERSION,
-        data: value,
-    })
-    .map_err(|e| StoreError::Encode {
-        tree,
-        detail: e.to_string(),
-    })
-}
-
-pub(crate) fn decode<T: DeserializeOwned>(
-    tree: &'static str,
-    key: &[u8],
-    bytes: &[u8],
-) -> Result<T, StoreError> {
-    let err = |detail: String| StoreError::Decode {
-        tree,
-        key: String::from_utf8_lossy(key).replace('\0', "/"),
-        detail,
-    };
-    let envelope: Envelope<serde_json::Value> =
-        serde_json::from_slice(bytes).map_err(|e| err(e.to_string()))?;
-    if envelope.v != RECORD_VERSION {
-        return Err(err(format!(
-            "record version {} is not supported by this build (expects {RECORD_VERSION})",
-            envelope.v
-        )));
-    }
-    serde_json::from_value(envelope.data).map_err(|e| err(e.to_string()))
-}
-
-/// `a \0 b`: keys that sort by their first part and cannot collide.
-pub(crate) fn key2(a: &str, b: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(a.len() + b.len() + 1);
-    k.extend_from_slice(a.as_bytes());
-    k.push(0);
-    k.extend_from_slice(b.as_bytes());
-    k
-}
-
-pub(crate) fn prefix(a: &str) -> Vec<u8> {
-    key2(a, "")
-}
 
 pub(crate) struct Inner {
     pub db: sled::Db,
@@ -116,50 +46,93 @@ pub(crate) struct Inner {
     pub tracker: sled::Tree,
     pub lost: sled::Tree,
     pub meta: sled::Tree,
-    /// (last seq, last hash) of the audit chain.
-    pub head: Mutex<(u64, String)>,
+    /// The audit chain head; its lock serialises appends.
+    pub head: Mutex<audit::HeadState>,
+    pub dir: PathBuf,
 }
 
-/// The store. Cheap to clone; every clone sees the same data.
+/// The store. Cheap to clone; every clone sees the same data. `Send + Sync`.
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Inner>,
 }
 
-impl Store {
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let open_err = |source| StoreError::Open {
-            path: dir.to_path_buf(),
-            source,
-        };
-        std::fs::create_dir_all(dir).map_err(|e| open_err(sled::Error::Io(e)))?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.inner.dir)
+            .finish()
+    }
+}
+
+/// sled can panic on some damaged files; turn that into an error naming the directory.
+fn open_db(path: &Path) -> Result<sled::Db, BackendError> {
+    let opened = std::panic::catch_unwind(|| {
+        sled::Config::new()
+            .path(path)
             .flush_every_ms(Some(200))
             .open()
-            .map_err(open_err)?;
-        let tree = |name: &str| db.open_tree(name);
+    });
+    match opened {
+        Ok(result) => result.map_err(BackendError::sled),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "panicked while opening".to_string());
+            Err(BackendError::panicked(what))
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`. Fails with `Locked` if another process
+    /// has it open, and with `Open` naming `dir` if it cannot be created or read.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let open_err = |source: BackendError| {
+            if source.is_lock_conflict() {
+                StoreError::Locked {
+                    path: dir.to_path_buf(),
+                }
+            } else {
+                StoreError::Open {
+                    path: dir.to_path_buf(),
+                    source,
+                }
+            }
+        };
+        std::fs::create_dir_all(dir).map_err(|e| open_err(BackendError::io(e)))?;
+        let db = open_db(&dir.join("db")).map_err(open_err)?;
+        let tree = |name: &str| {
+            db.open_tree(name)
+                .map_err(|e| open_err(BackendError::sled(e)))
+        };
+        let audit = tree("audit")?;
+        let head = audit::load_head(&audit).map_err(|e| match e {
+            StoreError::Backend(source) => open_err(source),
+            other => other,
+        })?;
         let inner = Inner {
-            audit: tree("audit")?,
             suggestions: tree("suggestions")?,
             overrides: tree("overrides")?,
             intents: tree("intents")?,
             tracker: tree("tracker")?,
             lost: tree("lost")?,
             meta: tree("meta")?,
-            head: Mutex::new((0, audit::GENESIS.to_string())),
+            audit,
+            head: Mutex::new(head),
+            dir: dir.to_path_buf(),
             db,
         };
-        let store = Store {
+        Ok(Store {
             inner: Arc::new(inner),
-        };
-        let head = store
-            .audit()
-            .last()?
-            .map(|e| (e.seq, e.hash))
-            .unwrap_or((0, audit::GENESIS.to_string()));
-        *store.inner.head.lock().unwrap_or_else(|e| e.into_inner()) = head;
-        Ok(store)
+        })
+    }
+
+    /// The data directory this store lives in.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
     }
 
     pub fn audit(&self) -> AuditLog<'_> {
@@ -184,7 +157,7 @@ impl Store {
         Meta { inner: &self.inner }
     }
 
-    /// Writes everything to disk.
+    /// Writes everything to disk (called on shutdown).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.inner.db.flush()?;
         Ok(())

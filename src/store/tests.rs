@@ -1,10 +1,14 @@
-//! Store tests: the audit chain, tamper detection, restarts, concurrency, versioned records.
+//! Store tests: shared fixtures, and raw sled access for tampering (tests only).
+
+mod audit;
+mod records;
+mod tamper;
 
 use super::*;
-use crate::model::{Action, LeaseStatus, Window};
-use std::collections::BTreeMap;
+use crate::model::{Action, Window};
+use std::path::Path;
 
-fn draft(i: i64, property: &str, action: &str) -> AuditDraft {
+pub(super) fn draft(i: i64, property: &str, action: &str) -> AuditDraft {
     AuditDraft {
         time: 1_000 + i,
         portfolio: "acme".into(),
@@ -14,7 +18,7 @@ fn draft(i: i64, property: &str, action: &str) -> AuditDraft {
         system: Some("kisi".into()),
         action: action.into(),
         object: "Unit 101".into(),
-        reason: "test".into(),
+        reason: "lease became current".into(),
         actor: "controller".into(),
         mode: Some("automatic".into()),
         outcome: Outcome::Applied,
@@ -23,7 +27,7 @@ fn draft(i: i64, property: &str, action: &str) -> AuditDraft {
     }
 }
 
-fn action(i: u32) -> Action {
+pub(super) fn action(i: u32) -> Action {
     Action::AddToGroup {
         external_id: format!("lockstep:y:{i}"),
         person_id: i.to_string(),
@@ -32,228 +36,64 @@ fn action(i: u32) -> Action {
     }
 }
 
+pub(super) fn open(dir: &Path) -> Store {
+    Store::open(dir).expect("open store")
+}
+
+/// Opens the database under `dir` with sled directly (the store must be closed) and hands one
+/// tree to `f`: the only way tests get at raw records.
+pub(super) fn with_raw_tree(dir: &Path, tree: &str, f: impl FnOnce(&sled::Tree)) {
+    let db = sled::open(dir.join("db")).expect("raw sled");
+    let t = db.open_tree(tree).expect("tree");
+    f(&t);
+    db.flush().expect("flush");
+}
+
 #[test]
-fn audit_appends_filters_and_verifies() {
+fn store_is_clone_send_sync() {
+    fn check<T: Clone + Send + Sync + 'static>() {}
+    check::<Store>();
+}
+
+#[test]
+fn open_creates_the_directory_and_names_it_on_failure() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
-    let entries = store
-        .audit()
-        .append(
-            (0..10)
-                .map(|i| draft(i, if i % 2 == 0 { "p1" } else { "p2" }, "add_to_group"))
-                .collect(),
-        )
-        .expect("append");
-    assert_eq!(
-        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
-        (1..=10).collect::<Vec<_>>()
-    );
-    assert_eq!(entries[0].prev_hash, audit::GENESIS);
-    assert_eq!(entries[1].prev_hash, entries[0].hash);
-    let p1 = store
-        .audit()
-        .range(&AuditFilter {
-            property: Some("p1".into()),
-            ..Default::default()
-        })
-        .expect("range");
-    assert_eq!(p1.len(), 5);
-    let window = store
-        .audit()
-        .range(&AuditFilter {
-            from: Some(1_003),
-            to: Some(1_005),
-            ..Default::default()
-        })
-        .expect("range");
-    assert_eq!(window.len(), 3);
-    let person = store
-        .audit()
-        .range(&AuditFilter {
-            person: Some("r7".into()),
-            ..Default::default()
-        })
-        .expect("range");
-    assert_eq!(person.len(), 1);
-    assert!(store.audit().verify().expect("verify").ok());
+    let nested = dir.path().join("a/b/data");
+    let store = open(&nested);
+    assert_eq!(store.dir(), nested);
+    drop(store);
+    let file = dir.path().join("not-a-dir");
+    std::fs::write(&file, b"x").expect("write");
+    let err = Store::open(&file).expect_err("a file is not a data dir");
+    assert_eq!(err.kind(), "open");
+    assert!(err.to_string().contains("not-a-dir"), "{err}");
 }
 
 #[test]
-fn verify_detects_altered_deleted_and_truncated_entries() {
-    for tamper in ["alter", "delete", "truncate"] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        {
-            let store = Store::open(dir.path()).expect("open");
-            store
-                .audit()
-                .append((0..5).map(|i| draft(i, "p1", "x")).collect())
-                .expect("append");
-        }
-        {
-            let db = sled::open(dir.path().join("db")).expect("raw sled");
-            let tree = db.open_tree("audit").expect("tree");
-            match tamper {
-                "alter" => {
-                    let v = tree.get(3u64.to_be_bytes()).expect("get").expect("entry");
-                    let text = String::from_utf8(v.to_vec())
-                        .expect("utf8")
-                        .replace("Unit 101", "Unit 102");
-                    tree.insert(3u64.to_be_bytes(), text.as_bytes())
-                        .expect("insert");
-                }
-                "delete" => {
-                    tree.remove(3u64.to_be_bytes()).expect("remove");
-                }
-                _ => {
-                    tree.remove(5u64.to_be_bytes()).expect("remove");
-                }
-            }
-            db.flush().expect("flush");
-        }
-        let store = Store::open(dir.path()).expect("reopen");
-        let report = store.audit().verify().expect("verify");
-        assert!(!report.ok(), "{tamper} not detected");
-    }
-}
-
-#[test]
-fn everything_survives_a_restart_and_the_chain_continues() {
+fn a_second_open_is_refused_as_locked() {
     let dir = tempfile::tempdir().expect("tempdir");
-    {
-        let store = Store::open(dir.path()).expect("open");
-        store
-            .audit()
-            .append(vec![draft(1, "p1", "x")])
-            .expect("append");
-        let s = Suggestion {
-            id: suggestion_id("p1", "kisi", &action(1)),
-            property: "p1".into(),
-            system: "kisi".into(),
-            action: action(1),
-            colour: Colour::Green,
-            reason: "r".into(),
-            fingerprint: "f".into(),
-            created_at: 5,
-            state: SuggestionState::Pending,
-            decided_by: None,
-            decided_at: None,
-            error: None,
-        };
-        store.suggestions().put(&s).expect("put");
-        store
-            .overrides()
-            .put(&Override {
-                property: "p1".into(),
-                person_id: "r1".into(),
-                force_status: Some(LeaseStatus::Past),
-                add_groups: Default::default(),
-                remove_groups: Default::default(),
-                set_by: "m".into(),
-                set_at: 1,
-                note: None,
-            })
-            .expect("override");
-        store
-            .intents()
-            .begin("p1", "kisi", &action(2), 9)
-            .expect("intent");
-        store.lost().add("p1", "r1", "*", "m", 3).expect("lost");
-        let marks: BTreeMap<String, StatusMark> = [(
-            "r1".to_string(),
-            StatusMark {
-                status: LeaseStatus::Current,
-                unit: Some("101".into()),
-                since: 7,
-            },
-        )]
-        .into();
-        store.tracker().save("p1", &marks).expect("marks");
-        store.meta().put("feed_size:p1", &12usize).expect("meta");
-        store.flush().expect("flush");
-    }
-    let store = Store::open(dir.path()).expect("reopen");
-    assert_eq!(store.suggestions().count_pending("p1").expect("count"), 1);
-    assert_eq!(
-        store
-            .overrides()
-            .get("p1", "r1")
-            .expect("get")
-            .expect("override")
-            .force_status,
-        Some(LeaseStatus::Past)
-    );
-    assert_eq!(store.intents().unresolved().expect("intents").len(), 1);
-    assert!(store.lost().for_property("p1").expect("lost")["r1"].contains("*"));
-    assert_eq!(store.tracker().load("p1").expect("marks")["r1"].since, 7);
-    assert_eq!(
-        store.meta().get::<usize>("feed_size:p1").expect("meta"),
-        Some(12)
-    );
-    let next = store
-        .audit()
-        .append(vec![draft(2, "p1", "y")])
-        .expect("append");
-    assert_eq!(next[0].seq, 2);
-    assert!(store.audit().verify().expect("verify").ok());
+    let _first = open(dir.path());
+    let err = Store::open(dir.path()).expect_err("locked");
+    assert_eq!(err.kind(), "locked", "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&dir.path().display().to_string()), "{text}");
+    assert!(text.contains("another"), "{text}");
 }
 
 #[test]
-fn concurrent_appends_keep_the_chain_whole() {
+fn clones_share_data() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
-    let handles: Vec<_> = (0..4)
-        .map(|t| {
-            let store = store.clone();
-            std::thread::spawn(move || {
-                for i in 0..25 {
-                    store
-                        .audit()
-                        .append(vec![draft(i, &format!("p{t}"), "x")])
-                        .expect("append");
-                }
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().expect("thread");
-    }
-    let report = store.audit().verify().expect("verify");
-    assert!(report.ok(), "{report:?}");
-    assert_eq!(report.entries, 100);
-}
-
-#[test]
-fn unknown_record_versions_are_errors_not_panics() {
-    let err =
-        decode::<Suggestion>("suggestions", b"k", br#"{"v":99,"data":{}}"#).expect_err("version");
-    assert!(err.to_string().contains("version 99"), "{err}");
-    assert!(decode::<Suggestion>("suggestions", b"k", b"not json").is_err());
-}
-
-#[test]
-fn suggestion_ids_are_stable() {
+    let a = open(dir.path());
+    let b = a.clone();
+    a.meta().put("k", &"v").expect("put");
     assert_eq!(
-        suggestion_id("p1", "kisi", &action(1)),
-        suggestion_id("p1", "kisi", &action(1))
+        b.meta().get::<String>("k").expect("get").as_deref(),
+        Some("v")
     );
-    assert_ne!(
-        suggestion_id("p1", "kisi", &action(1)),
-        suggestion_id("p2", "kisi", &action(1))
+    assert!(
+        b.meta().get::<u32>("k").is_err(),
+        "wrong shape is a decode error"
     );
-    assert_eq!(suggestion_id("p1", "kisi", &action(1)).len(), 16);
-}
-
-#[test]
-fn csv_export_quotes_fields() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store = Store::open(dir.path()).expect("open");
-    let entries = store
-        .audit()
-        .append(vec![draft(1, "p1", "x")])
-        .expect("append");
-    let mut out = Vec::new();
-    write_csv(&entries, &mut out).expect("csv");
-    let text = String::from_utf8(out).expect("utf8");
-    assert!(text.contains("\"Ada, \"\"the\"\" resident\""), "{text}");
-    assert_eq!(text.lines().count(), 2);
+    b.meta().remove("k").expect("remove");
+    assert_eq!(a.meta().get::<String>("k").expect("get"), None);
 }

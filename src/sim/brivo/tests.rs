@@ -1,0 +1,226 @@
+//! The Brivo simulator's own contract: form-only token endpoint, api-key and bearer checks,
+//! paging limits, the all-or-nothing 16-group rule and idempotent seeding.
+
+use super::*;
+use serde_json::Value;
+use std::time::Duration;
+
+async fn start() -> (BrivoSim, String) {
+    let sim = BrivoSim::new(7);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}/brivo", listener.local_addr().expect("addr"));
+    let router = Router::new().nest("/brivo", sim.router());
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    (sim, base)
+}
+
+async fn within<F: std::future::Future>(f: F) -> F::Output {
+    tokio::time::timeout(Duration::from_secs(20), f)
+        .await
+        .expect("test timed out")
+}
+
+fn token_request(http: &reqwest::Client, base: &str) -> reqwest::RequestBuilder {
+    http.post(format!("{base}/oauth/token"))
+        .basic_auth(BrivoSim::CLIENT_ID, Some(BrivoSim::CLIENT_SECRET))
+        .header("api-key", BrivoSim::API_KEY)
+}
+
+async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+    let form = [
+        ("grant_type", "password"),
+        ("username", BrivoSim::USERNAME),
+        ("password", BrivoSim::PASSWORD),
+    ];
+    let reply: Value = token_request(http, base)
+        .form(&form)
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(reply["token_type"], "bearer");
+    assert_eq!(reply["expires_in"], 60);
+    reply["access_token"].as_str().expect("token").to_string()
+}
+
+/// Sends an API request with the key and token; returns (status, JSON body or Null).
+async fn api(request: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
+    let reply = request
+        .header("api-key", BrivoSim::API_KEY)
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .expect("send");
+    let status = reply.status().as_u16();
+    (status, reply.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_token_endpoint_takes_forms_only_and_checks_every_credential() {
+    within(async {
+        let (_sim, base) = start().await;
+        let http = reqwest::Client::new();
+        let json = serde_json::json!({"grant_type": "password"});
+        let reply = token_request(&http, &base)
+            .json(&json)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(reply.status().as_u16(), 415);
+        let form = [
+            ("grant_type", "password"),
+            ("username", "x"),
+            ("password", "y"),
+        ];
+        let reply = token_request(&http, &base)
+            .form(&form)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(reply.status().as_u16(), 400);
+        let body: Value = reply.json().await.expect("json");
+        assert_eq!(body["error"], "invalid_grant");
+        assert_eq!(body["error_description"], "Bad credentials");
+        let reply = http
+            .post(format!("{base}/oauth/token"))
+            .basic_auth(BrivoSim::CLIENT_ID, Some(BrivoSim::CLIENT_SECRET))
+            .form(&form)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(reply.status().as_u16(), 403);
+        assert!(reply
+            .text()
+            .await
+            .expect("text")
+            .contains("Developer Inactive"));
+        let token = sign_in(&http, &base).await;
+        let (status, _) = api(http.get(format!("{base}/v1/api/users")), "stale").await;
+        assert_eq!(status, 401);
+        let reply = http
+            .get(format!("{base}/v1/api/users"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(reply.status().as_u16(), 403, "no api-key");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pages_are_bounded_and_the_group_limit_is_all_or_nothing() {
+    within(async {
+        let (sim, base) = start().await;
+        let names: Vec<String> = (0..20).map(|i| format!("G{i}")).collect();
+        sim.seed_groups(&names);
+        let http = reqwest::Client::new();
+        let token = sign_in(&http, &base).await;
+        let (status, body) = api(
+            http.get(format!("{base}/v1/api/groups?pageSize=101")),
+            &token,
+        )
+        .await;
+        assert_eq!((status, body["code"].as_u64()), (400, Some(400)));
+        let (_, page) = api(http.get(format!("{base}/v1/api/groups")), &token).await;
+        assert_eq!(
+            page["data"].as_array().map(Vec::len),
+            Some(20),
+            "default page size"
+        );
+        assert_eq!(page["count"], 21);
+        let ids: Vec<u64> = sim.state().groups.iter().map(|g| g.id).collect();
+        let body = serde_json::json!({"firstName": "A", "lastName": "B", "externalId": "x:1"});
+        let (status, user) = api(
+            http.post(format!("{base}/v1/api/users")).json(&body),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 200);
+        let (status, _) = api(
+            http.post(format!("{base}/v1/api/users")).json(&body),
+            &token,
+        )
+        .await;
+        assert_eq!(status, 400, "externalId is unique");
+        let groups_url = format!("{base}/v1/api/users/{}/groups", user["id"]);
+        let change = serde_json::json!({"addGroups": ids[..17], "removeGroups": []});
+        let (status, body) = api(http.put(&groups_url).json(&change), &token).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["message"], TOO_MANY_GROUPS);
+        let (_, held) = api(http.get(&groups_url), &token).await;
+        assert_eq!(held["count"], 0, "nothing applied");
+        let change = serde_json::json!({"addGroups": ids[..16], "removeGroups": [ids[19]]});
+        let (status, body) = api(http.put(&groups_url).json(&change), &token).await;
+        assert_eq!((status, body["count"].as_u64()), (200, Some(16)));
+        let member = format!("{base}/v1/api/groups/{}/users/{}", ids[17], user["id"]);
+        let (status, body) = api(http.put(&member), &token).await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (400, Some(TOO_MANY_GROUPS))
+        );
+        let (status, _) = api(http.delete(&member), &token).await;
+        assert_eq!(status, 404, "not a member");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn seeding_is_idempotent_and_state_round_trips() {
+    within(async {
+        let (sim, base) = start().await;
+        let groups = ["Lobby".to_string(), "Gym".to_string()];
+        sim.seed_groups(&groups);
+        let once = sim.state();
+        sim.seed_groups(&groups);
+        let twice = sim.state();
+        assert_eq!(once.users, twice.users);
+        assert_eq!(once.groups, twice.groups);
+        assert_eq!(once.memberships, twice.memberships);
+        assert_eq!(twice.users.len(), 3);
+        assert!(twice.users.iter().all(|u| u.external_id.is_none()));
+        let lobby = twice
+            .groups
+            .iter()
+            .find(|g| g.name == "Lobby")
+            .expect("lobby")
+            .id;
+        let foreign = twice
+            .groups
+            .iter()
+            .find(|g| g.name == FOREIGN_GROUP)
+            .expect("foreign")
+            .id;
+        assert_eq!(twice.members(lobby).len(), 1);
+        assert_eq!(twice.members(foreign).len(), 2);
+        let url = format!("{base}/_sim/state");
+        let http = reqwest::Client::new();
+        let mut state: Value = http
+            .get(&url)
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        state["users"].as_array_mut().expect("users").reverse();
+        let reply = http.put(&url).json(&state).send().await.expect("put");
+        assert_eq!(reply.status().as_u16(), 204);
+        let token = sign_in(&http, &base).await;
+        let (_, page) = api(
+            http.get(format!("{base}/v1/api/users?offset=1&pageSize=1")),
+            &token,
+        )
+        .await;
+        assert_eq!(
+            page["data"][0]["id"], twice.users[1].id,
+            "pages are in id order"
+        );
+        assert_eq!(page["count"], 3);
+    })
+    .await;
+}
