@@ -353,17 +353,12 @@ impl Controller {
             // Only failures of the connector itself count; a short feed is a data problem that
             // the completeness gate already handles every cycle.
             Err(CycleError::Source(e))
-                if matches!(
-                    e.kind(),
-                    "auth" | "transport" | "server" | "throttled" | "fault"
-                ) =>
+                if crate::net::is_connector_failure(e.kind()) || e.kind() == "fault" =>
             {
                 (false, true, e.to_string())
             }
             Err(CycleError::Source(_)) => (true, true, String::new()),
-            Err(CycleError::Access(e))
-                if !matches!(e.kind(), "auth" | "transport" | "server" | "throttled") =>
-            {
+            Err(CycleError::Access(e)) if !crate::net::is_connector_failure(e.kind()) => {
                 (true, true, String::new())
             }
             Err(e) => (true, false, e.to_string()),

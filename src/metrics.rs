@@ -22,6 +22,7 @@ pub struct Metrics {
     pub source_stale: IntGaugeVec,
     pub access_requests: IntCounterVec,
     pub access_request_duration: HistogramVec,
+    pub access_deprecations: IntCounterVec,
     pub guard_tripped: IntGaugeVec,
     pub config_reloads: IntCounterVec,
     pub audit_entries: IntCounterVec,
@@ -123,6 +124,14 @@ impl Metrics {
                 &["system"],
             )
             .expect("metric"),
+            access_deprecations: IntCounterVec::new(
+                opts(
+                    "access_deprecation_notices_total",
+                    "Access-system answers carrying a Deprecation or Sunset header.",
+                ),
+                &["system"],
+            )
+            .expect("metric"),
             guard_tripped: IntGaugeVec::new(
                 opts(
                     "guard_tripped",
@@ -193,6 +202,7 @@ impl Metrics {
             Box::new(self.source_stale.clone()),
             Box::new(self.access_requests.clone()),
             Box::new(self.access_request_duration.clone()),
+            Box::new(self.access_deprecations.clone()),
             Box::new(self.guard_tripped.clone()),
             Box::new(self.config_reloads.clone()),
             Box::new(self.audit_entries.clone()),
@@ -214,19 +224,12 @@ impl Metrics {
         String::from_utf8(buf).unwrap_or_default()
     }
 
-    /// A hook for `HttpClient` that counts requests and their latency for one access system.
+    /// A hook for `HttpClient` that counts requests, their latency and deprecation notices for
+    /// one access system.
     pub fn access_hook(self: &Arc<Self>, system: &str) -> crate::net::ResponseHook {
-        let metrics = self.clone();
-        let system = system.to_string();
-        Arc::new(move |status: &str, elapsed: Duration| {
-            metrics
-                .access_requests
-                .with_label_values(&[&system, status])
-                .inc();
-            metrics
-                .access_request_duration
-                .with_label_values(&[&system])
-                .observe(elapsed.as_secs_f64());
+        Arc::new(AccessObserver {
+            metrics: self.clone(),
+            system: system.to_string(),
         })
     }
 
@@ -234,6 +237,31 @@ impl Metrics {
     pub fn forget_property(&self, property: &str) {
         let _ = self.guard_tripped.remove_label_values(&[property]);
         let _ = self.suggestions_pending.remove_label_values(&[property]);
+    }
+}
+
+/// Feeds one access system's request metrics from its HTTP client.
+struct AccessObserver {
+    metrics: Arc<Metrics>,
+    system: String,
+}
+
+impl crate::net::Observer for AccessObserver {
+    fn answered(&self, status: &str, elapsed: Duration) {
+        let m = &self.metrics;
+        m.access_requests
+            .with_label_values(&[&self.system, status])
+            .inc();
+        m.access_request_duration
+            .with_label_values(&[&self.system])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    fn deprecated(&self) {
+        self.metrics
+            .access_deprecations
+            .with_label_values(&[&self.system])
+            .inc();
     }
 }
 
@@ -257,7 +285,9 @@ mod tests {
         m.source_errors
             .with_label_values(&["yardi", "incomplete"])
             .inc();
-        (m.access_hook("kisi"))("200", Duration::from_millis(3));
+        let hook = m.access_hook("kisi");
+        hook.answered("200", Duration::from_millis(3));
+        hook.deprecated();
         m.guard_tripped.with_label_values(&["p1"]).set(0);
         m.audit_entries.with_label_values(&["add_to_group"]).inc();
         m.revocation_latency
@@ -274,6 +304,7 @@ mod tests {
             "lockstep_source_errors_total",
             "lockstep_access_requests_total",
             "lockstep_access_request_duration_seconds",
+            "lockstep_access_deprecation_notices_total",
             "lockstep_guard_tripped",
             "lockstep_config_reloads_total",
             "lockstep_audit_entries_total",

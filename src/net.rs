@@ -1,109 +1,29 @@
-//! The HTTP client every connector shares: base URL, request budget, timing hooks for metrics,
-//! and one classification of vendor answers (ok, throttled, auth failure, other status).
+//! The HTTP client every connector shares: base URL, request budget, one-at-a-time sending where
+//! a vendor asks for it, read retries with backoff, timing and deprecation hooks for metrics, and
+//! one classification of vendor answers (`error.rs`).
+
+mod error;
+
+pub use error::{
+    config_hint, error_message, is_connector_failure, retry_after, snippet, Gateway, NetError,
+    Verdict, MASHERY_ERROR_CODE,
+};
 
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
+use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
-
-/// Why one HTTP exchange with a vendor failed.
-#[derive(Debug, thiserror::Error)]
-pub enum NetError {
-    #[error("{system}: {method} {path}: could not reach the server: {detail}")]
-    Transport {
-        system: String,
-        method: Method,
-        path: String,
-        detail: String,
-        /// The request was sent (or may have been) and no answer arrived: a timeout or reset.
-        maybe_applied: bool,
-    },
-    #[error("{system}: {method} {path}: throttled ({status}), retry after {retry_after:?}")]
-    Throttled {
-        system: String,
-        method: Method,
-        path: String,
-        status: u16,
-        retry_after: Option<Duration>,
-    },
-    #[error("{system}: {method} {path}: authentication failed ({status}): {message}")]
-    Auth {
-        system: String,
-        method: Method,
-        path: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{system}: {method} {path} answered {status}: {message}")]
-    Status {
-        system: String,
-        method: Method,
-        path: String,
-        status: u16,
-        message: String,
-    },
-    #[error("{system}: {method} {path}: could not parse the response: {detail}")]
-    BadResponse {
-        system: String,
-        method: Method,
-        path: String,
-        detail: String,
-    },
-}
-
-impl NetError {
-    pub fn kind(&self) -> &'static str {
-        match self {
-            NetError::Transport { .. } => "transport",
-            NetError::Throttled { .. } => "throttled",
-            NetError::Auth { .. } => "auth",
-            NetError::Status { status, .. } if *status >= 500 => "server",
-            NetError::Status { .. } => "client",
-            NetError::BadResponse { .. } => "bad_response",
-        }
-    }
-
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            NetError::Transport { .. }
-            | NetError::Throttled { .. }
-            | NetError::BadResponse { .. } => true,
-            NetError::Status { status, .. } => *status >= 500 || *status == 408,
-            NetError::Auth { .. } => false,
-        }
-    }
-
-    pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            NetError::Throttled { retry_after, .. } => *retry_after,
-            _ => None,
-        }
-    }
-
-    /// A write may have landed although we saw no success: re-observe before retrying.
-    pub fn outcome_unknown(&self) -> bool {
-        match self {
-            NetError::Transport { maybe_applied, .. } => *maybe_applied,
-            NetError::Status { status, .. } => *status >= 500,
-            NetError::BadResponse { .. } => true,
-            _ => false,
-        }
-    }
-
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            NetError::Throttled { status, .. }
-            | NetError::Auth { status, .. }
-            | NetError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-}
 
 /// Attempts for one read before its error is returned.
 const READ_ATTEMPTS: u32 = 5;
+/// The least wait after a throttle that did not say how long: a vendor that throttles per
+/// second (Kisi: 5 requests per second per user) needs the second to pass.
+const THROTTLE_FLOOR: Duration = Duration::from_secs(1);
+/// The longest wait between two attempts of one read.
+const MAX_READ_WAIT: Duration = Duration::from_secs(30);
 
 /// Paces requests to at most `per_second`, never bursting above it: the per-system budget.
 #[derive(Debug)]
@@ -133,8 +53,15 @@ impl Budget {
     }
 }
 
-/// Called after every exchange with (status label, elapsed): feeds the access-request metrics.
-pub type ResponseHook = Arc<dyn Fn(&str, Duration) + Send + Sync>;
+/// What a connector's owner learns from each exchange: feeds the access-request metrics.
+pub trait Observer: Send + Sync {
+    /// Every answer (status code, or `transport`) and how long it took.
+    fn answered(&self, status: &str, elapsed: Duration);
+    /// An answer carried `Deprecation` or `Sunset` (counted every time, logged once).
+    fn deprecated(&self) {}
+}
+
+pub type ResponseHook = Arc<dyn Observer>;
 
 /// One vendor endpoint: its base URL, its budget and how it signals throttling.
 #[derive(Clone)]
@@ -145,8 +72,11 @@ pub struct HttpClient {
     client: reqwest::Client,
     budget: Option<Arc<Budget>>,
     hook: Option<ResponseHook>,
-    /// The vendor answers 403 when it throttles (Brivo's gateway, HID).
-    throttles_with_403: bool,
+    gateway: Gateway,
+    /// Held across each exchange when the vendor wants one request at a time (Kisi).
+    serial: Option<Arc<Mutex<()>>>,
+    /// Endpoints whose deprecation was already logged.
+    deprecations: Arc<std::sync::Mutex<BTreeSet<String>>>,
 }
 
 /// A successful answer, read whole.
@@ -177,7 +107,9 @@ impl HttpClient {
             client,
             budget: requests_per_second.map(|r| Arc::new(Budget::per_second(r))),
             hook: None,
-            throttles_with_403: false,
+            gateway: Gateway::Plain,
+            serial: None,
+            deprecations: Arc::default(),
         })
     }
 
@@ -186,9 +118,21 @@ impl HttpClient {
         self
     }
 
-    pub fn throttles_with_403(mut self, yes: bool) -> Self {
-        self.throttles_with_403 = yes;
+    /// How the vendor's gateway signals throttling and bad keys.
+    pub fn with_gateway(mut self, gateway: Gateway) -> Self {
+        self.gateway = gateway;
         self
+    }
+
+    /// Sends one request at a time, across every clone of this client (Kisi asks that one
+    /// user's requests be made serially, not concurrently).
+    pub fn one_at_a_time(mut self) -> Self {
+        self.serial = Some(Arc::new(Mutex::new(())));
+        self
+    }
+
+    pub fn gateway(&self) -> Gateway {
+        self.gateway
     }
 
     pub fn base_url(&self) -> &str {
@@ -227,12 +171,7 @@ impl HttpClient {
             };
             match self.send_once(method.clone(), path, this).await {
                 Err(e) if e.is_retryable() && attempt < READ_ATTEMPTS => {
-                    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(10));
-                    let jitter = base.mul_f64(rand::Rng::random_range(&mut rand::rng(), 0.5..1.0));
-                    let wait = e.retry_after().map_or(jitter, |asked| {
-                        asked.min(Duration::from_secs(30)).max(jitter)
-                    });
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(read_backoff(attempt, &e)).await;
                 }
                 other => return other,
             }
@@ -245,6 +184,10 @@ impl HttpClient {
         path: &str,
         request: RequestBuilder,
     ) -> Result<Reply, NetError> {
+        let _turn = match &self.serial {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
         if let Some(budget) = &self.budget {
             budget.acquire().await;
         }
@@ -264,6 +207,7 @@ impl HttpClient {
             }
         };
         let status = response.status();
+        let url = response.url().to_string();
         let headers = response.headers().clone();
         let body = match response.bytes().await {
             Ok(b) => b,
@@ -279,6 +223,7 @@ impl HttpClient {
             }
         };
         self.observe(status.as_str(), started.elapsed());
+        self.notice_deprecation(&method, path, &headers);
         if status.is_success() {
             return Ok(Reply {
                 status,
@@ -286,12 +231,42 @@ impl HttpClient {
                 body,
             });
         }
-        Err(self.classify(method, path, status, &headers, &body))
+        Err(self.classify(method, path, &url, status, &headers, &body))
     }
 
     fn observe(&self, status: &str, elapsed: Duration) {
         if let Some(hook) = &self.hook {
-            hook(status, elapsed);
+            hook.answered(status, elapsed);
+        }
+    }
+
+    /// Counts an answer marked deprecated and logs the first one per endpoint, so an operator
+    /// learns of a vendor's planned removal before the `Sunset` date, without a flood of lines.
+    fn notice_deprecation(&self, method: &Method, path: &str, headers: &HeaderMap) {
+        let value = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let (deprecation, sunset) = (value("deprecation"), value("sunset"));
+        if deprecation.is_none() && sunset.is_none() {
+            return;
+        }
+        if let Some(hook) = &self.hook {
+            hook.deprecated();
+        }
+        let endpoint = format!("{method} {}", path.split('?').next().unwrap_or(path));
+        let first = self
+            .deprecations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(endpoint.clone());
+        if first {
+            let system = &self.name;
+            let deprecation = deprecation.unwrap_or_default();
+            let sunset = sunset.unwrap_or_default();
+            tracing::warn!(%system, %endpoint, %deprecation, %sunset, "The vendor marks an endpoint lockstep uses as deprecated.");
         }
     }
 
@@ -299,41 +274,43 @@ impl HttpClient {
         &self,
         method: Method,
         path: &str,
+        url: &str,
         status: StatusCode,
         headers: &HeaderMap,
         body: &[u8],
     ) -> NetError {
         let message = error_message(body);
-        let retry_after = retry_after(headers);
-        let throttled = status == StatusCode::TOO_MANY_REQUESTS
-            || (status == StatusCode::FORBIDDEN
-                && self.throttles_with_403
-                && (retry_after.is_some() || looks_like_throttle(&message)));
         let (system, path) = (self.name.clone(), path.to_string());
-        if throttled {
-            NetError::Throttled {
+        let status_code = status.as_u16();
+        match self.gateway.verdict(status, headers, &message) {
+            Verdict::Throttled => NetError::Throttled {
                 system,
                 method,
                 path,
-                status: status.as_u16(),
-                retry_after,
-            }
-        } else if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            NetError::Auth {
+                status: status_code,
+                retry_after: retry_after(headers),
+            },
+            Verdict::Auth => NetError::Auth {
                 system,
                 method,
                 path,
-                status: status.as_u16(),
+                status: status_code,
                 message,
-            }
-        } else {
-            NetError::Status {
+            },
+            Verdict::Config => NetError::Config {
                 system,
                 method,
                 path,
-                status: status.as_u16(),
+                status: status_code,
+                message: format!("{}: {message}", config_hint(status, url)),
+            },
+            Verdict::Other => NetError::Status {
+                system,
+                method,
+                path,
+                status: status_code,
                 message,
-            }
+            },
         }
     }
 
@@ -363,6 +340,22 @@ impl HttpClient {
     }
 }
 
+/// How long to wait before attempt `attempt + 1` of a read: exponential with jitter, never less
+/// than the vendor asked for, and at least a second after a throttle that named no time.
+pub fn read_backoff(attempt: u32, error: &NetError) -> Duration {
+    let base = Duration::from_millis(100).saturating_mul(1 << attempt.min(10));
+    let jitter = base.mul_f64(rand::Rng::random_range(&mut rand::rng(), 0.5..1.0));
+    let floor = match error {
+        NetError::Throttled {
+            retry_after: Some(asked),
+            ..
+        } => *asked,
+        NetError::Throttled { .. } => THROTTLE_FLOOR.saturating_mul(1 << (attempt - 1).min(4)),
+        _ => Duration::ZERO,
+    };
+    jitter.max(floor).min(MAX_READ_WAIT)
+}
+
 /// Installs the ring crypto provider for rustls once per process (reqwest is built without one).
 pub fn install_crypto() {
     static ONCE: std::sync::Once = std::sync::Once::new();
@@ -380,52 +373,6 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
-}
-
-/// `Retry-After` in seconds, or `X-Rate-Limit-Reset` as epoch seconds.
-pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(secs) = headers
-        .get(reqwest::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-    {
-        return Some(Duration::from_secs_f64(secs.clamp(0.0, 3600.0)));
-    }
-    let reset = headers
-        .get("x-rate-limit-reset")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    Some(Duration::from_secs(reset.saturating_sub(now).min(3600)))
-}
-
-fn looks_like_throttle(message: &str) -> bool {
-    let m = message.to_ascii_lowercase();
-    m.contains("over qps")
-        || m.contains("rate limit")
-        || m.contains("too many requests")
-        || m.contains("over rate")
-}
-
-/// The human part of a vendor's error body: `message`, `error`, `error_description`, or the text.
-pub fn error_message(body: &[u8]) -> String {
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) {
-        for key in ["message", "error_description", "error", "errorSummary"] {
-            if let Some(text) = value.get(key).and_then(|v| v.as_str()) {
-                return text.chars().take(300).collect();
-            }
-        }
-    }
-    snippet(body)
-}
-
-fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(&body[..body.len().min(200)])
-        .trim()
-        .to_string()
 }
 
 /// Parses `X-Collection-Range: <start>-<end>/<total>` (Kisi); `*` or an empty range gives the total only.
@@ -450,23 +397,31 @@ mod tests {
         assert_eq!(parse_collection_range("garbage"), None);
     }
 
-    #[test]
-    fn retry_after_reads_seconds() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", "3".parse().unwrap());
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+    fn throttled(retry_after: Option<Duration>) -> NetError {
+        NetError::Throttled {
+            system: "kisi".into(),
+            method: Method::GET,
+            path: "/users".into(),
+            status: 429,
+            retry_after,
+        }
     }
 
     #[test]
-    fn error_message_prefers_json_fields() {
-        assert_eq!(
-            error_message(br#"{"code":400,"message":"bad group"}"#),
-            "bad group"
-        );
-        assert_eq!(
-            error_message(b"<h1>Developer Inactive</h1>"),
-            "<h1>Developer Inactive</h1>"
-        );
+    fn a_throttle_without_retry_after_waits_at_least_a_second_and_grows() {
+        let waits: Vec<Duration> = (1..=4).map(|a| read_backoff(a, &throttled(None))).collect();
+        assert!(waits[0] >= Duration::from_secs(1), "{waits:?}");
+        assert!(waits[1] >= Duration::from_secs(2), "{waits:?}");
+        assert!(waits[3] >= Duration::from_secs(8), "{waits:?}");
+        assert!(waits.iter().all(|w| *w <= MAX_READ_WAIT), "{waits:?}");
+    }
+
+    #[test]
+    fn a_named_retry_after_is_honoured_and_capped() {
+        let asked = read_backoff(1, &throttled(Some(Duration::from_secs(3))));
+        assert!(asked >= Duration::from_secs(3));
+        let huge = read_backoff(1, &throttled(Some(Duration::from_secs(3000))));
+        assert_eq!(huge, MAX_READ_WAIT);
     }
 
     #[tokio::test(start_paused = true)]

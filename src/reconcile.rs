@@ -395,9 +395,11 @@ impl Cycle<'_> {
                 }
             } else {
                 report.failed += 1;
-                if o.result.as_ref().err().is_some_and(|e| {
-                    matches!(e.kind(), "auth" | "transport" | "server" | "throttled")
-                }) {
+                if o.result
+                    .as_ref()
+                    .err()
+                    .is_some_and(|e| crate::net::is_connector_failure(e.kind()))
+                {
                     report.connector_failures += 1;
                 }
                 report.errors.push(format!(

@@ -156,7 +156,7 @@ impl Brivo {
         let e = &cfg.endpoint;
         let http = HttpClient::new(name, &e.url, e.timeout, e.requests_per_second)?;
         // Brivo's gateway throttles with 403; the client tells it from "Developer Inactive".
-        let mut http = http.throttles_with_403(true);
+        let mut http = http.with_gateway(crate::net::Gateway::Mashery);
         if let Some(hook) = hook {
             http = http.with_hook(hook);
         }

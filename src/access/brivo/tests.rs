@@ -326,22 +326,29 @@ async fn bad_credentials_are_auth_failures_not_throttling() {
             BrivoSim::CLIENT_SECRET,
             BrivoSim::PASSWORD,
         );
-        for (cfg, says) in [
+        for (cfg, says, kind) in [
             (
                 config(&base, key, "nope", password),
                 "Bad client credentials",
+                "auth",
             ),
-            (config(&base, key, secret, "nope"), "Bad credentials"),
+            (
+                config(&base, key, secret, "nope"),
+                "Bad credentials",
+                "auth",
+            ),
+            // Mashery's ERR_403_DEVELOPER_INACTIVE: the key is wrong, a configuration error.
             (
                 config(&base, "wrong-key", secret, password),
                 "Developer Inactive",
+                "config",
             ),
         ] {
             let err = connector(&cfg)
                 .observe(&scope(&[]))
                 .await
                 .expect_err("refused");
-            assert_eq!(err.kind(), "auth", "{err}");
+            assert_eq!(err.kind(), kind, "{err}");
             assert!(err.to_string().contains(says), "{err}");
             assert!(err.to_string().contains("/oauth/token"), "{err}");
             assert!(
@@ -355,7 +362,7 @@ async fn bad_credentials_are_auth_failures_not_throttling() {
         b.cfg.api_key.value = "revoked-key".into();
         sim.core.reset_stats();
         let err = b.observe(&scope(&[])).await.expect_err("key revoked");
-        assert_eq!(err.kind(), "auth", "{err}");
+        assert_eq!(err.kind(), "config", "{err}");
         assert!(err.to_string().contains("Developer Inactive"), "{err}");
         assert_eq!(sim.core.stats().requests, 1);
     })
