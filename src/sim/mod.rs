@@ -44,6 +44,11 @@ pub struct Faults {
     pub reset_rate: f64,
     /// Paged listings return only their first page, with no total (source feeds).
     pub first_page_only: bool,
+    /// Enforces the vendor's rate limit: more than this many API requests from one caller
+    /// (one API key or token) within any second are throttled with the vendor's own signal.
+    /// 0 turns it off. Tests set the documented figure (Kisi: 5) to prove lockstep lives within
+    /// it; benchmarks leave it off to measure lockstep rather than the wait.
+    pub rate_limit_per_second: f64,
 }
 
 /// What `GET /<type>/_sim/stats` reports.
@@ -93,6 +98,44 @@ impl Stats {
 /// The vendor's throttling answer: 429 with `Retry-After`, or a 403 for vendors that do so.
 pub type ThrottleResponse = fn() -> Response;
 
+/// Who a request counts against for the rate limit: the vendor's unit of quota.
+pub type RateKey = fn(&axum::http::HeaderMap) -> String;
+
+/// The caller's `Authorization` header (one user's login: Kisi's quota is per user).
+pub fn rate_key_authorization(headers: &axum::http::HeaderMap) -> String {
+    header_text(headers, "authorization")
+}
+
+fn header_text(headers: &axum::http::HeaderMap, name: &str) -> String {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Requests per caller within the last second, for `rate_limit_per_second`.
+#[derive(Default)]
+struct RateWindows {
+    by_caller: BTreeMap<String, VecDeque<Instant>>,
+}
+
+impl RateWindows {
+    /// Records one request of `caller` and says whether it is within `limit` per second.
+    /// Refused requests count too, as a real gateway counts them.
+    fn admit(&mut self, caller: String, limit: f64, now: Instant) -> bool {
+        let window = self.by_caller.entry(caller).or_default();
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            window.pop_front();
+        }
+        window.push_back(now);
+        (window.len() as f64) <= limit
+    }
+}
+
 /// Fault state, statistics and randomness shared by one simulator's handlers.
 pub struct SimCore {
     pub name: &'static str,
@@ -101,6 +144,8 @@ pub struct SimCore {
     rng: Mutex<StdRng>,
     seq: AtomicU64,
     throttle: ThrottleResponse,
+    rate_key: RateKey,
+    rates: Mutex<RateWindows>,
 }
 
 impl SimCore {
@@ -112,7 +157,35 @@ impl SimCore {
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             seq: AtomicU64::new(0),
             throttle,
+            rate_key: rate_key_authorization,
+            rates: Mutex::default(),
         })
+    }
+
+    /// Like `new`, with the vendor's own unit of quota (an `api-key` header, say).
+    pub fn with_rate_key(
+        name: &'static str,
+        seed: u64,
+        throttle: ThrottleResponse,
+        rate_key: RateKey,
+    ) -> Arc<SimCore> {
+        let mut core = SimCore::new(name, seed, throttle);
+        if let Some(c) = Arc::get_mut(&mut core) {
+            c.rate_key = rate_key;
+        }
+        core
+    }
+
+    /// Whether a request from `caller` fits the configured rate limit.
+    fn within_rate(&self, headers: &axum::http::HeaderMap, limit: f64) -> bool {
+        if limit <= 0.0 {
+            return true;
+        }
+        let caller = (self.rate_key)(headers);
+        self.rates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .admit(caller, limit, Instant::now())
     }
 
     pub fn faults(&self) -> Faults {
@@ -164,7 +237,9 @@ pub async fn fault_layer(
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let response = if faults.throttle_every > 0 && n % faults.throttle_every == 0 {
+    let within_rate = core.within_rate(request.headers(), faults.rate_limit_per_second);
+    let response = if !within_rate || (faults.throttle_every > 0 && n % faults.throttle_every == 0)
+    {
         (core.throttle)()
     } else if faults.error_rate > 0.0 && core.roll() < faults.error_rate {
         (
@@ -214,7 +289,8 @@ impl futures_core::Stream for ResetStream {
     }
 }
 
-/// `429 Too Many Requests` with `Retry-After: 1`: the common throttling answer.
+/// `429 Too Many Requests` with `Retry-After: 1`: the common throttling answer (assumption
+/// for vendors whose docs say nothing more).
 pub fn throttle_429() -> Response {
     (
         StatusCode::TOO_MANY_REQUESTS,
@@ -223,6 +299,9 @@ pub fn throttle_429() -> Response {
     )
         .into_response()
 }
+
+/// The largest state `PUT /_sim/state` accepts: a 100,000-resident world is tens of MB.
+pub const MAX_STATE_BYTES: usize = 512 * 1024 * 1024;
 
 /// The control plane of one simulator: `GET/PUT state`, `PUT faults`, `GET/DELETE stats`.
 /// `S` is the simulator's whole state; what GET returns, PUT accepts.
@@ -262,7 +341,12 @@ where
     let stats_core = core.clone();
     let reset_core = core;
     Router::new()
-        .route("/_sim/state", get(get_state).put(put_state))
+        .route(
+            "/_sim/state",
+            get(get_state)
+                .put(put_state)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_STATE_BYTES)),
+        )
         .route("/_sim/faults", axum::routing::put(put_faults))
         .route(
             "/_sim/stats",
@@ -292,4 +376,25 @@ pub fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
 pub fn secret_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_window_admits_the_limit_per_caller_per_second() {
+        let mut w = RateWindows::default();
+        let t0 = Instant::now();
+        let admitted = (0..7).filter(|_| w.admit("a".into(), 5.0, t0)).count();
+        assert_eq!(admitted, 5);
+        assert!(
+            w.admit("b".into(), 5.0, t0),
+            "another caller has its own quota"
+        );
+        assert!(
+            w.admit("a".into(), 5.0, t0 + Duration::from_millis(1001)),
+            "a second later the window has moved on"
+        );
+    }
 }
