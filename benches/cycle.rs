@@ -42,7 +42,7 @@ fn config(world: &SourceState, base: &str, data_dir: &str, system: &str) -> Stri
     let _ = writeln!(y, "sources:\n  yardi-sim:\n    type: yardi_voyager\n    url: {base}/yardi_voyager\n    username: {}\n    password: {}\n    server_name: s\n    database: d\n    interface_entity: e\n    interface_license: {}", YardiSim::USERNAME, YardiSim::PASSWORD, YardiSim::LICENSE);
     let _ = writeln!(
         y,
-        "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}",
+        "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}\n    requests_per_second: 100000",
         KisiSim::API_KEY
     );
     let _ = writeln!(y, "  brivo-sim:\n    type: brivo\n    url: {base}/brivo\n    auth_url: {base}/brivo\n    api_key: {}\n    client_id: {}\n    client_secret: {}\n    username: {}\n    password: {}", BrivoSim::API_KEY, BrivoSim::CLIENT_ID, BrivoSim::CLIENT_SECRET, BrivoSim::USERNAME, BrivoSim::PASSWORD);

@@ -224,6 +224,11 @@ impl Cycle<'_> {
             .system
             .observe(&Scope {
                 managed: desired.managed.clone(),
+                wanted: desired
+                    .users
+                    .values()
+                    .flat_map(|u| u.groups.keys().cloned())
+                    .collect(),
             })
             .await?;
         // Credentials cost a request per user, so they are read only for people with a lost mark.

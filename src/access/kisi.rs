@@ -1,173 +1,64 @@
-//! Kisi connector: users, group memberships (Kisi "role assignments") and cards.
+//! Kisi connector: users, group memberships (Kisi "role assignments") and cards, after Kisi's
+//! OpenAPI (`vendor-specs/kisi-openapi.yml`; VENDORS.md, corrections of 2026-11-23).
 //!
-//! Shapes follow VENDORS.md (Kisi, confidence C); assumptions are marked "(G)":
+//! - `Authorization: KISI-LOGIN <api key>`; JSON in and out.
+//! - Kisi allows 5 requests per second per user and asks that one user's requests be made one
+//!   at a time: the client sends serially and the default budget is 5 per second; a 429 (its
+//!   `Retry-After` is not documented) backs off for at least a second.
 //! - Lockstep's external id lives in the user's `metadata` as `lockstep_external_id`, the only
-//!   mark of ownership. It is repeated in `notes` so `GET /users?query=` can find it (G: `query`
-//!   searches notes); a refused create is checked with the documented `email` filter instead.
-//! - Kisi needs an email; a person without one gets `<sanitised-external-id>@lockstep.invalid`.
-//! - A membership is a `group_basic` role assignment; other group roles are not reported.
-//! - A card is revoked by `PATCH /cards/{id}` with `user_id: null` (G: the card-assignments
-//!   paths were never read).
-//!
-//! Lists are read with `limit`/`offset` and checked against `X-Collection-Range`: any page that
-//! does not fit (short, missing or garbled header, a total that moves) makes the listing
-//! `Incomplete`. Kisi refuses offsets above 20000: role assignments beyond reach are listed per
-//! managed group instead; users beyond reach (more than 20100) cannot be observed and the
-//! listing fails as `Incomplete` rather than coming back partial.
+//!   mark of ownership; it is repeated in `notes` so `GET /users?query=` (which searches email,
+//!   name and notes) can find it. A person without an email gets `<id>@lockstep.invalid`.
+//! - A membership is a `group_basic` role assignment created with the current body
+//!   (`assignee_type`, `assignee_id`, `applies_to_type`, `applies_to_id`, `role_id`).
+//! - A card is taken away with `POST /cards/{id}/deassign` (`deassignCard`, 204); a user's cards
+//!   are read from `GET /card_assignments?assignee_type=User&assignee_id=…`.
+//! - Lists are paged and checked by `listing.rs`. Organisations too large for offset paging
+//!   (more than 20000 offsets) are observed by partition, see `observe`.
 
 #[cfg(test)]
+mod golden;
+mod listing;
+#[cfg(test)]
 mod tests;
+mod wire;
+
+pub use wire::{EXTERNAL_ID_KEY, GROUP_BASIC};
 
 use super::{AccessError, AccessSystem, NewUser, Scope};
 use crate::config::KisiConfig;
 use crate::model::{
     ActualCredential, ActualMembership, ActualState, ActualUser, Capabilities, Window,
 };
-use crate::net::{parse_collection_range, HttpClient, ResponseHook};
+use crate::net::{HttpClient, ResponseHook};
 use async_trait::async_trait;
+use listing::Listing;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 use reqwest::{Method, RequestBuilder};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use wire::{AssignmentItem, CardAssignmentItem, GroupItem, Membership, UserItem};
 
-/// The metadata key holding lockstep's external id.
-pub const EXTERNAL_ID_KEY: &str = "lockstep_external_id";
-/// The largest `offset` Kisi accepts.
+/// The largest `offset` Kisi accepts (`maximum: 20000` on every list operation).
 pub const MAX_OFFSET: u64 = 20_000;
-/// The role of a plain group membership; other group roles are not memberships to lockstep.
-const GROUP_BASIC: &str = "group_basic";
-
-/// Page size: the maximum Kisi allows (100 for users and groups, 250 for the rest).
-fn limit_of(path: &str) -> u64 {
-    if matches!(path, "/users" | "/groups") {
-        100
-    } else {
-        250
-    }
-}
+/// Kisi's documented budget: 5 requests per second per user.
+pub const REQUESTS_PER_SECOND: f64 = 5.0;
+/// How many ids one `GET /users?ids=` asks for (one full page).
+const IDS_PER_REQUEST: usize = 100;
 
 /// A Kisi organisation reached with an API key.
 pub struct Kisi {
     http: HttpClient,
     authorization: String,
     max_offset: u64,
-}
-
-/// A listing read whole, or one whose last page lies beyond the offset cap.
-enum Listing<T> {
-    Complete(Vec<T>),
-    TooDeep { total: u64 },
-}
-
-type Filters<'a> = &'a [(&'a str, String)];
-type Listed<T> = Result<Listing<T>, AccessError>;
-type Paged<T> = Result<Page<T>, AccessError>;
-type All<T> = Result<Vec<T>, AccessError>;
-type Maybe<T> = Result<Option<T>, AccessError>;
-
-/// One checked page of a listing.
-struct Page<T> {
-    items: Vec<T>,
-    total: u64,
-    /// `GET /path?query`, for messages.
-    at: String,
-}
-
-/// An id as text. Kisi sends numbers; strings are accepted too.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(from = "RawId")]
-struct Id(String);
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawId {
-    Number(u64),
-    Text(String),
-}
-
-impl From<RawId> for Id {
-    fn from(raw: RawId) -> Id {
-        match raw {
-            RawId::Number(n) => Id(n.to_string()),
-            RawId::Text(s) => Id(s),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct UserItem {
-    id: Id,
-    name: Option<String>,
-    email: Option<String>,
-    metadata: Option<Map<String, Value>>,
-}
-
-impl UserItem {
-    fn external_id(&self) -> Option<&str> {
-        self.metadata.as_ref()?.get(EXTERNAL_ID_KEY)?.as_str()
-    }
-
-    fn into_actual(self) -> ActualUser {
-        ActualUser {
-            external_id: self.external_id().map(str::to_string),
-            system_id: self.id.0,
-            name: self.name.unwrap_or_default(),
-            email: self.email,
-            groups: BTreeMap::new(),
-            credentials: Vec::new(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct GroupItem {
-    id: Id,
-    name: String,
-}
-
-/// Reads the current field names, falling back to the deprecated `user_id`/`group_id`.
-#[derive(Deserialize)]
-struct AssignmentItem {
-    id: Id,
-    role_id: Option<String>,
-    assignee_type: Option<String>,
-    assignee_id: Option<Id>,
-    applies_to_type: Option<String>,
-    applies_to_id: Option<Id>,
-    user_id: Option<Id>,
-    group_id: Option<Id>,
-}
-
-impl AssignmentItem {
-    /// (user id, group id) when this is a user's plain membership of a group.
-    fn membership(&self) -> Option<(String, String)> {
-        let is = |t: &Option<String>, want: &str| t.as_deref().is_none_or(|t| t == want);
-        if !is(&self.assignee_type, "User")
-            || !is(&self.applies_to_type, "Group")
-            || !is(&self.role_id, GROUP_BASIC)
-        {
-            return None;
-        }
-        let user = self.assignee_id.as_ref().or(self.user_id.as_ref())?;
-        let group = self.applies_to_id.as_ref().or(self.group_id.as_ref())?;
-        Some((user.0.clone(), group.0.clone()))
-    }
-}
-
-#[derive(Deserialize)]
-struct CardItem {
-    id: Id,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    user_id: Option<Id>,
+    /// Group name → id found by name lookups, kept across cycles (group ids do not change).
+    looked_up: std::sync::Mutex<BTreeMap<String, String>>,
 }
 
 impl Kisi {
     pub fn new(name: &str, cfg: &KisiConfig, hook: Option<ResponseHook>) -> Result<Kisi, String> {
         let e = &cfg.endpoint;
-        let mut http = HttpClient::new(name, &e.url, e.timeout, e.requests_per_second)?;
+        let rate = e.requests_per_second.unwrap_or(REQUESTS_PER_SECOND);
+        let mut http = HttpClient::new(name, &e.url, e.timeout, Some(rate))?.one_at_a_time();
         if let Some(hook) = hook {
             http = http.with_hook(hook);
         }
@@ -176,6 +67,7 @@ impl Kisi {
             http,
             authorization,
             max_offset: MAX_OFFSET,
+            looked_up: Default::default(),
         })
     }
 
@@ -219,92 +111,59 @@ impl Kisi {
         Err(self.rejected(format!("{kind} id {id:?} is not a valid Kisi id")))
     }
 
-    /// Reads every page of `path` with `filters`, checking each against `X-Collection-Range`.
-    /// Each page moves the offset forward or fails, and the offset never passes the cap, so the
-    /// loop is bounded.
-    async fn list<T: DeserializeOwned>(&self, path: &str, filters: Filters<'_>) -> Listed<T> {
-        let (mut items, mut offset, mut total) = (Vec::new(), 0u64, None);
-        loop {
-            if offset > self.max_offset {
-                let total = total.unwrap_or(offset);
-                return Ok(Listing::TooDeep { total });
-            }
-            let page = self.page::<T>(path, filters, offset).await?;
-            if let Some(before) = total.filter(|t| *t != page.total) {
-                let detail = format!("{}: the total moved from {before} while paging", page.at);
-                return Err(self.incomplete(path, detail));
-            }
-            total = Some(page.total);
-            let n = page.items.len() as u64;
-            items.extend(page.items);
-            offset += n;
-            if offset >= page.total {
-                return Ok(Listing::Complete(items));
-            }
-            // After the first page: is the last page's offset reachable?
-            if offset == n && (page.total - 1) / n * n > self.max_offset {
-                return Ok(Listing::TooDeep { total: page.total });
+    /// The group directory (name → id) the scope needs. The whole organisation's groups when
+    /// offset paging reaches them all; otherwise the names held memberships carry
+    /// (`applies_to.name`) plus name lookups (`fetchGroups` `query`, exact match) for the groups
+    /// the scope wants, remembered across cycles.
+    async fn directory(
+        &self,
+        scope: &Scope,
+        memberships: Option<&[Membership]>,
+    ) -> Result<BTreeMap<String, String>, AccessError> {
+        if let Listing::Complete(groups) = self.list::<GroupItem>("/groups", &[]).await? {
+            return Ok(first_of_each_name(groups));
+        }
+        let system = &self.http.name;
+        tracing::info!(%system, "Kisi groups exceed offset paging; resolving the scope's groups by name.");
+        let mut by_name: BTreeMap<String, String> = memberships
+            .into_iter()
+            .flatten()
+            .filter_map(|m| Some((m.group_name.clone()?, m.group.clone())))
+            .collect();
+        let known = self
+            .looked_up
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for (name, id) in known {
+            by_name.entry(name).or_insert(id);
+        }
+        let missing: Vec<&String> = scope
+            .wanted
+            .iter()
+            .filter(|n| !by_name.contains_key(*n))
+            .collect();
+        for name in missing {
+            let found: Vec<GroupItem> =
+                self.list_all("/groups", &[("query", name.clone())]).await?;
+            if let Some(id) = first_of_each_name(found).remove(name) {
+                by_name.insert(name.clone(), id.clone());
+                self.looked_up
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(name.clone(), id);
             }
         }
-    }
-
-    /// One page, whose items must be exactly those its `X-Collection-Range` announces.
-    async fn page<T>(&self, path: &str, filters: Filters<'_>, offset: u64) -> Paged<T>
-    where
-        T: DeserializeOwned,
-    {
-        let mut query = filters.to_vec();
-        let limit = limit_of(path).to_string();
-        query.extend([("limit", limit), ("offset", offset.to_string())]);
-        let params: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let shown = format!("{path}?{}", params.join("&"));
-        let req = self.request(Method::GET, path).query(&query);
-        let reply = self.http.send(Method::GET, &shown, req).await?;
-        let items: Vec<T> = self.http.json(Method::GET, &shown, &reply)?;
-        let header = reply
-            .headers
-            .get("x-collection-range")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
-        let at = format!("GET {shown}");
-        let Some((range, total)) = parse_collection_range(header) else {
-            let detail = format!("{at}: missing or unreadable X-Collection-Range {header:?}");
-            return Err(self.incomplete(path, detail));
-        };
-        let n = items.len() as u64;
-        let fits = match range {
-            Some((start, end)) => n > 0 && start == offset && end.checked_sub(start) == Some(n - 1),
-            None => n == 0 && offset >= total,
-        };
-        if !fits || offset + n > total {
-            let detail = format!("{at}: {n} items but X-Collection-Range says {header:?}");
-            return Err(self.incomplete(path, detail));
-        }
-        Ok(Page { items, total, at })
-    }
-
-    /// A listing that cannot be partitioned: beyond the offset cap it is incomplete.
-    async fn list_all<T: DeserializeOwned>(&self, path: &str, filters: Filters<'_>) -> All<T> {
-        match self.list(path, filters).await? {
-            Listing::Complete(items) => Ok(items),
-            Listing::TooDeep { total } => {
-                let cap = self.max_offset;
-                let detail = format!(
-                    "GET {path} holds {total} items, more than offset paging can reach (offset at most {cap})"
-                );
-                Err(self.incomplete(path, detail))
-            }
-        }
+        Ok(by_name)
     }
 
     /// Role assignments of the scope's managed groups, one group at a time: the way round the
-    /// offset cap when the organisation has too many. Unmanaged groups' memberships are then
-    /// not reported.
-    async fn assignments_by_group(
+    /// offset cap when the organisation has too many.
+    async fn memberships_by_group(
         &self,
         scope: &Scope,
         directory: &BTreeMap<String, String>,
-    ) -> Result<Vec<AssignmentItem>, AccessError> {
+    ) -> Result<Vec<Membership>, AccessError> {
         let mut all = Vec::new();
         for (name, id) in directory.iter().filter(|(n, _)| scope.managed.contains(n)) {
             tracing::debug!(group = %name, "Listing a managed group's role assignments.");
@@ -312,9 +171,28 @@ impl Kisi {
                 ("applies_to_type", "Group".into()),
                 ("applies_to_id", id.clone()),
             ];
-            all.extend(self.list_all("/role_assignments", &filters).await?);
+            let items: Vec<AssignmentItem> = self.list_all("/role_assignments", &filters).await?;
+            all.extend(items.iter().filter_map(AssignmentItem::membership));
         }
         Ok(all)
+    }
+
+    /// Users by id (`fetchUsers` `ids`), a page of ids at a time.
+    async fn users_by_id(&self, ids: &BTreeSet<String>) -> Result<Vec<UserItem>, AccessError> {
+        let ids: Vec<&String> = ids.iter().collect();
+        let mut users = Vec::new();
+        for chunk in ids.chunks(IDS_PER_REQUEST) {
+            let list = chunk
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
+            users.extend(
+                self.list_all::<UserItem>("/users", &[("ids", list)])
+                    .await?,
+            );
+        }
+        Ok(users)
     }
 
     /// The ids of one user's plain memberships of one group (normally one).
@@ -326,13 +204,19 @@ impl Kisi {
             ("applies_to_id", group.to_string()),
         ];
         let items: Vec<AssignmentItem> = self.list_all("/role_assignments", &filters).await?;
-        let wanted = Some((user.to_string(), group.to_string()));
-        let mine = items.into_iter().filter(|a| a.membership() == wanted);
-        Ok(mine.map(|a| a.id.0).collect())
+        let mine = items
+            .iter()
+            .filter_map(AssignmentItem::membership)
+            .filter(|m| m.user == user && m.group == group);
+        Ok(mine.map(|m| m.assignment).collect())
     }
 
     /// The user matching `filter` whose metadata carries exactly `external_id`.
-    async fn find_by(&self, filter: (&str, &str), external_id: &str) -> Maybe<ActualUser> {
+    async fn find_by(
+        &self,
+        filter: (&str, &str),
+        external_id: &str,
+    ) -> Result<Option<ActualUser>, AccessError> {
         let users: Vec<UserItem> = self
             .list_all("/users", &[(filter.0, filter.1.into())])
             .await?;
@@ -360,17 +244,14 @@ impl Kisi {
     }
 }
 
-/// Group name → id and id → name, for the first group of each name (lists come sorted by id).
-fn directory(groups: Vec<GroupItem>) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+/// Group name → id, for the first group of each name by id.
+fn first_of_each_name(mut groups: Vec<GroupItem>) -> BTreeMap<String, String> {
+    groups.sort_by_key(|g| (g.id.0.len(), g.id.0.clone()));
     let mut by_name = BTreeMap::new();
     for group in groups {
         by_name.entry(group.name).or_insert(group.id.0);
     }
-    let by_id = by_name
-        .iter()
-        .map(|(n, i)| (i.clone(), n.clone()))
-        .collect();
-    (by_name, by_id)
+    by_name
 }
 
 /// `lockstep:yardi:p1-7` → `lockstep-yardi-p1-7@lockstep.invalid` (RFC 2606 reserves `.invalid`).
@@ -384,18 +265,15 @@ pub fn synthetic_email(external_id: &str) -> String {
     format!("{}@lockstep.invalid", local.trim_matches(['.', '-']))
 }
 
-/// A JSON id: a number where the text is one, as Kisi's own ids are.
-fn json_id(id: &str) -> Value {
-    id.parse::<u64>().map_or_else(|_| json!(id), |n| json!(n))
-}
-
 #[async_trait]
 impl AccessSystem for Kisi {
     fn kind(&self) -> &'static str {
         "kisi"
     }
 
-    /// No validity windows, no PINs, no group limit; throttling is a 429 (assumption (G)).
+    /// No PINs and no group limit; throttling is a 429. Group role assignments do carry
+    /// `valid_from`/`valid_until` in Kisi's schema, but lockstep does not set them yet, so
+    /// windows are enforced by lockstep (`time_windows: false`).
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             credentials: true,
@@ -403,56 +281,58 @@ impl AccessSystem for Kisi {
         }
     }
 
-    /// Three listings read side by side: `ceil(users/100) + ceil(groups/100) +
-    /// ceil(assignments/250)` requests, at least one each (plus the per-group listings when
-    /// the assignments are beyond the offset cap).
+    /// One listing after another (Kisi asks for serial requests): role assignments of groups,
+    /// the group directory and users. When the organisation is too large for offset paging,
+    /// each part falls back to a partition: groups by name lookups, role assignments per
+    /// managed group, users by the ids those assignments name. A partitioned observation sees
+    /// only users that hold a managed membership; an owned user without one is found by the
+    /// executor's `find_user` before any create, so it is never duplicated.
     async fn observe(&self, scope: &Scope) -> Result<ActualState, AccessError> {
-        let (users, groups, assignments) = tokio::try_join!(
-            self.list_all::<UserItem>("/users", &[]),
-            self.list_all::<GroupItem>("/groups", &[]),
-            self.list::<AssignmentItem>("/role_assignments", &[]),
-        )?;
-        let (by_name, by_id) = directory(groups);
-        let assignments = match assignments {
-            Listing::Complete(items) => items,
-            Listing::TooDeep { total } => {
+        let filters = [("applies_to_type", "Group".to_string())];
+        let assignments = match self
+            .list::<AssignmentItem>("/role_assignments", &filters)
+            .await?
+        {
+            Listing::Complete(items) => Some(
+                items
+                    .iter()
+                    .filter_map(AssignmentItem::membership)
+                    .collect::<Vec<_>>(),
+            ),
+            Listing::TooDeep { .. } => None,
+        };
+        let by_name = self.directory(scope, assignments.as_deref()).await?;
+        let memberships = match assignments {
+            Some(m) => m,
+            None => {
                 let system = &self.http.name;
-                tracing::info!(%system, total, "Role assignments exceed Kisi's offset limit; listing them per managed group.");
-                self.assignments_by_group(scope, &by_name).await?
+                tracing::info!(%system, "Kisi role assignments exceed offset paging; listing them per managed group.");
+                self.memberships_by_group(scope, &by_name).await?
             }
         };
-        let mut users: BTreeMap<String, ActualUser> = users
-            .into_iter()
-            .map(|u| (u.id.0.clone(), u.into_actual()))
-            .collect();
-        for assignment in &assignments {
-            let Some((user, group)) = assignment.membership() else {
-                continue;
-            };
-            if let (Some(user), Some(group)) = (users.get_mut(&user), by_id.get(&group)) {
-                let membership = ActualMembership {
-                    id: Some(assignment.id.0.clone()),
-                    window: Window::OPEN,
-                };
-                user.groups.entry(group.clone()).or_insert(membership);
+        let users = match self.list::<UserItem>("/users", &[]).await? {
+            Listing::Complete(users) => users,
+            Listing::TooDeep { .. } => {
+                let ids = memberships.iter().map(|m| m.user.clone()).collect();
+                self.users_by_id(&ids).await?
             }
-        }
-        let users = users.into_values().collect();
-        Ok(ActualState::from_users(users, by_name))
+        };
+        Ok(actual_state(users, by_name, &memberships))
     }
 
-    /// `user_id` is a deprecated filter: only cards that name this user as holder are kept.
+    /// The cards assigned to the user (`fetchCardAssignments` by assignee).
     async fn list_credentials(&self, user_id: &str) -> Result<Vec<ActualCredential>, AccessError> {
-        let filters = [("user_id", user_id.to_string())];
-        let cards: Vec<CardItem> = self.list_all("/cards", &filters).await?;
-        let held = cards
+        let filters = [
+            ("assignee_type", "User".to_string()),
+            ("assignee_id", user_id.to_string()),
+        ];
+        let items: Vec<CardAssignmentItem> = self.list_all("/card_assignments", &filters).await?;
+        Ok(items
             .into_iter()
-            .filter(|c| c.user_id.as_ref().is_some_and(|u| u.0 == user_id));
-        let kind = |k: Option<String>| k.unwrap_or_else(|| "card".into());
-        Ok(held
-            .map(|c| ActualCredential {
-                id: c.id.0,
-                kind: kind(c.kind),
+            .filter(|a| a.held_by(user_id))
+            .map(|a| ActualCredential {
+                id: a.card_id.0,
+                kind: "card".into(),
             })
             .collect())
     }
@@ -496,29 +376,25 @@ impl AccessSystem for Kisi {
         }
     }
 
-    /// Kisi has no validity windows (`time_windows: false`), so the window is not sent.
+    /// The current `createRoleAssignment` body. A 422 may mean the membership already exists
+    /// (a grant that landed before a timeout): it is looked up before it is called a refusal.
     async fn add_to_group(
         &self,
         user_id: &str,
         group_id: &str,
         _: &Window,
     ) -> Result<(), AccessError> {
-        let body = json!({"role_assignment": {
-            "user_id": json_id(user_id),
-            "role_id": GROUP_BASIC,
-            "group_id": json_id(group_id),
-            "notify": false,
-        }});
         let path = "/role_assignments";
-        let req = self.request(Method::POST, path).json(&body);
+        let req = self
+            .request(Method::POST, path)
+            .json(&wire::grant_body(user_id, group_id));
         let Err(e) = self.http.send(Method::POST, path, req).await else {
             return Ok(());
         };
-        let message = e.to_string();
         match e.status() {
-            Some(422) if message.to_ascii_lowercase().contains("already") => Ok(()),
+            Some(422) if !self.memberships_of(user_id, group_id).await?.is_empty() => Ok(()),
             Some(422) => Err(self.rejected(format!(
-                "cannot add user {user_id} to group {group_id}: {message}"
+                "cannot add user {user_id} to group {group_id}: {e}"
             ))),
             Some(404) => {
                 let system = self.http.name.clone();
@@ -549,11 +425,35 @@ impl AccessSystem for Kisi {
         Ok(())
     }
 
-    /// Unassigns the card (assumption (G): `PATCH /cards/{id}` with `user_id: null`, since the
-    /// card-assignments API was never read). The id comes from this user's `list_credentials`.
+    /// Takes the card away from whoever holds it (`deassignCard`: `POST /cards/{id}/deassign`,
+    /// 204). The id comes from this user's `list_credentials`; a card already gone is done.
     async fn revoke_credential(&self, _: &str, credential_id: &str) -> Result<(), AccessError> {
-        let path = format!("/cards/{}", self.path_id("card", credential_id)?);
-        let body = json!({"card": {"user_id": null}});
-        self.write_gone_ok(Method::PATCH, &path, Some(body)).await
+        let path = format!("/cards/{}/deassign", self.path_id("card", credential_id)?);
+        self.write_gone_ok(Method::POST, &path, None).await
     }
+}
+
+/// Puts observed users and memberships together. Memberships of unknown users or of groups
+/// outside the directory are left out.
+fn actual_state(
+    users: Vec<UserItem>,
+    by_name: BTreeMap<String, String>,
+    memberships: &[Membership],
+) -> ActualState {
+    let by_id: BTreeMap<&String, &String> = by_name.iter().map(|(n, i)| (i, n)).collect();
+    let mut users: BTreeMap<String, ActualUser> = users
+        .into_iter()
+        .map(|u| (u.id.0.clone(), u.into_actual()))
+        .collect();
+    for m in memberships {
+        if let (Some(user), Some(group)) = (users.get_mut(&m.user), by_id.get(&m.group)) {
+            let membership = ActualMembership {
+                id: Some(m.assignment.clone()),
+                window: Window::OPEN,
+            };
+            user.groups.entry((*group).clone()).or_insert(membership);
+        }
+    }
+    let users = users.into_values().collect();
+    ActualState::from_users(users, by_name)
 }

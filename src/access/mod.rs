@@ -39,6 +39,9 @@ pub struct NewUser {
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     pub managed: ManagedGroups,
+    /// The groups the desired state grants: connectors that cannot list every group resolve
+    /// at least these (Kisi by name lookups).
+    pub wanted: std::collections::BTreeSet<String>,
 }
 
 #[async_trait]

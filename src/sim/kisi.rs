@@ -1,11 +1,16 @@
-//! Kisi simulator: users, groups, role assignments (group memberships) and cards behind
-//! `Authorization: KISI-LOGIN <key>`, paged with `limit`/`offset` and `X-Collection-Range`.
+//! Kisi simulator: users, groups, role assignments (group memberships), cards and card
+//! assignments behind `Authorization: KISI-LOGIN <key>`, built from Kisi's OpenAPI
+//! (`vendor-specs/kisi-openapi.yml`; each route names its operation id in `api.rs`, each object
+//! its schema in `render.rs`). Where the spec is silent the code says "assumption".
 //!
-//! Shapes follow VENDORS.md (Kisi, confidence C). Where the simulator had to guess, the code says
-//! "assumption (G)". The control plane (`/_sim/state`, `/_sim/faults`, `/_sim/stats`) sits beside
-//! the API and is neither faulted nor counted.
+//! Throttling follows the spec's "Rate limits": 5 requests per second per user, 429 beyond it,
+//! no `Retry-After` documented (so none is sent). The `rate_limit_per_second` fault knob
+//! enforces it per `Authorization` header (one user's login). The control plane
+//! (`/_sim/state`, `/_sim/faults`, `/_sim/stats`) sits beside the API and is neither faulted
+//! nor counted.
 
 mod api;
+mod render;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -43,7 +48,7 @@ impl KisiSim {
 
     pub fn new(seed: u64) -> Self {
         KisiSim {
-            core: SimCore::new("kisi", seed, super::throttle_429),
+            core: SimCore::new("kisi", seed, throttle),
             state: Arc::new(RwLock::new(KisiState::default())),
         }
     }
@@ -95,6 +100,16 @@ impl KisiSim {
     }
 }
 
+/// Kisi's answer over the rate limit: 429 (spec, "Rate limits") in the `Error` shape; the spec
+/// documents no `Retry-After`, so none is sent.
+fn throttle() -> Response {
+    api::kisi_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "ffffff",
+        "Rate limit exceeded: at most 5 requests per second per user.",
+    )
+}
+
 /// Every API call needs `Authorization: KISI-LOGIN <API_KEY>`; otherwise 401 in Kisi's envelope.
 async fn authenticate(request: Request, next: Next) -> Response {
     let authorised = request
@@ -106,9 +121,10 @@ async fn authenticate(request: Request, next: Next) -> Response {
     if authorised {
         next.run(request).await
     } else {
+        // The spec's 401 `Error` example: code `afc516`.
         api::kisi_error(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            "afc516",
             "missing or invalid Authorization header (expected KISI-LOGIN <api key>)",
         )
     }

@@ -140,7 +140,7 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
     );
     let _ = writeln!(
         y,
-        "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}",
+        "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}\n    # The real Kisi allows 5 requests per second per user (the default when this line is\n    # left out); the simulator enforces that only when its rate_limit_per_second fault is set.\n    requests_per_second: 200",
         KisiSim::API_KEY
     );
     let _ = writeln!(

@@ -142,7 +142,10 @@ pub async fn observe(config: &Config, system: &str, property: &str) -> ActualSta
             .expect("connector");
     let managed: ManagedGroups = lockstep::policy::managed_groups(&config.properties[property]);
     connector
-        .observe(&Scope { managed })
+        .observe(&Scope {
+            managed,
+            ..Scope::default()
+        })
         .await
         .expect("observe")
 }

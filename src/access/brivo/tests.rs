@@ -65,6 +65,7 @@ fn scope(groups: &[&str]) -> Scope {
             names: groups.iter().map(|g| g.to_string()).collect(),
             patterns: vec![],
         },
+        ..Scope::default()
     }
 }
 

@@ -85,10 +85,22 @@ pub struct SimCard {
 /// Why a write was refused; the API turns these into Kisi's error envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// 422 with an `errors` list.
-    Invalid(String),
+    /// 422 with Kisi's validation map `{"errors":{field:[message]}}`.
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     /// 404.
     Missing(String),
+}
+
+impl Refusal {
+    pub fn invalid(field: &'static str, message: &str) -> Refusal {
+        Refusal::Invalid {
+            field,
+            message: message.to_string(),
+        }
+    }
 }
 
 /// What `create_user` needs (the body of `POST /users`, already read).
@@ -169,26 +181,25 @@ impl KisiState {
     pub fn create_user(&mut self, fields: UserFields, now: &str) -> Result<SimUser, Refusal> {
         let email = fields.email.trim();
         if email.is_empty() || !email.contains('@') {
-            return Err(Refusal::Invalid(
-                "email is missing or not an address".into(),
-            ));
+            return Err(Refusal::invalid("email", "can't be blank or invalid"));
         }
         if self
             .users
             .iter()
             .any(|u| u.email.eq_ignore_ascii_case(email))
         {
-            return Err(Refusal::Invalid("email has already been taken".into()));
+            // assumption: the wording of the uniqueness error (the spec shows only blank/invalid).
+            return Err(Refusal::invalid("email", "has already been taken"));
         }
         if fields.metadata.len() > 50 {
-            return Err(Refusal::Invalid("metadata holds more than 50 keys".into()));
+            return Err(Refusal::invalid("metadata", "holds more than 50 keys"));
         }
         if fields
             .metadata
             .values()
             .any(|v| v.is_object() || v.is_array())
         {
-            return Err(Refusal::Invalid("metadata must be flat".into()));
+            return Err(Refusal::invalid("metadata", "must be flat"));
         }
         let user = SimUser {
             id: self.alloc_id(),
@@ -220,9 +231,7 @@ impl KisiState {
         role_id: &str,
     ) -> Result<SimRoleAssignment, Refusal> {
         if !role_id.starts_with("group_") {
-            return Err(Refusal::Invalid(format!(
-                "role_id {role_id:?} does not apply to groups"
-            )));
+            return Err(Refusal::invalid("role_id", "is not a group role"));
         }
         if self.user(user_id).is_none() {
             return Err(Refusal::Missing(format!("user {user_id} not found")));
@@ -235,9 +244,8 @@ impl KisiState {
             .iter()
             .any(|r| r.user_id == user_id && r.group_id == group_id);
         if duplicate {
-            return Err(Refusal::Invalid(
-                "user is already assigned to this group".into(),
-            ));
+            // assumption: a duplicate is a validation error on the assignee.
+            return Err(Refusal::invalid("assignee_id", "has already been taken"));
         }
         let assignment = SimRoleAssignment {
             id: self.alloc_id(),
