@@ -231,8 +231,8 @@ async fn fault_matrix() {
             // Churn in a 30-resident building can exceed 10%: the guard has its own tests.
             .replace("defaults:\n", "defaults:\n  max_revocations: 1000\n")
             .replace(
-                "    type: kisi\n",
-                &format!("    type: kisi\n    requests_per_second: {BUDGET}\n"),
+                "    requests_per_second: 200\n",
+                &format!("    requests_per_second: {BUDGET}\n"),
             )
             .replace(
                 "    type: brivo\n",
