@@ -109,7 +109,10 @@ impl Source for YardiVoyager {
                 return Err(SourceError::Fault {
                     source_name: self.http.name.clone(),
                     property: property.into(),
-                    detail: fault_text(&message),
+                    detail: format!(
+                        "Yardi Voyager GetResidents for YardiPropertyId {property:?}: SOAP fault: {}",
+                        fault_text(&message)
+                    ),
                 });
             }
             Err(e) => return Err(e.into()),
