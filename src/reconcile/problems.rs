@@ -39,13 +39,19 @@ impl Cycle<'_> {
             .iter()
             .map(|p| (p.person_id.clone(), p.detail.clone()))
             .collect();
+        self.audit_problem_changes(&now)
+    }
+
+    /// Appends an audit entry for each person whose problem appeared, changed or cleared since
+    /// the last cycle, and remembers this cycle's problems.
+    fn audit_problem_changes(&self, now: &BTreeMap<String, String>) -> Result<(), CycleError> {
         let key = key(self.property_id);
         let before: BTreeMap<String, String> = self.store.meta().get(&key)?.unwrap_or_default();
-        if before == now {
+        if &before == now {
             return Ok(());
         }
         let mut drafts = Vec::new();
-        for (person, detail) in &now {
+        for (person, detail) in now {
             if before.get(person) != Some(detail) {
                 let mut d = self.draft(
                     "source_record_held",
@@ -65,7 +71,7 @@ impl Cycle<'_> {
             d.person_id = Some(person.clone());
             drafts.push(d);
         }
-        self.store.meta().put(&key, &now)?;
+        self.store.meta().put(&key, now)?;
         self.audit(drafts)
     }
 }
