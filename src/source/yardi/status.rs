@@ -1,7 +1,8 @@
 //! Voyager's words for a resident's standing, mapped to lockstep's `LeaseStatus`, and its
 //! `MM/DD/YYYY` dates. Status words: VENDORS.md "Corrections, 2026-11-23" (Current, Future, Past,
-//! Notice from the public clients; Applicant, Eviction, Denied, Canceled from weaker sources;
-//! Former as shown by Voyager screens). Matched trimmed and case-insensitively.
+//! Notice from the public clients; Applicant, Eviction, Denied, Canceled from weaker sources).
+//! Former is mapped because the issue lists it among the words clients show; no public source
+//! read here uses it (assumption). Matched trimmed and case-insensitively.
 
 use crate::model::{LeaseStatus, Timestamp};
 
