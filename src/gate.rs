@@ -20,10 +20,10 @@ pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<()
         })
     };
     if let Some(total) = snapshot.reported_total {
-        if total != snapshot.people.len() {
+        if total != snapshot.listed() {
             return Err(incomplete(format!(
                 "the source reported {total} people but sent {}",
-                snapshot.people.len()
+                snapshot.listed()
             )));
         }
     }
@@ -32,7 +32,7 @@ pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<()
         .meta()
         .get(&key(cycle.property_id))?
         .unwrap_or(0);
-    if snapshot.people.is_empty() && last > 0 && !cycle.guard_released {
+    if snapshot.listed() == 0 && last > 0 && !cycle.guard_released {
         return Err(incomplete(format!("the feed is empty but the last good read had {last} people; release the guard to accept it")));
     }
     Ok(())
@@ -43,6 +43,6 @@ pub fn remember_good_feed(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Resul
     cycle
         .store
         .meta()
-        .put(&key(cycle.property_id), &snapshot.people.len())?;
+        .put(&key(cycle.property_id), &snapshot.listed())?;
     Ok(())
 }

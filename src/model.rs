@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+mod action;
+pub use action::{Action, Direction, Plan};
+
 /// Seconds since the Unix epoch, UTC. Passed in explicitly; nothing in the model reads a clock.
 pub type Timestamp = i64;
 
@@ -85,6 +88,36 @@ pub struct SourceSnapshot {
     pub people: Vec<PersonRecord>,
     /// The total the source claimed, when its protocol reports one.
     pub reported_total: Option<usize>,
+    /// People the source listed but lockstep could not read (e.g. a status word nobody maps).
+    /// They are not in `people`; their access is held exactly as observed.
+    pub problems: Vec<RecordProblem>,
+}
+
+impl SourceSnapshot {
+    /// Everyone the source listed, readable or not: the size the completeness gate compares.
+    pub fn listed(&self) -> usize {
+        self.people.len() + self.held_people().len()
+    }
+
+    /// Ids of the people whose access must be held as observed this cycle.
+    pub fn held_people(&self) -> BTreeSet<String> {
+        self.problems.iter().map(|p| p.person_id.clone()).collect()
+    }
+}
+
+/// One person a source listed whose record lockstep cannot act on. A problem for that person
+/// only: never a reason to skip the property or to revoke.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct RecordProblem {
+    pub person_id: String,
+    /// Bounded label for metrics, e.g. `unknown_status`.
+    pub kind: String,
+    /// What was wrong, in words, e.g. `unknown Status "Hold"`.
+    pub detail: String,
+}
+
+impl RecordProblem {
+    pub const UNKNOWN_STATUS: &'static str = "unknown_status";
 }
 
 /// A validity window. `None` on either side means open.
@@ -157,6 +190,10 @@ pub struct DesiredUser {
 pub struct DesiredState {
     pub users: BTreeMap<String, DesiredUser>,
     pub managed: ManagedGroups,
+    /// External ids whose access `plan` leaves exactly as observed: no removal, no addition, no
+    /// creation. The source listed these people but could not say what they should hold.
+    #[serde(default)]
+    pub held: BTreeSet<String>,
 }
 
 /// A membership as observed in an access system.
@@ -234,151 +271,6 @@ impl ActualState {
             .values()
             .map(|u| u.groups.keys().filter(|g| managed.contains(g)).count())
             .sum()
-    }
-}
-
-/// Whether an action gives or takes access. Revocations always run first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Direction {
-    Revoke,
-    Grant,
-}
-
-/// One corrective step. Variants are ordered so that sorting puts revocations first.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Action {
-    RemoveFromGroup {
-        external_id: String,
-        person_id: String,
-        group: String,
-    },
-    RevokeCredential {
-        external_id: String,
-        person_id: String,
-        credential_id: String,
-    },
-    CreateUser {
-        external_id: String,
-        person_id: String,
-        name: String,
-        email: Option<String>,
-    },
-    AddToGroup {
-        external_id: String,
-        person_id: String,
-        group: String,
-        window: Window,
-    },
-    /// Membership exists but its window differs; the executor re-applies it.
-    SetWindow {
-        external_id: String,
-        person_id: String,
-        group: String,
-        window: Window,
-    },
-}
-
-impl Action {
-    pub fn direction(&self) -> Direction {
-        match self {
-            Action::RemoveFromGroup { .. } | Action::RevokeCredential { .. } => Direction::Revoke,
-            _ => Direction::Grant,
-        }
-    }
-
-    /// Bounded label for metrics and audit filters.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::RemoveFromGroup { .. } => "remove_from_group",
-            Action::RevokeCredential { .. } => "revoke_credential",
-            Action::CreateUser { .. } => "create_user",
-            Action::AddToGroup { .. } => "add_to_group",
-            Action::SetWindow { .. } => "set_window",
-        }
-    }
-
-    pub fn external_id(&self) -> &str {
-        match self {
-            Action::RemoveFromGroup { external_id, .. }
-            | Action::RevokeCredential { external_id, .. }
-            | Action::CreateUser { external_id, .. }
-            | Action::AddToGroup { external_id, .. }
-            | Action::SetWindow { external_id, .. } => external_id,
-        }
-    }
-
-    pub fn person_id(&self) -> &str {
-        match self {
-            Action::RemoveFromGroup { person_id, .. }
-            | Action::RevokeCredential { person_id, .. }
-            | Action::CreateUser { person_id, .. }
-            | Action::AddToGroup { person_id, .. }
-            | Action::SetWindow { person_id, .. } => person_id,
-        }
-    }
-
-    /// The group or credential the action touches, for audit and display.
-    pub fn object(&self) -> &str {
-        match self {
-            Action::RemoveFromGroup { group, .. }
-            | Action::AddToGroup { group, .. }
-            | Action::SetWindow { group, .. } => group,
-            Action::RevokeCredential { credential_id, .. } => credential_id,
-            Action::CreateUser { .. } => "",
-        }
-    }
-
-    /// A short human description, e.g. `add 12 to "Unit 101"`.
-    pub fn describe(&self) -> String {
-        match self {
-            Action::RemoveFromGroup {
-                person_id, group, ..
-            } => {
-                format!("remove {person_id} from {group:?}")
-            }
-            Action::RevokeCredential {
-                person_id,
-                credential_id,
-                ..
-            } => format!("revoke credential {credential_id} of {person_id}"),
-            Action::CreateUser { person_id, .. } => format!("create user for {person_id}"),
-            Action::AddToGroup {
-                person_id, group, ..
-            } => format!("add {person_id} to {group:?}"),
-            Action::SetWindow {
-                person_id, group, ..
-            } => {
-                format!("set validity of {person_id} in {group:?}")
-            }
-        }
-    }
-}
-
-/// The output of `plan`: what to do, in order, and what cannot be done as asked.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
-    pub actions: Vec<Action>,
-    /// Desired access that the system cannot hold (unknown group, group limit exceeded).
-    pub problems: Vec<String>,
-}
-
-impl Plan {
-    pub fn is_empty(&self) -> bool {
-        self.actions.is_empty()
-    }
-
-    pub fn revocations(&self) -> impl Iterator<Item = &Action> {
-        self.actions
-            .iter()
-            .filter(|a| a.direction() == Direction::Revoke)
-    }
-
-    pub fn grants(&self) -> impl Iterator<Item = &Action> {
-        self.actions
-            .iter()
-            .filter(|a| a.direction() == Direction::Grant)
     }
 }
 

@@ -12,10 +12,15 @@ use serde::{Deserialize, Serialize};
 /// Computes the actions that bring `actual` to `desired`.
 ///
 /// Invariants (tested below): `plan(x, x)` is empty; applying a plan and planning again gives an
-/// empty plan; only owned users and managed groups are ever removed; revocations come first.
+/// empty plan; only owned users and managed groups are ever removed; revocations come first;
+/// users in `desired.held` get no action at all.
 pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -> Plan {
     let mut out = Plan::default();
     for (external_id, want) in &desired.users {
+        if desired.held.contains(external_id) {
+            // Held: the source could not say what this person should hold.
+            continue;
+        }
         match actual.users.get(external_id) {
             None => plan_new_user(external_id, want, actual, caps, &mut out),
             Some(have) => {
@@ -24,7 +29,10 @@ pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -
         }
     }
     for (external_id, have) in &actual.users {
-        if desired.users.contains_key(external_id) || !have.is_owned() {
+        if desired.users.contains_key(external_id)
+            || desired.held.contains(external_id)
+            || !have.is_owned()
+        {
             continue;
         }
         for group in have.groups.keys().filter(|g| desired.managed.contains(g)) {

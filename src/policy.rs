@@ -37,6 +37,9 @@ pub struct Input<'a> {
     pub marks: &'a BTreeMap<String, Mark>,
     /// Person → credential ids reported lost (`*` = all).
     pub lost: &'a BTreeMap<String, BTreeSet<String>>,
+    /// People the source listed but could not describe (an unmapped status): their access is
+    /// held exactly as observed and their marks carried over unchanged.
+    pub held: &'a BTreeSet<String>,
     pub now: Timestamp,
 }
 
@@ -108,7 +111,17 @@ pub fn desired(input: &Input<'_>) -> Output {
     let first_sync = input.marks.is_empty();
     let delay = property.activation_delay.as_secs() as i64;
     let no_override = ManualOverride::default();
-    for person in input.people {
+    for person_id in input.held {
+        // Neither a grant nor a revocation: `plan` leaves the user alone. The old mark is kept
+        // so that a person who comes back as current does not restart the activation delay.
+        out.desired
+            .held
+            .insert(external_id(input.source, person_id));
+        if let Some(mark) = input.marks.get(person_id) {
+            out.marks.insert(person_id.clone(), mark.clone());
+        }
+    }
+    for person in input.people.iter().filter(|p| !input.held.contains(&p.id)) {
         let manual = input.overrides.get(&person.id).unwrap_or(&no_override);
         let status = manual.force_status.unwrap_or(person.status);
         let since = match input.marks.get(&person.id) {

@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+mod problems;
+
 /// Everything one cycle needs, borrowed from the controller for its duration.
 pub struct Cycle<'a> {
     pub config: &'a Config,
@@ -149,6 +151,8 @@ impl Cycle<'_> {
     async fn observe_desired(&self, report: &mut Report) -> Result<DesiredState, CycleError> {
         let snapshot = self.source.fetch(&self.property.source_property_id).await?;
         crate::gate::check_complete(self, &snapshot)?;
+        let held = snapshot.held_people();
+        self.record_problems(&snapshot.problems, report)?;
         let overrides: BTreeMap<String, ManualOverride> = self
             .store
             .overrides()
@@ -165,10 +169,9 @@ impl Cycle<'_> {
                 )
             })
             .collect();
-        let marks: BTreeMap<String, Mark> = self
-            .store
-            .tracker()
-            .load(self.property_id)?
+        let saved_marks = self.store.tracker().load(self.property_id)?;
+        let marks: BTreeMap<String, Mark> = saved_marks
+            .clone()
             .into_iter()
             .map(|(person, m)| {
                 (
@@ -188,13 +191,21 @@ impl Cycle<'_> {
             overrides: &overrides,
             marks: &marks,
             lost: &lost,
+            held: &held,
             now: self.now,
         });
         if !self.dry_run {
-            let units: BTreeMap<&str, Option<String>> = snapshot
-                .people
+            // A held person keeps the unit lockstep last knew for them.
+            let units: BTreeMap<&str, Option<String>> = saved_marks
                 .iter()
-                .map(|p| (p.id.as_str(), p.unit.clone()))
+                .filter(|(person, _)| held.contains(*person))
+                .map(|(person, m)| (person.as_str(), m.unit.clone()))
+                .chain(
+                    snapshot
+                        .people
+                        .iter()
+                        .map(|p| (p.id.as_str(), p.unit.clone())),
+                )
                 .collect();
             let saved = out
                 .marks

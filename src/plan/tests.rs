@@ -417,4 +417,7 @@ proptest! {
     fn plan_is_deterministic(desired in arb_desired(), actual in arb_actual(), caps in arb_caps()) {
         prop_assert_eq!(plan(&desired, &actual, &caps), plan(&desired, &actual, &caps));
     }
+
 }
+
+mod held;

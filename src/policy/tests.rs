@@ -52,6 +52,7 @@ struct Case {
     overrides: BTreeMap<String, ManualOverride>,
     marks: BTreeMap<String, Mark>,
     lost: BTreeMap<String, BTreeSet<String>>,
+    held: BTreeSet<String>,
 }
 
 impl Case {
@@ -61,6 +62,7 @@ impl Case {
             overrides: BTreeMap::new(),
             marks: BTreeMap::new(),
             lost: BTreeMap::new(),
+            held: BTreeSet::new(),
         }
     }
     fn run(&self, now: Timestamp) -> Output {
@@ -72,6 +74,7 @@ impl Case {
             overrides: &self.overrides,
             marks: &self.marks,
             lost: &self.lost,
+            held: &self.held,
             now,
         })
     }
@@ -219,4 +222,22 @@ fn managed_groups_cover_everything_config_can_grant() {
     }
     assert!(!m.contains("Gym VIP"));
     assert!(!m.contains("Unit "));
+}
+
+#[test]
+fn held_people_keep_their_marks_and_are_neither_granted_nor_revoked() {
+    let mut case = Case::new(vec![person("b", Some("102"), LeaseStatus::Current)]);
+    case.held.insert("a".into());
+    let mark = Mark {
+        status: LeaseStatus::Current,
+        since: NOW - 5_000,
+    };
+    case.marks.insert("a".into(), mark.clone());
+    case.marks.insert("b".into(), mark.clone());
+    let out = case.run(NOW);
+    assert!(out.desired.held.contains("lockstep:yardi:a"));
+    assert!(!out.desired.users.contains_key("lockstep:yardi:a"));
+    assert_eq!(out.marks.get("a"), Some(&mark));
+    // The readable neighbour is unaffected.
+    assert!(out.desired.users.contains_key("lockstep:yardi:b"));
 }

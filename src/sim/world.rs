@@ -34,7 +34,8 @@ pub struct SimPerson {
     pub phone: Option<String>,
     #[serde(default)]
     pub unit: Option<String>,
-    /// `future`, `current`, `notice` or `past`.
+    /// `future`, `current`, `notice` or `past` as generated; any other text is a vendor's own
+    /// word (e.g. `Eviction`, or an unknown one) that source simulators pass through verbatim.
     pub status: String,
     #[serde(default)]
     pub role: Option<String>,

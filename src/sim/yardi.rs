@@ -1,10 +1,21 @@
 //! Yardi Voyager simulator: SOAP 1.1 `ItfResidentData.asmx` `GetResidents` over the shared source
-//! state. Credentials travel in the body as in Voyager (VENDORS.md, P); the result layout is a
-//! MITS-like assumption (G): `ResidentData/Property/Customers[@Count]/Customer`, with errors as
-//! `Messages/Message[@messageType="Error"]` inside the result (HTTP 200) and malformed requests
-//! answered with a SOAP Fault (HTTP 500).
+//! state, built from the public clients' reading of the real answer, never from lockstep's
+//! connector. Sources (VENDORS.md "Corrections, 2026-11-23"):
+//! - CJ: Credit-Jeeves/validation-bundle `src/RentJeeves/ExternalApiBundle/Services/Yardi/`
+//!   `Clients/ResidentDataClient.php`, `Soap/GetResidentsResponse.php`,
+//!   `Soap/PropertyResidents.php`, `Soap/Residents.php`, `Soap/ResidentsResident.php`,
+//!   `Soap/Message.php`, `Soap/Messages.php`;
+//! - RB: the Ruby `YardiUsersDataService` that reads `GetResidentsResponse/GetResidentsResult/
+//!   MITS-ResidentData/PropertyResidents/Residents/Resident` by position;
+//! - PY: the Python "Yardi PMS SOAP Client" (`UnitCode`, `GetResidentsByStatus`);
+//! - GC: neerajrana8/GetCovered `app/interactions/integrations/yardi/resident_data/base.rb`.
+//!
+//! Errors travel as `Messages/Message[@messageType="Error"]` inside the result with HTTP 200
+//! (CJ `Message.php`, `Messages.php`); a request the service cannot read gets a SOAP Fault with
+//! HTTP 500 (SOAP 1.1 itself). `GetResidentsByStatus` (PY) is not simulated: lockstep does not
+//! call it, because it needs every resident of a property in one answer.
 
-use super::world::{SimProperty, SourceState};
+use super::world::{SimPerson, SimProperty, SourceState};
 use super::{control_plane, fault_layer, read, secret_eq, SimCore};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -56,6 +67,9 @@ fn fault(message: &str) -> Response {
     xml(StatusCode::INTERNAL_SERVER_ERROR, format!("{ENVELOPE_START}<soap:Fault><faultcode>soap:Client</faultcode><faultstring>{}</faultstring></soap:Fault>{ENVELOPE_END}", escape(message)))
 }
 
+/// The envelope and wrapper elements: CJ `ResidentDataClient.php` maps the `GetResidents`
+/// operation to `GetResidentsResult`; RB reads `soap:Envelope/soap:Body/GetResidentsResponse/
+/// GetResidentsResult`; the namespace is GC's `xmlns`.
 fn result(inner: &str) -> String {
     format!(
         r#"{ENVELOPE_START}<GetResidentsResponse xmlns="{}"><GetResidentsResult>{inner}</GetResidentsResult></GetResidentsResponse>{ENVELOPE_END}"#,
@@ -82,6 +96,8 @@ fn field(body: &str, name: &str) -> Option<String> {
         .map(|s| s.to_string())
 }
 
+/// `GetResidents`: credentials and `YardiPropertyId` in the body (GC `base.rb`, CJ
+/// `AbstractClient.php`/`ResidentDataClient.php`); the error texts are assumptions.
 async fn get_residents(State(sim): State<YardiSim>, body: String) -> Response {
     if !body.contains("GetResidents") {
         return fault("Server did not recognize the request: expected GetResidents");
@@ -101,40 +117,38 @@ async fn get_residents(State(sim): State<YardiSim>, body: String) -> Response {
         return error_result("Invalid Interface Entity / License");
     }
     let faults = sim.core.faults();
-    let rendered = {
+    let (rendered, cut_at) = {
         let state = read(&sim.state);
         let Some(p) = state.properties.iter().find(|p| p.id == property) else {
             return error_result(&format!(
                 "Property {property} not found or not licensed for this interface"
             ));
         };
-        if faults.empty {
-            render_residents(
-                &SimProperty {
-                    people: vec![],
-                    ..p.clone()
-                },
-                None,
-            )
-        } else if faults.first_page_only {
-            render_residents(p, Some(p.people.len() / 2))
-        } else {
-            render_residents(p, None)
-        }
+        let shown = if faults.empty { 0 } else { usize::MAX };
+        render_residents(p, shown)
     };
     let mut body = result(&rendered);
     if faults.truncate_pages {
-        // A proxy cut the response off.
+        // Assumption: a proxy cut the response off somewhere in the middle.
         let mut cut = body.len() * 6 / 10;
         while !body.is_char_boundary(cut) {
             cut -= 1;
         }
         body.truncate(cut);
+    } else if faults.first_page_only {
+        // Assumption: GetResidents has no pages (VENDORS.md: one call per property), so the
+        // only short read is a body that stops early; this one stops cleanly after half the
+        // residents, so only the unclosed tags give it away.
+        let start = body.find("<MITS-ResidentData").unwrap_or(0);
+        body.truncate(start + cut_at);
     }
     xml(StatusCode::OK, body)
 }
 
-fn status_name(status: &str) -> &str {
+/// Voyager's word for a shared-state status. The four lockstep words are rendered as Voyager
+/// spells them (VENDORS.md: Current, Notice, Future, Past seen in public clients); anything else
+/// passes through verbatim so tests can inject Eviction, Applicant or unknown words.
+fn status_word(status: &str) -> &str {
     match status {
         "current" => "Current",
         "notice" => "Notice",
@@ -144,53 +158,93 @@ fn status_name(status: &str) -> &str {
     }
 }
 
-/// Renders a property's people as `ResidentData`; `only` sends fewer customers than `Count`
-/// claims (a short read).
-pub fn render_residents(p: &SimProperty, only: Option<usize>) -> String {
-    let mut out = String::with_capacity(300 * p.people.len() + 200);
+/// `YYYY-MM-DD` (shared state) → `MM/DD/YYYY` (CJ `ResidentsResident.php` reads `m/d/Y`; RB
+/// converts from `MM/DD/YYYY`). Text that is not such a date passes through, so tests can
+/// inject bad dates.
+fn us_date(iso: &str) -> String {
+    match iso.split('-').collect::<Vec<_>>()[..] {
+        [y, m, d] if y.len() == 4 && m.len() == 2 && d.len() == 2 => format!("{m}/{d}/{y}"),
+        _ => iso.to_string(),
+    }
+}
+
+fn element(out: &mut String, tag: &str, value: Option<&str>) {
+    if let Some(v) = value {
+        let _ = write!(out, "<{tag}>{}</{tag}>", escape(v));
+    }
+}
+
+/// One `Resident` (CJ `ResidentsResident.php`: attribute `tCode`, children `Status`,
+/// `FirstName`, `LastName`, `Email`, `MoveInDate`, `MoveOutDate`; RB adds `Phone/PhoneNumber`
+/// twice and `LeaseFromDate`, `LeaseToDate`, in that order; PY adds `UnitCode`).
+fn render_resident(out: &mut String, person: &SimPerson) {
+    let (first, last) = person
+        .name
+        .split_once(' ')
+        .unwrap_or((person.name.as_str(), ""));
     let _ = write!(
         out,
-        r#"<ResidentData><Property><PropertyID><Identification IDValue="{}"/><MarketingName>{}</MarketingName></PropertyID><Customers Count="{}">"#,
-        escape(p.id.as_str()),
-        escape(p.name.as_str()),
-        p.people.len()
+        r#"<Resident tCode="{}"><Status>{}</Status><FirstName>{}</FirstName><LastName>{}</LastName>"#,
+        escape(person.id.as_str()),
+        escape(status_word(&person.status)),
+        escape(first),
+        escape(last)
     );
-    for person in p.people.iter().take(only.unwrap_or(usize::MAX)) {
-        let (first, last) = person
-            .name
-            .split_once(' ')
-            .unwrap_or((person.name.as_str(), ""));
+    element(out, "Email", person.email.as_deref());
+    // RB reads a "personal" then an "other" phone; the first is left empty here so readers must
+    // take the first non-empty one. The `Type` attribute is an assumption.
+    out.push_str(r#"<Phone Type="home"><PhoneNumber></PhoneNumber></Phone>"#);
+    if let Some(phone) = &person.phone {
         let _ = write!(
             out,
-            r#"<Customer Type="resident"><CustomerID>{}</CustomerID><Name><FirstName>{}</FirstName><LastName>{}</LastName></Name>"#,
-            escape(person.id.as_str()),
-            escape(first),
-            escape(last)
+            r#"<Phone Type="cell"><PhoneNumber>{}</PhoneNumber></Phone>"#,
+            escape(phone.as_str())
         );
-        let opt = |out: &mut String, tag: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                let _ = write!(out, "<{tag}>{}</{tag}>", escape(v.as_str()));
-            }
-        };
-        opt(&mut out, "Email", &person.email);
-        if let Some(phone) = &person.phone {
-            let _ = write!(
-                out,
-                "<Phone><PhoneNumber>{}</PhoneNumber></Phone>",
-                escape(phone.as_str())
-            );
-        }
-        opt(&mut out, "Unit", &person.unit);
-        let _ = write!(out, "<Status>{}</Status>", status_name(&person.status));
-        opt(&mut out, "Role", &person.role);
-        out.push_str("<Lease>");
-        opt(&mut out, "LeaseFromDate", &person.lease_start);
-        opt(&mut out, "LeaseToDate", &person.lease_end);
-        if person.status == "notice" {
-            opt(&mut out, "ExpectedMoveOutDate", &person.lease_end);
-        }
-        out.push_str("</Lease></Customer>");
     }
-    out.push_str("</Customers></Property></ResidentData>");
-    out
+    element(out, "UnitCode", person.unit.as_deref());
+    let start = person.lease_start.as_deref().map(us_date);
+    let end = person.lease_end.as_deref().map(us_date);
+    element(out, "LeaseFromDate", start.as_deref());
+    element(out, "LeaseToDate", end.as_deref());
+    // Assumption: the move-in date is the lease start; a move-out date exists once notice is
+    // given or the resident has left, and equals the lease end here.
+    if status_word(&person.status) != "Future" {
+        element(out, "MoveInDate", start.as_deref());
+    }
+    if matches!(person.status.as_str(), "notice" | "past") {
+        element(out, "MoveOutDate", end.as_deref());
+    }
+    out.push_str("</Resident>");
+}
+
+/// Renders a property as `MITS-ResidentData` (CJ `GetResidentsResponse.php` root,
+/// `PropertyResidents.php`, `Residents.php`: `Residents` holds the `Resident` list inline).
+/// Renders at most `shown` residents; returns the text and the byte offset just after the
+/// first half of them (where `first_page_only` cuts). People with a staff `role` are left out:
+/// assumption, `GetResidents` lists tenants, not staff. The property id travels as the
+/// `PropertyId` attribute of `PropertyResidents`: assumption (RB's positional read shows
+/// `PropertyResidents` carries attributes; no public client names them). `xmlns=""` on
+/// `MITS-ResidentData` follows a public `GetResidentData` capture.
+pub fn render_residents(p: &SimProperty, shown: usize) -> (String, usize) {
+    let mut out = String::with_capacity(400 * p.people.len() + 200);
+    let _ = write!(
+        out,
+        r#"<MITS-ResidentData xmlns=""><PropertyResidents PropertyId="{}"><Residents>"#,
+        escape(p.id.as_str())
+    );
+    let residents: Vec<&SimPerson> = p
+        .people
+        .iter()
+        .filter(|x| x.role.is_none())
+        .take(shown)
+        .collect();
+    let mut half = out.len();
+    for (i, person) in residents.iter().enumerate() {
+        render_resident(&mut out, person);
+        if i + 1 == residents.len() / 2 {
+            half = out.len();
+        }
+    }
+    out.push_str("</Residents></PropertyResidents></MITS-ResidentData>");
+    (out, half)
 }
