@@ -272,6 +272,8 @@ fn segment(s: &str) -> String {
 }
 
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod refusal_tests;
 #[cfg(test)]
 mod tests;
