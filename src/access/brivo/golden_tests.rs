@@ -243,3 +243,38 @@ async fn observe_reads_the_documented_examples() {
     })
     .await;
 }
+
+/// One member page off its documented shape fails the whole observation (no partial state to
+/// plan revocations from), naming Brivo, the request and what was missing.
+#[tokio::test]
+async fn a_bad_member_page_fails_the_whole_observation() {
+    within(async {
+        use axum::routing::{get, post};
+        crate::net::install_crypto();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let json = |body: &'static str| {
+            move || async move { ([("content-type", "application/json")], body) }
+        };
+        let no_count = r#"{"data":[{"id":442211,"firstName":"Peter"}],"offset":0,"pageSize":20}"#;
+        let router = axum::Router::new()
+            .route("/oauth/token", post(json(TOKEN)))
+            .route("/v1/api/users", get(json(USERS)))
+            .route("/v1/api/groups", get(json(GROUPS)))
+            .route("/v1/api/groups/{gid}/users", get(json(no_count)));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let b = connector(&config(&base, "k", "s", "p"));
+        let err = b.observe(&scope(&["Staff"])).await.expect_err("bad page");
+        assert_eq!(err.kind(), "bad_response", "{err}");
+        let text = err.to_string();
+        let parts = [
+            "GET /v1/api/groups/442211/users",
+            "Brivo group member page",
+            "count",
+        ];
+        assert!(err_has(&text, &parts), "{text}");
+    })
+    .await;
+}
