@@ -1,18 +1,31 @@
-//! Brivo simulator: the Access / Onair API shape from VENDORS.md, served under `/brivo`.
+//! Brivo simulator: the Access / Onair API as Brivo's published docs describe it, served under
+//! `/brivo`. Sources: "brivo-apidocs" is the dump of apidocs.brivo.com (VENDORS.md, B-doc); each
+//! handler names the section it follows. Verbs the dump leaves out come from the public client
+//! `University-of-British-Columbia-Okanagan/MSYK_Membership` `app/services/brivo.server.ts`
+//! ("B-msyk"); the gateway's answers from VENDORS.md corrections, "Mashery".
 //!
 //! - `POST /oauth/token` (the auth host; `auth_url` = base): form-encoded only, Basic client
-//!   auth, `api-key`; `password` and `refresh_token` grants; tokens last `token_lifetime_secs`.
-//! - `/v1/api/...`: `api-key` on every call (403 HTML "Developer Inactive" without it) and
-//!   `Authorization: bearer <token>` (401 `{code, message}` when unknown or expired).
-//! - `offset`/`pageSize` paging (default 20, max 100) answering `{data, offset, pageSize, count}`,
-//!   sorted by id; at most 16 groups per user, enforced on every add, all or nothing.
+//!   auth, `api-key`; `password` and `refresh_token` grants (brivo-apidocs: Authentication,
+//!   OAuth2 Tokens); the documented 401 bodies (brivo-apidocs: Response Codes - Error codes).
+//! - `/v1/api/...`: `api-key` on every call, checked by the Mashery gateway (403
+//!   `ERR_403_DEVELOPER_INACTIVE`, `<h1>Developer Inactive</h1>`), then `Authorization: bearer`.
+//! - Throttling is Mashery's 403 `ERR_403_DEVELOPER_OVER_QPS` with `Retry-After: 1`, counted
+//!   per `api-key` (Mashery's unit of quota) under the `rate_limit_per_second` knob. Brivo
+//!   publishes no figure: tests pick one (assumption).
+//! - A wrong verb on a known path answers `596` `<h1>596 Service Not Found</h1>`
+//!   (brivo-apidocs: Response Codes - Error codes).
+//! - `offset`/`pageSize` paging (default 0 and 20, range 1-100) answering
+//!   `{data, offset, pageSize, count}` (brivo-apidocs: Listing Calls - Results, Paging); dates
+//!   ISO 8601 UTC to the second; null fields omitted (brivo-apidocs: Schema).
 //!
-//! Assumptions (G), where the public docs are silent or only name an operation:
-//! - throttling is the Mashery gateway's 403 `{"code":403,"message":"Developer Over Qps"}` with
-//!   `Retry-After: 1`;
-//! - verbs: `PUT`/`DELETE /groups/{gid}/users/{uid}`, `PUT /users/{id}/groups`; the bulk call
-//!   answers 200 with the user's groups as a page envelope; error wordings are invented;
-//! - `DELETE /groups/{gid}/users/{uid}` of a non-member answers 404 (clients treat it as done);
+//! Assumptions, where the docs are silent:
+//! - an expired or unknown bearer gets the documented 401 body for missing authentication;
+//! - the 16-group limit (documented for `PUT /users/{id}/groups`) also holds for single
+//!   assignment, with an invented wording;
+//! - linked groups: `BrivoState::linked_groups` lists sets of groups that share credentials; a
+//!   member of one group of a set cannot be assigned to another (the refusal's wording is the
+//!   docs', how groups become linked is not documented);
+//! - `DELETE /groups/{gid}/users/{uid}` of a non-member answers 404;
 //! - `firstName` and `lastName` are both required on create; a duplicate `externalId` is 400;
 //! - refresh tokens are single-use (each refresh issues a new pair); `filter=` is ignored;
 //! - creating a user issues them one mobile pass (in reality an admin would), so lost-credential
@@ -20,13 +33,16 @@
 
 mod api;
 mod auth;
+mod gateway;
+#[cfg(test)]
+mod gateway_tests;
 mod state;
 #[cfg(test)]
 mod tests;
 
 pub use state::{
     BrivoCredential, BrivoEmail, BrivoGroup, BrivoMembership, BrivoState, BrivoUser,
-    CredentialFormat, MAX_GROUPS_PER_USER, TOO_MANY_GROUPS,
+    CredentialFormat, LINKED_GROUP, MAX_GROUPS_PER_USER, TOO_MANY_GROUPS,
 };
 
 use super::world::FOREIGN_GROUP;
@@ -56,7 +72,7 @@ impl BrivoSim {
 
     pub fn new(seed: u64) -> Self {
         BrivoSim {
-            core: SimCore::new("brivo", seed, throttle_403),
+            core: SimCore::with_rate_key("brivo", seed, gateway::over_qps, gateway::rate_key),
             state: Arc::new(RwLock::new(BrivoState::default())),
         }
     }
@@ -119,20 +135,31 @@ impl BrivoSim {
     /// The API (with faults and statistics) beside the `/_sim/` control plane; nest it under
     /// `/brivo`.
     pub fn router(&self) -> Router {
+        // Verbs: GET/POST on listings and creation follow the docs' REST shape; PUT/DELETE on
+        // memberships and PUT on `/users/{id}/groups` are B-msyk and VENDORS.md corrections; the
+        // credential unassignment's DELETE is VENDORS.md's Brivo section (the dump omits verbs).
         let resources = Router::new()
+            // brivo-apidocs: User - List Users; User - Create new user.
             .route("/v1/api/users", get(api::list_users).post(api::create_user))
+            // brivo-apidocs: User - Retrieve by external id.
             .route("/v1/api/users/{id}/external", get(api::user_by_external))
+            // brivo-apidocs: User - List user's groups; User - Update user's group memberships.
             .route(
                 "/v1/api/users/{id}/groups",
                 get(api::user_groups).put(api::change_user_groups),
             )
+            // brivo-apidocs: User - Retrieve Assigned Credentials.
             .route("/v1/api/users/{id}/credentials", get(api::user_credentials))
+            // brivo-apidocs: User - Remove Credential from User.
             .route(
                 "/v1/api/users/{id}/credentials/{cid}",
                 axum::routing::delete(api::unassign_credential),
             )
+            // brivo-apidocs: Group - Group Listing.
             .route("/v1/api/groups", get(api::list_groups))
+            // brivo-apidocs: Group - List Users within Group.
             .route("/v1/api/groups/{gid}/users", get(api::group_users))
+            // brivo-apidocs: Group - Assign User to Group; Group - Remove User from Group.
             .route(
                 "/v1/api/groups/{gid}/users/{uid}",
                 put(api::add_member).delete(api::remove_member),
@@ -142,6 +169,7 @@ impl BrivoSim {
                 auth::authenticate,
             ))
             .route("/oauth/token", post(auth::token))
+            .route_layer(middleware::map_response(gateway::wrong_verb))
             .route_layer(middleware::from_fn_with_state(
                 self.core.clone(),
                 fault_layer,
@@ -151,17 +179,8 @@ impl BrivoSim {
     }
 }
 
-/// Brivo's gateway throttling (assumption (G)): 403 "Developer Over Qps" with `Retry-After`.
-fn throttle_403() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        [("retry-after", "1")],
-        Json(json!({"code": 403, "message": "Developer Over Qps"})),
-    )
-        .into_response()
-}
-
-/// Brivo's error body for 400, 403, 404 and 503: `{"code": <http>, "message": "..."}`.
+/// Brivo's error body for 400, 403, 404 and 503: `{"code": <http>, "message": "..."}`
+/// (brivo-apidocs: Response Codes - Error codes).
 fn error(status: StatusCode, message: &str) -> Response {
     (
         status,

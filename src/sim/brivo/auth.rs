@@ -1,6 +1,9 @@
 //! The Brivo simulator's OAuth token endpoint and the check every `/v1/api` call passes:
-//! `api-key` first (403 "Developer Inactive" as HTML), then `Authorization: bearer <token>`.
+//! `api-key` first (the gateway's 403 "Developer Inactive"), then `Authorization: bearer <token>`.
+//! Sources: brivo-apidocs: Authentication - Headers, OAuth2 Tokens; Response Codes - Error codes
+//! (the 401 bodies).
 
+use super::gateway::{api_key_ok, developer_inactive};
 use super::{error, now_ms, BrivoSim, BrivoState};
 use crate::sim::{read, secret_eq, write};
 use axum::extract::rejection::FormRejection;
@@ -25,23 +28,6 @@ pub(super) struct TokenForm {
     refresh_token: String,
 }
 
-/// What a missing or wrong `api-key` gets from Brivo's gateway: an HTML page, not JSON.
-fn developer_inactive() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        [("content-type", "text/html")],
-        "<h1>Developer Inactive</h1>",
-    )
-        .into_response()
-}
-
-fn api_key_ok(headers: &HeaderMap) -> bool {
-    headers
-        .get("api-key")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|k| secret_eq(k, BrivoSim::API_KEY))
-}
-
 fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     (
         status,
@@ -50,26 +36,43 @@ fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
         .into_response()
 }
 
-/// `Authorization: Basic base64(client_id:client_secret)`.
-fn client_ok(headers: &HeaderMap) -> bool {
-    let Some(encoded) = headers
+/// The documented 401 when no Basic (or bearer) authorization header came at all
+/// (brivo-apidocs: Response Codes - Error codes, 401, third body).
+pub(super) fn full_authentication_required() -> Response {
+    oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        "Full authentication is required to access this resource",
+    )
+}
+
+/// The documented 401 for an invalid Basic header at the token endpoint (brivo-apidocs:
+/// Response Codes - Error codes, 401, second body).
+fn bad_client() -> Response {
+    let body = json!({"status": 401, "error": "Unauthorized", "message": "Bad credentials",
+        "path": "/oauth/token"});
+    (StatusCode::UNAUTHORIZED, Json(body)).into_response()
+}
+
+/// `Authorization: Basic base64(client_id:client_secret)`: `None` when there is no Basic header,
+/// else whether it names the account's client.
+fn client_ok(headers: &HeaderMap) -> Option<bool> {
+    let encoded = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
-        .map(|(_, value)| value.trim())
-    else {
-        return false;
-    };
+        .map(|(_, value)| value.trim())?;
     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
-        return false;
+        return Some(false);
     };
     let expected = format!("{}:{}", BrivoSim::CLIENT_ID, BrivoSim::CLIENT_SECRET);
-    secret_eq(&String::from_utf8_lossy(&decoded), &expected)
+    Some(secret_eq(&String::from_utf8_lossy(&decoded), &expected))
 }
 
-/// `POST /oauth/token`: form-encoded only (JSON gets 415), Basic client auth, `api-key`;
-/// `grant_type` `password` or `refresh_token`.
+/// `POST /oauth/token` (brivo-apidocs: OAuth2 Tokens - password grant, Refreshing a token):
+/// form-encoded only, JSON gets 415 (brivo-apidocs: Specifying submitted request body content;
+/// Error codes, 415; the body is an assumption), Basic client auth, `api-key`.
 pub(super) async fn token(
     State(sim): State<BrivoSim>,
     headers: HeaderMap,
@@ -82,12 +85,10 @@ pub(super) async fn token(
     if !api_key_ok(&headers) {
         return developer_inactive();
     }
-    if !client_ok(&headers) {
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "Bad client credentials",
-        );
+    match client_ok(&headers) {
+        None => return full_authentication_required(),
+        Some(false) => return bad_client(),
+        Some(true) => {}
     }
     let mut s = write(&sim.state);
     match form.grant_type.as_str() {
@@ -95,31 +96,35 @@ pub(super) async fn token(
             let ok = secret_eq(&form.username, BrivoSim::USERNAME)
                 && secret_eq(&form.password, BrivoSim::PASSWORD);
             if !ok {
-                return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "Bad credentials");
+                // brivo-apidocs: Error codes, 401, first body.
+                return oauth_error(StatusCode::UNAUTHORIZED, "invalid_grant", "Bad credentials");
             }
         }
         "refresh_token" => {
             if !s.refresh_tokens.remove(&form.refresh_token) {
+                // The documented invalid_grant shape and status; the wording is an assumption.
                 return oauth_error(
-                    StatusCode::BAD_REQUEST,
+                    StatusCode::UNAUTHORIZED,
                     "invalid_grant",
                     "Invalid refresh token",
                 );
             }
         }
         other => {
+            // Assumption: the OAuth 2.0 (RFC 6749 §5.2) error; the docs show none.
             return oauth_error(
                 StatusCode::BAD_REQUEST,
                 "unsupported_grant_type",
                 &format!("Unsupported grant type: {other}"),
-            )
+            );
         }
     }
     *s.grants.entry(form.grant_type.clone()).or_default() += 1;
     issue(&mut s)
 }
 
-/// Issues a fresh access and refresh token pair and answers with Brivo's token body.
+/// Issues a fresh access and refresh token pair and answers with Brivo's token body
+/// (brivo-apidocs: OAuth2 Tokens - An example token response).
 fn issue(s: &mut BrivoState) -> Response {
     let n = s.next_id();
     let salt: u64 = rand::random();
@@ -144,7 +149,9 @@ fn issue(s: &mut BrivoState) -> Response {
     .into_response()
 }
 
-/// Middleware in front of every `/v1/api` route.
+/// Middleware in front of every `/v1/api` route (brivo-apidocs: Authentication - Headers). A
+/// missing, unknown or expired bearer gets the documented 401 for missing authentication
+/// (assumption: the docs give no separate body for an expired token).
 pub(super) async fn authenticate(
     State(sim): State<BrivoSim>,
     request: Request,
@@ -161,14 +168,14 @@ pub(super) async fn authenticate(
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_string());
     let Some(token) = token else {
-        return error(StatusCode::UNAUTHORIZED, "Full authentication is required");
+        return full_authentication_required();
     };
     let valid = read(&sim.state)
         .access_tokens
         .get(&token)
         .is_some_and(|expiry| *expiry > now_ms());
     if !valid {
-        return error(StatusCode::UNAUTHORIZED, "Invalid or expired access token");
+        return full_authentication_required();
     }
     next.run(request).await
 }

@@ -10,8 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Brivo's documented hard limit.
 pub const MAX_GROUPS_PER_USER: usize = 16;
 
-/// The vendor's message when a change would exceed the limit (wording is assumption (G)).
+/// The vendor's message when a change would exceed the limit (the rule is brivo-apidocs: User -
+/// Update user's group memberships; the wording is an assumption).
 pub const TOO_MANY_GROUPS: &str = "User cannot belong to more than 16 groups";
+
+/// The refusal of a single assignment into a group linked to one the user is already in
+/// (brivo-apidocs: Group - Assign User to Group, third error example).
+pub const LINKED_GROUP: &str =
+    "User cannot be assigned to the group as its credentials already exist in a linked group";
 
 /// The whole simulated account: what `GET /brivo/_sim/state` returns and `PUT` accepts.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -21,6 +27,9 @@ pub struct BrivoState {
     pub groups: Vec<BrivoGroup>,
     pub memberships: Vec<BrivoMembership>,
     pub credentials: Vec<BrivoCredential>,
+    /// Sets of groups that share credentials ("linked groups"): a member of one group of a set
+    /// cannot be assigned to another. How groups get linked is not documented (assumption).
+    pub linked_groups: Vec<BTreeSet<u64>>,
     /// Live access tokens → expiry in Unix milliseconds.
     pub access_tokens: BTreeMap<String, u64>,
     /// Refresh tokens not yet used (they rotate: each is good for one refresh; assumption (G)).
@@ -42,6 +51,7 @@ impl Default for BrivoState {
             groups: Vec::new(),
             memberships: Vec::new(),
             credentials: Vec::new(),
+            linked_groups: Vec::new(),
             access_tokens: BTreeMap::new(),
             refresh_tokens: BTreeSet::new(),
             token_lifetime_secs: 60,
@@ -57,13 +67,19 @@ impl Default for BrivoState {
 pub struct BrivoUser {
     pub id: u64,
     pub first_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub middle_name: Option<String>,
     pub last_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     pub suspended: bool,
     pub emails: Vec<BrivoEmail>,
-    /// ISO 8601 UTC to whole seconds, e.g. `2015-04-15T12:00:00Z`.
+    /// ISO 8601 UTC to whole seconds, e.g. `2015-04-15T12:00:00Z` (brivo-apidocs: Schema); left
+    /// out when unknown, as null fields are (brivo-apidocs: Schema - Empty Values).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub created: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub updated: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,11 +203,12 @@ impl BrivoState {
         add: &[u64],
         remove: &[u64],
     ) -> Result<BTreeSet<u64>, Refusal> {
+        // The documented 404 messages (brivo-apidocs: User - Update user's group memberships).
         if self.user(user_id).is_none() {
-            return Err(Refusal::NotFound(format!("User {user_id} not found")));
+            return Err(Refusal::NotFound("User not found".into()));
         }
-        if let Some(missing) = add.iter().find(|g| self.group(**g).is_none()) {
-            return Err(Refusal::NotFound(format!("Group {missing} not found")));
+        if add.iter().any(|g| self.group(*g).is_none()) {
+            return Err(Refusal::NotFound("Group not found".into()));
         }
         let before = self.groups_of(user_id);
         let mut after = before.clone();
@@ -224,6 +241,15 @@ impl BrivoState {
         Ok(after)
     }
 
+    /// Whether `user_id` already belongs to a group linked to `group_id` (not `group_id` itself).
+    pub fn in_linked_group(&self, user_id: u64, group_id: u64) -> bool {
+        let held = self.groups_of(user_id);
+        self.linked_groups
+            .iter()
+            .filter(|set| set.contains(&group_id))
+            .any(|set| set.iter().any(|g| *g != group_id && held.contains(g)))
+    }
+
     /// The id of the group with this name, created if missing.
     pub fn group_named(&mut self, name: &str) -> u64 {
         if let Some(g) = self.groups.iter().find(|g| g.name == name) {
@@ -241,6 +267,7 @@ impl BrivoState {
     /// lost-credential flows have something to revoke. Returns the stored user.
     pub fn add_user(&mut self, mut user: BrivoUser, created: String) -> BrivoUser {
         user.id = self.next_id();
+        user.updated = created.clone();
         user.created = created;
         self.users.push(user.clone());
         let id = self.next_id();

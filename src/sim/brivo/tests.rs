@@ -5,7 +5,8 @@ use super::*;
 use serde_json::Value;
 use std::time::Duration;
 
-async fn start() -> (BrivoSim, String) {
+pub(super) async fn start() -> (BrivoSim, String) {
+    crate::net::install_crypto();
     let sim = BrivoSim::new(7);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -16,19 +17,19 @@ async fn start() -> (BrivoSim, String) {
     (sim, base)
 }
 
-async fn within<F: std::future::Future>(f: F) -> F::Output {
+pub(super) async fn within<F: std::future::Future>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(20), f)
         .await
         .expect("test timed out")
 }
 
-fn token_request(http: &reqwest::Client, base: &str) -> reqwest::RequestBuilder {
+pub(super) fn token_request(http: &reqwest::Client, base: &str) -> reqwest::RequestBuilder {
     http.post(format!("{base}/oauth/token"))
         .basic_auth(BrivoSim::CLIENT_ID, Some(BrivoSim::CLIENT_SECRET))
         .header("api-key", BrivoSim::API_KEY)
 }
 
-async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+pub(super) async fn sign_in(http: &reqwest::Client, base: &str) -> String {
     let form = [
         ("grant_type", "password"),
         ("username", BrivoSim::USERNAME),
@@ -48,7 +49,7 @@ async fn sign_in(http: &reqwest::Client, base: &str) -> String {
 }
 
 /// Sends an API request with the key and token; returns (status, JSON body or Null).
-async fn api(request: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
+pub(super) async fn api(request: reqwest::RequestBuilder, token: &str) -> (u16, Value) {
     let reply = request
         .header("api-key", BrivoSim::API_KEY)
         .header("authorization", format!("bearer {token}"))
@@ -81,10 +82,13 @@ async fn the_token_endpoint_takes_forms_only_and_checks_every_credential() {
             .send()
             .await
             .expect("send");
-        assert_eq!(reply.status().as_u16(), 400);
+        // brivo-apidocs: Response Codes - Error codes, 401 (bad username or password).
+        assert_eq!(reply.status().as_u16(), 401);
         let body: Value = reply.json().await.expect("json");
-        assert_eq!(body["error"], "invalid_grant");
-        assert_eq!(body["error_description"], "Bad credentials");
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "invalid_grant", "error_description": "Bad credentials"})
+        );
         let reply = http
             .post(format!("{base}/oauth/token"))
             .basic_auth(BrivoSim::CLIENT_ID, Some(BrivoSim::CLIENT_SECRET))
@@ -93,14 +97,18 @@ async fn the_token_endpoint_takes_forms_only_and_checks_every_credential() {
             .await
             .expect("send");
         assert_eq!(reply.status().as_u16(), 403);
-        assert!(reply
-            .text()
-            .await
-            .expect("text")
-            .contains("Developer Inactive"));
+        assert_eq!(
+            reply.headers()["x-mashery-error-code"],
+            "ERR_403_DEVELOPER_INACTIVE"
+        );
+        assert_eq!(
+            reply.text().await.expect("text"),
+            "<h1>Developer Inactive</h1>"
+        );
         let token = sign_in(&http, &base).await;
-        let (status, _) = api(http.get(format!("{base}/v1/api/users")), "stale").await;
+        let (status, body) = api(http.get(format!("{base}/v1/api/users")), "stale").await;
         assert_eq!(status, 401);
+        assert_eq!(body["error"], "unauthorized", "{body}");
         let reply = http
             .get(format!("{base}/v1/api/users"))
             .bearer_auth(&token)
@@ -125,12 +133,20 @@ async fn pages_are_bounded_and_the_group_limit_is_all_or_nothing() {
             &token,
         )
         .await;
-        assert_eq!((status, body["code"].as_u64()), (400, Some(400)));
+        assert_eq!(
+            body,
+            serde_json::json!({"code": 400, "message": "Invalid criteria provided"})
+        );
+        assert_eq!(status, 400);
         let (_, page) = api(http.get(format!("{base}/v1/api/groups")), &token).await;
         assert_eq!(
             page["data"].as_array().map(Vec::len),
             Some(20),
             "default page size"
+        );
+        assert_eq!(
+            (page["offset"].as_u64(), page["pageSize"].as_u64()),
+            (Some(0), Some(20))
         );
         assert_eq!(page["count"], 21);
         let ids: Vec<u64> = sim.state().groups.iter().map(|g| g.id).collect();
@@ -157,6 +173,10 @@ async fn pages_are_bounded_and_the_group_limit_is_all_or_nothing() {
         let change = serde_json::json!({"addGroups": ids[..16], "removeGroups": [ids[19]]});
         let (status, body) = api(http.put(&groups_url).json(&change), &token).await;
         assert_eq!((status, body["count"].as_u64()), (200, Some(16)));
+        assert!(
+            body.get("offset").is_none(),
+            "the documented {{count, data}}: {body}"
+        );
         let member = format!("{base}/v1/api/groups/{}/users/{}", ids[17], user["id"]);
         let (status, body) = api(http.put(&member), &token).await;
         assert_eq!(
@@ -165,6 +185,12 @@ async fn pages_are_bounded_and_the_group_limit_is_all_or_nothing() {
         );
         let (status, _) = api(http.delete(&member), &token).await;
         assert_eq!(status, 404, "not a member");
+        let nowhere = format!("{base}/v1/api/groups/999999/users/{}", user["id"]);
+        let (status, body) = api(http.put(&nowhere), &token).await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (404, Some("Group not found"))
+        );
     })
     .await;
 }
