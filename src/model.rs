@@ -285,6 +285,4 @@ pub struct Capabilities {
     pub credentials: bool,
     /// The vendor's hard limit on groups per user, if any (Brivo: 16).
     pub max_groups_per_user: Option<usize>,
-    /// The vendor answers 403 when throttling, so 403 is not always an auth failure.
-    pub throttles_with_403: bool,
 }

@@ -25,7 +25,6 @@ impl AccessSystem for Brivo {
             pins: true,
             credentials: true,
             max_groups_per_user: Some(MAX_GROUPS_PER_USER),
-            throttles_with_403: true,
         }
     }
 

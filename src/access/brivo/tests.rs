@@ -126,7 +126,7 @@ async fn observe_reads_every_page_with_the_fewest_requests() {
         let b = brivo(&base);
         assert_eq!(b.kind(), "brivo");
         assert_eq!(b.capabilities().max_groups_per_user, Some(16));
-        assert!(b.capabilities().throttles_with_403);
+        assert_eq!(b.http.gateway(), crate::net::Gateway::Mashery);
         sim.core.reset_stats();
         let actual = b
             .observe(&scope(&["Entrances", "Unit 1"]))
