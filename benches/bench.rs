@@ -94,6 +94,7 @@ fn desired_and_actual(residents: usize, drift_every: usize) -> (DesiredState, Ac
                 email: None,
                 groups,
                 revoked_credentials: BTreeSet::new(),
+                new_grants: true,
             },
         );
     }

@@ -200,12 +200,13 @@ pub enum RevocationMode {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PropertyConfig {
     pub name: String,
-    /// Key into `Config::sources`.
-    pub source: String,
-    /// The property's id in the source (Yardi's `YardiPropertyId`).
-    pub source_property_id: String,
-    /// Key into `Config::access_systems`.
-    pub access_system: String,
+    /// Source name (key into `Config::sources`) → the property's id in that source. At least one.
+    pub sources: BTreeMap<String, String>,
+    /// Access system name (key into `Config::access_systems`) → the groups routed to it. At
+    /// least one; every group the property can grant is routed to exactly one (checked).
+    pub access_systems: BTreeMap<String, Routing>,
+    /// How one person listed by two sources is recognised as one; `None`: never.
+    pub link_by: Option<LinkKey>,
     pub mode: Mode,
     pub revocations: RevocationMode,
     pub activation_delay: Duration,
@@ -215,6 +216,59 @@ pub struct PropertyConfig {
     pub units: UnitMapping,
     /// Role (as the source names it, e.g. `maintenance`) → groups.
     pub roles: BTreeMap<String, Vec<String>>,
+}
+
+/// The stable key that links one person's records across a property's sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKey {
+    /// The e-mail address, compared without case or surrounding space.
+    Email,
+}
+
+/// Which groups of a property live in one access system: exact names, the unit pattern as
+/// written (`Unit {unit}`), or prefixes ending in `*`. Empty on a property's only access system:
+/// every group lives there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Routing {
+    pub groups: Vec<String>,
+}
+
+impl Routing {
+    pub fn matches(&self, group: &str) -> bool {
+        self.groups.iter().any(|s| match s.strip_suffix('*') {
+            Some(prefix) if !s.contains("{unit}") => group.starts_with(prefix),
+            _ => s == group,
+        })
+    }
+}
+
+impl PropertyConfig {
+    /// The access system a group lives in: the only one, or the one whose routing names it.
+    /// A group of the unit pattern (`Unit 101`) follows the pattern's routing.
+    pub fn system_of(&self, group: &str) -> Option<&str> {
+        if let [(name, routing)] = self.access_systems.iter().collect::<Vec<_>>()[..] {
+            if routing.groups.is_empty() {
+                return Some(name);
+            }
+        }
+        let pattern = self.units.pattern.as_deref().filter(|p| {
+            p.split_once("{unit}").is_some_and(|(prefix, suffix)| {
+                group.len() > prefix.len() + suffix.len()
+                    && group.starts_with(prefix)
+                    && group.ends_with(suffix)
+            })
+        });
+        self.access_systems
+            .iter()
+            .find(|(_, r)| r.matches(group) || pattern.is_some_and(|p| r.matches(p)))
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// The names of the connectors a property reads and writes, for health and status.
+    pub fn connector_names(&self) -> impl Iterator<Item = &String> {
+        self.sources.keys().chain(self.access_systems.keys())
+    }
 }
 
 /// Unit → groups: a name pattern, groups covering sets of units, and per-unit overrides.

@@ -187,13 +187,19 @@ impl Executor<'_> {
                 self.system.add_to_group(&user, &group_id, window).await
             }
             Action::RemoveFromGroup {
-                external_id, group, ..
+                external_id,
+                group,
+                account,
+                ..
             } => {
-                let user = self.user_id(ids, external_id).await?;
+                let user = match account {
+                    Some(copy) => copy.clone(),
+                    None => self.user_id(ids, external_id).await?,
+                };
                 let group_id = self.group_id(ids, group)?;
                 let membership = ids
                     .memberships
-                    .get(&(external_id.clone(), group.clone()))
+                    .get(&(user.clone(), group.clone()))
                     .cloned()
                     .flatten();
                 self.system
@@ -241,17 +247,23 @@ impl Executor<'_> {
 
 /// Vendor ids known from the observation, extended by what this cycle created.
 struct Ids {
+    /// External id → the vendor's id of its (first) account.
     users: BTreeMap<String, String>,
     groups: BTreeMap<String, String>,
+    /// (vendor user id, group) → the vendor's membership id, where it has one.
     memberships: BTreeMap<(String, String), Option<String>>,
 }
 
 impl From<&ActualState> for Ids {
     fn from(actual: &ActualState) -> Ids {
         let mut memberships = BTreeMap::new();
-        for (ext, user) in &actual.users {
+        for user in actual
+            .users
+            .values()
+            .chain(actual.duplicates.values().flatten())
+        {
             for (group, m) in &user.groups {
-                memberships.insert((ext.clone(), group.clone()), m.id.clone());
+                memberships.insert((user.system_id.clone(), group.clone()), m.id.clone());
             }
         }
         Ids {

@@ -5,17 +5,27 @@ use crate::model::SourceSnapshot;
 use crate::reconcile::{Cycle, CycleError};
 use crate::source::SourceError;
 
-fn key(property: &str) -> String {
+fn key(property: &str, source: &str) -> String {
+    format!("feed_size:{property}:{source}")
+}
+
+/// Where builds that knew one source per property kept its last good size.
+fn legacy_key(property: &str) -> String {
     format!("feed_size:{property}")
 }
 
 /// Fails when the feed is not whole: fewer people than the source said it sent, or empty where
 /// the last good read was not (unless an operator released the guard for this cycle).
-pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<(), CycleError> {
+pub fn check_complete(
+    cycle: &Cycle<'_>,
+    source: &str,
+    source_property: &str,
+    snapshot: &SourceSnapshot,
+) -> Result<(), CycleError> {
     let incomplete = |detail: String| {
         CycleError::Source(SourceError::Incomplete {
-            source_name: cycle.property.source.clone(),
-            property: cycle.property.source_property_id.clone(),
+            source_name: source.to_string(),
+            property: source_property.to_string(),
             detail,
         })
     };
@@ -27,11 +37,12 @@ pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<()
             )));
         }
     }
-    let last: usize = cycle
-        .store
-        .meta()
-        .get(&key(cycle.property_id))?
-        .unwrap_or(0);
+    let meta = cycle.store.meta();
+    let mut last: Option<usize> = meta.get(&key(cycle.property_id, source))?;
+    if last.is_none() && cycle.property.sources.len() == 1 {
+        last = meta.get(&legacy_key(cycle.property_id))?;
+    }
+    let last = last.unwrap_or(0);
     if snapshot.listed() == 0 && last > 0 && !cycle.guard_released {
         return Err(incomplete(format!("the feed is empty but the last good read had {last} people; release the guard to accept it")));
     }
@@ -39,10 +50,14 @@ pub fn check_complete(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<()
 }
 
 /// Remembers the size of a feed that passed the gate.
-pub fn remember_good_feed(cycle: &Cycle<'_>, snapshot: &SourceSnapshot) -> Result<(), CycleError> {
+pub fn remember_good_feed(
+    cycle: &Cycle<'_>,
+    source: &str,
+    snapshot: &SourceSnapshot,
+) -> Result<(), CycleError> {
     cycle
         .store
         .meta()
-        .put(&key(cycle.property_id), &snapshot.listed())?;
+        .put(&key(cycle.property_id, source), &snapshot.listed())?;
     Ok(())
 }

@@ -24,6 +24,7 @@ pub struct Metrics {
     pub access_request_duration: HistogramVec,
     pub access_deprecations: IntCounterVec,
     pub guard_tripped: IntGaugeVec,
+    pub duplicate_accounts: IntGaugeVec,
     pub config_reloads: IntCounterVec,
     pub audit_entries: IntCounterVec,
     pub revocation_latency: HistogramVec,
@@ -140,6 +141,14 @@ impl Metrics {
                 &["property"],
             )
             .expect("metric"),
+            duplicate_accounts: IntGaugeVec::new(
+                opts(
+                    "duplicate_accounts",
+                    "Further accounts carrying an external id another account of the same access system already carries.",
+                ),
+                &["property", "system"],
+            )
+            .expect("metric"),
             config_reloads: IntCounterVec::new(
                 opts("config_reloads_total", "Config reloads by result."),
                 &["result"],
@@ -204,6 +213,7 @@ impl Metrics {
             Box::new(self.access_request_duration.clone()),
             Box::new(self.access_deprecations.clone()),
             Box::new(self.guard_tripped.clone()),
+            Box::new(self.duplicate_accounts.clone()),
             Box::new(self.config_reloads.clone()),
             Box::new(self.audit_entries.clone()),
             Box::new(self.revocation_latency.clone()),

@@ -183,6 +183,14 @@ pub struct DesiredUser {
     /// `"*"` stands for every credential the user holds.
     #[serde(default)]
     pub revoked_credentials: BTreeSet<String>,
+    /// `false` while the person waits for the activation delay: memberships they already hold
+    /// in `groups` are kept, nothing new is created or added.
+    #[serde(default = "yes")]
+    pub new_grants: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Desired state of one property in one access system, keyed by external id.
@@ -194,6 +202,44 @@ pub struct DesiredState {
     /// creation. The source listed these people but could not say what they should hold.
     #[serde(default)]
     pub held: BTreeSet<String>,
+    /// Sources whose fetch failed this cycle: every user whose external id they made is held
+    /// (`lockstep:<source>:`), since nothing is known about them.
+    #[serde(default)]
+    pub held_sources: BTreeSet<String>,
+    /// No removal at all this cycle (grants still flow): a source of a property that links
+    /// people across sources failed, so nobody's full entitlement is known.
+    #[serde(default)]
+    pub hold_removals: bool,
+    /// (external id, group) memberships lockstep itself granted. Memberships in these groups
+    /// stay revocable after the group leaves `managed` (pruning); nothing else outside
+    /// `managed` is ever touched.
+    #[serde(default)]
+    pub owned_grants: BTreeSet<(String, String)>,
+}
+
+impl DesiredState {
+    /// Whether `plan` must leave this user exactly as observed.
+    pub fn is_held(&self, external_id: &str) -> bool {
+        self.held.contains(external_id)
+            || source_of(external_id).is_some_and(|s| self.held_sources.contains(s))
+    }
+
+    /// Whether a membership may be removed when nobody should hold it: a managed group, or one
+    /// lockstep granted this user itself.
+    pub fn may_revoke(&self, external_id: &str, group: &str) -> bool {
+        self.managed.contains(group)
+            || self
+                .owned_grants
+                .contains(&(external_id.to_string(), group.to_string()))
+    }
+}
+
+/// `lockstep:<source>:<person>` → `<source>`.
+pub fn source_of(external_id: &str) -> Option<&str> {
+    external_id
+        .strip_prefix(EXTERNAL_ID_PREFIX)
+        .and_then(|rest| rest.split_once(':'))
+        .map(|(source, _)| source)
 }
 
 /// A membership as observed in an access system.
@@ -241,6 +287,10 @@ impl ActualUser {
 pub struct ActualState {
     /// Owned users by external id. Foreign users are kept apart and never planned on.
     pub users: BTreeMap<String, ActualUser>,
+    /// Further accounts carrying an external id already in `users` (made by hand, or by a
+    /// create whose answer was lost). Reported, and reconciled for revocations like the first.
+    #[serde(default)]
+    pub duplicates: BTreeMap<String, Vec<ActualUser>>,
     /// How many users without a lockstep external id were seen (for status only).
     pub foreign_users: usize,
     /// Group name → the vendor's group id.
@@ -256,19 +306,39 @@ impl ActualState {
         };
         for user in users {
             match user.external_id.clone() {
-                Some(id) if user.is_owned() => {
-                    state.users.insert(id, user);
-                }
+                Some(id) if user.is_owned() => state.insert_owned(id, user),
                 _ => state.foreign_users += 1,
             }
         }
         state
     }
 
-    /// Number of managed memberships held by owned users: the base of percentage guards.
+    /// Adds an owned user; a second account with the same external id becomes a duplicate,
+    /// the account with the smallest vendor id staying first so the choice is stable.
+    pub fn insert_owned(&mut self, external_id: String, user: ActualUser) {
+        match self.users.get_mut(&external_id) {
+            None => {
+                self.users.insert(external_id, user);
+            }
+            Some(first) => {
+                let extra = if user.system_id < first.system_id {
+                    std::mem::replace(first, user)
+                } else {
+                    user
+                };
+                let copies = self.duplicates.entry(external_id).or_default();
+                copies.push(extra);
+                copies.sort_by(|a, b| a.system_id.cmp(&b.system_id));
+            }
+        }
+    }
+
+    /// Number of managed memberships held by owned users (duplicates included): the base of
+    /// percentage guards, counted before anything of the cycle is applied.
     pub fn grant_count(&self, managed: &ManagedGroups) -> usize {
         self.users
             .values()
+            .chain(self.duplicates.values().flatten())
             .map(|u| u.groups.keys().filter(|g| managed.contains(g)).count())
             .sum()
     }

@@ -17,12 +17,13 @@ use serde::{Deserialize, Serialize};
 pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -> Plan {
     let mut out = Plan::default();
     for (external_id, want) in &desired.users {
-        if desired.held.contains(external_id) {
+        if desired.is_held(external_id) {
             // Held: the source could not say what this person should hold.
             continue;
         }
         match actual.users.get(external_id) {
-            None => plan_new_user(external_id, want, actual, caps, &mut out),
+            None if want.new_grants => plan_new_user(external_id, want, actual, caps, &mut out),
+            None => {}
             Some(have) => {
                 plan_existing_user(external_id, want, have, desired, actual, caps, &mut out)
             }
@@ -30,22 +31,58 @@ pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -
     }
     for (external_id, have) in &actual.users {
         if desired.users.contains_key(external_id)
-            || desired.held.contains(external_id)
+            || desired.is_held(external_id)
+            || desired.hold_removals
             || !have.is_owned()
         {
             continue;
         }
-        for group in have.groups.keys().filter(|g| desired.managed.contains(g)) {
+        for group in have
+            .groups
+            .keys()
+            .filter(|g| desired.may_revoke(external_id, g))
+        {
             out.actions.push(Action::RemoveFromGroup {
                 external_id: external_id.clone(),
                 person_id: person_id_of(external_id),
                 group: group.clone(),
+                account: None,
             });
         }
     }
+    plan_duplicates(desired, actual, &mut out);
     out.actions.sort();
     out.problems.sort();
     out
+}
+
+/// Every further account carrying an owned external id loses what the person should not hold,
+/// like the first; nothing is ever added to a copy, and no third account is created.
+fn plan_duplicates(desired: &DesiredState, actual: &ActualState, out: &mut Plan) {
+    for (external_id, copies) in &actual.duplicates {
+        out.problems.push(format!(
+            "person {}: {} accounts carry the external id {external_id}; revocations apply to each",
+            person_id_of(external_id),
+            copies.len() + 1
+        ));
+        if desired.is_held(external_id) || desired.hold_removals {
+            continue;
+        }
+        let want = desired.users.get(external_id);
+        for copy in copies.iter().filter(|c| c.is_owned()) {
+            for group in copy.groups.keys().filter(|g| {
+                desired.may_revoke(external_id, g)
+                    && !want.is_some_and(|w| w.groups.contains_key(*g))
+            }) {
+                out.actions.push(Action::RemoveFromGroup {
+                    external_id: external_id.clone(),
+                    person_id: person_id_of(external_id),
+                    group: group.clone(),
+                    account: Some(copy.system_id.clone()),
+                });
+            }
+        }
+    }
 }
 
 fn plan_new_user(
@@ -95,22 +132,29 @@ fn plan_existing_user(
     if !have.is_owned() {
         return;
     }
-    let removals: Vec<&String> = have
-        .groups
-        .keys()
-        .filter(|g| desired.managed.contains(g) && !want.groups.contains_key(*g))
-        .collect();
-    let additions: Vec<(&String, &Window)> = want
-        .groups
-        .iter()
-        .filter(|(g, _)| !have.groups.contains_key(*g))
-        .filter(|(g, _)| known_group(g, want, actual, out))
-        .collect();
+    let removals: Vec<&String> = if desired.hold_removals {
+        Vec::new()
+    } else {
+        have.groups
+            .keys()
+            .filter(|g| desired.may_revoke(external_id, g) && !want.groups.contains_key(*g))
+            .collect()
+    };
+    let additions: Vec<(&String, &Window)> = if want.new_grants {
+        want.groups
+            .iter()
+            .filter(|(g, _)| !have.groups.contains_key(*g))
+            .filter(|(g, _)| known_group(g, want, actual, out))
+            .collect()
+    } else {
+        Vec::new()
+    };
     for group in &removals {
         out.actions.push(Action::RemoveFromGroup {
             external_id: external_id.to_string(),
             person_id: want.person_id.clone(),
             group: (*group).clone(),
+            account: None,
         });
     }
     for credential in &have.credentials {
@@ -184,7 +228,7 @@ fn exceeds_limit(count: usize, want: &DesiredUser, caps: &Capabilities, out: &mu
 }
 
 /// `lockstep:<source>:<person>` → `<person>`; anything else is returned whole.
-fn person_id_of(external_id: &str) -> String {
+pub fn person_id_of(external_id: &str) -> String {
     external_id
         .strip_prefix(crate::model::EXTERNAL_ID_PREFIX)
         .and_then(|rest| rest.split_once(':'))
@@ -238,7 +282,17 @@ pub fn guard(
     current_grants: usize,
     released: bool,
 ) -> GuardVerdict {
-    let revocations = plan.revocations().count();
+    guard_count(plan.revocations().count(), limit, current_grants, released)
+}
+
+/// The guard over a count of revocations (a property's plans across its access systems).
+/// `current_grants` are the grants observed before anything of the cycle is applied.
+pub fn guard_count(
+    revocations: usize,
+    limit: &RevocationLimit,
+    current_grants: usize,
+    released: bool,
+) -> GuardVerdict {
     let allowed = limit.allowed(current_grants);
     GuardVerdict {
         revocations,

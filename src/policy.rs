@@ -3,7 +3,7 @@
 //! The lease-status table, the activation delay, common groups, the unit → groups mapping, staff
 //! roles, manual overrides and lost credentials all meet here.
 
-use crate::config::{PropertyConfig, UnitMapping};
+use crate::config::{LinkKey, PropertyConfig, UnitMapping};
 use crate::model::{
     external_id, DesiredState, DesiredUser, LeaseStatus, ManagedGroups, PersonRecord, Timestamp,
     Window,
@@ -19,41 +19,69 @@ pub struct ManualOverride {
     pub remove_groups: BTreeSet<String>,
 }
 
-/// When lockstep first saw a person hold access, so the activation delay can run from it.
+/// When lockstep first saw a person hold access (and in which unit), so the activation delay
+/// can run from it and a suggestion can say what changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mark {
     pub status: LeaseStatus,
     pub since: Timestamp,
+    #[serde(default)]
+    pub unit: Option<String>,
+}
+
+/// The people one source listed for the property this cycle.
+pub struct Feed<'a> {
+    /// The configured source name, part of every external id it makes.
+    pub source: &'a str,
+    pub people: &'a [PersonRecord],
+    /// People the source listed but could not describe (an unmapped status): their access is
+    /// held exactly as observed and their marks carried over unchanged.
+    pub held: &'a BTreeSet<String>,
 }
 
 /// Everything the policy reads for one property at one instant.
 pub struct Input<'a> {
     pub property: &'a PropertyConfig,
-    /// The configured source name, part of every external id.
-    pub source: &'a str,
-    pub people: &'a [PersonRecord],
+    /// One feed per source that answered whole, in source-name order.
+    pub feeds: &'a [Feed<'a>],
+    /// Sources of the property whose fetch failed or was incomplete this cycle.
+    pub failed: &'a BTreeSet<String>,
+    /// Person id → override (matched against the person id of every source).
     pub overrides: &'a BTreeMap<String, ManualOverride>,
-    /// Marks from the previous cycle; empty on the property's first sync.
+    /// External id → mark from the previous cycle; empty on the property's first sync.
     pub marks: &'a BTreeMap<String, Mark>,
     /// Person → credential ids reported lost (`*` = all).
     pub lost: &'a BTreeMap<String, BTreeSet<String>>,
-    /// People the source listed but could not describe (an unmapped status): their access is
-    /// held exactly as observed and their marks carried over unchanged.
-    pub held: &'a BTreeSet<String>,
     pub now: Timestamp,
+}
+
+/// Who a person is, for suggestions and the console: what a manager decides about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonInfo {
+    pub person_id: String,
+    pub source: String,
+    pub name: String,
+    pub unit: Option<String>,
+    /// `resident`, or the role the source gave (`maintenance`, `contractor`, …).
+    pub kind: String,
+    pub status: LeaseStatus,
+    /// What changed, in words (`moved from 203 to 101`).
+    pub reason: String,
 }
 
 /// What the policy decided.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Output {
     pub desired: DesiredState,
-    /// Marks to keep for the next cycle.
+    /// Marks to keep for the next cycle, by external id.
     pub marks: BTreeMap<String, Mark>,
-    /// People whose access waits for the activation delay, and when the earliest one is due.
+    /// People whose new access waits for the activation delay, and when the earliest is due.
     pub waiting: usize,
     pub next_activation: Option<Timestamp>,
-    /// People the policy could not place (e.g. a role with no mapping).
+    /// People the policy could not place (e.g. a role with no mapping); their access is held.
     pub problems: Vec<String>,
+    /// Every person listed, by external id.
+    pub people: BTreeMap<String, PersonInfo>,
 }
 
 /// The groups lockstep may manage for a property: everything its config can grant.
@@ -70,6 +98,81 @@ pub fn managed_groups(property: &PropertyConfig) -> ManagedGroups {
         .map(|(prefix, suffix)| vec![(prefix.to_string(), suffix.to_string())])
         .unwrap_or_default();
     ManagedGroups { names, patterns }
+}
+
+/// The part of a property's managed groups that lives in one of its access systems.
+pub fn managed_in(property: &PropertyConfig, system: &str) -> ManagedGroups {
+    let all = managed_groups(property);
+    let pattern_here = property
+        .units
+        .pattern
+        .as_deref()
+        .is_some_and(|p| routed_to(property, system, p));
+    ManagedGroups {
+        names: all
+            .names
+            .into_iter()
+            .filter(|g| property.system_of(g) == Some(system))
+            .collect(),
+        patterns: if pattern_here {
+            all.patterns
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+fn routed_to(property: &PropertyConfig, system: &str, pattern: &str) -> bool {
+    match property.access_systems.get(system) {
+        Some(r) => {
+            (property.access_systems.len() == 1 && r.groups.is_empty()) || r.matches(pattern)
+        }
+        None => false,
+    }
+}
+
+/// Splits a property's desired state into one per access system: each user keeps the groups
+/// that live there (a user with none there is absent from it), each system its managed groups.
+pub fn per_system(
+    property: &PropertyConfig,
+    desired: &DesiredState,
+) -> BTreeMap<String, DesiredState> {
+    property
+        .access_systems
+        .keys()
+        .map(|system| {
+            let users = desired
+                .users
+                .iter()
+                .filter_map(|(ext, u)| {
+                    let groups: BTreeMap<String, Window> = u
+                        .groups
+                        .iter()
+                        .filter(|(g, _)| property.system_of(g) == Some(system.as_str()))
+                        .map(|(g, w)| (g.clone(), *w))
+                        .collect();
+                    (!groups.is_empty() || !u.revoked_credentials.is_empty()).then(|| {
+                        (
+                            ext.clone(),
+                            DesiredUser {
+                                groups,
+                                ..u.clone()
+                            },
+                        )
+                    })
+                })
+                .collect();
+            let state = DesiredState {
+                users,
+                managed: managed_in(property, system),
+                held: desired.held.clone(),
+                held_sources: desired.held_sources.clone(),
+                hold_removals: desired.hold_removals,
+                owned_grants: BTreeSet::new(),
+            };
+            (system.clone(), state)
+        })
+        .collect()
 }
 
 /// The groups a unit opens.
@@ -98,12 +201,55 @@ fn selector_matches(selector: &str, unit: &str) -> bool {
     }
 }
 
-/// Derives the desired state of one property.
+/// One person as lockstep acts on them: the records of every source that lists them (more than
+/// one only when `link_by` ties them together), the first record naming the account.
+struct Identity<'a> {
+    external_id: String,
+    records: Vec<(&'a str, &'a PersonRecord)>,
+}
+
+/// Groups the feeds' records into identities: one per record, or per link key when the
+/// property links its sources (`link_by: email`).
+fn identities<'a>(input: &Input<'a>) -> Vec<Identity<'a>> {
+    let mut out: Vec<Identity<'a>> = Vec::new();
+    let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+    for feed in input.feeds {
+        for person in feed.people.iter().filter(|p| !feed.held.contains(&p.id)) {
+            let key = match input.property.link_by {
+                Some(LinkKey::Email) => person
+                    .email
+                    .as_deref()
+                    .map(|e| e.trim().to_lowercase())
+                    .filter(|e| !e.is_empty()),
+                None => None,
+            };
+            match key.as_ref().and_then(|k| by_key.get(k)) {
+                Some(&i) if out[i].records.iter().all(|(s, _)| *s != feed.source) => {
+                    out[i].records.push((feed.source, person));
+                }
+                _ => {
+                    if let Some(k) = key {
+                        by_key.entry(k).or_insert(out.len());
+                    }
+                    out.push(Identity {
+                        external_id: external_id(feed.source, &person.id),
+                        records: vec![(feed.source, person)],
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Derives the desired state of one property across all its sources.
 pub fn desired(input: &Input<'_>) -> Output {
     let property = input.property;
     let mut out = Output {
         desired: DesiredState {
             managed: managed_groups(property),
+            held_sources: input.failed.clone(),
+            hold_removals: property.link_by.is_some() && !input.failed.is_empty(),
             ..DesiredState::default()
         },
         ..Output::default()
@@ -111,40 +257,91 @@ pub fn desired(input: &Input<'_>) -> Output {
     let first_sync = input.marks.is_empty();
     let delay = property.activation_delay.as_secs() as i64;
     let no_override = ManualOverride::default();
-    for person_id in input.held {
-        // Neither a grant nor a revocation: `plan` leaves the user alone. The old mark is kept
-        // so that a person who comes back as current does not restart the activation delay.
-        out.desired
-            .held
-            .insert(external_id(input.source, person_id));
-        if let Some(mark) = input.marks.get(person_id) {
-            out.marks.insert(person_id.clone(), mark.clone());
+    for feed in input.feeds {
+        for person_id in feed.held {
+            // Neither a grant nor a revocation: `plan` leaves the user alone. The old mark is
+            // kept so that a person who comes back as current does not restart the delay.
+            let ext = external_id(feed.source, person_id);
+            if let Some(mark) = input.marks.get(&ext) {
+                out.marks.insert(ext.clone(), mark.clone());
+            }
+            out.desired.held.insert(ext);
         }
     }
-    for person in input.people.iter().filter(|p| !input.held.contains(&p.id)) {
-        let manual = input.overrides.get(&person.id).unwrap_or(&no_override);
-        let status = manual.force_status.unwrap_or(person.status);
-        let since = match input.marks.get(&person.id) {
+    for identity in identities(input) {
+        let ext = identity.external_id.clone();
+        let (source, first) = identity.records[0];
+        let manual = identity
+            .records
+            .iter()
+            .find_map(|(_, p)| input.overrides.get(&p.id))
+            .unwrap_or(&no_override);
+        // A linked person holds the best status any of their records gives.
+        let listed = identity
+            .records
+            .iter()
+            .map(|(_, p)| p.status)
+            .max_by_key(|s| (s.has_access(), *s == LeaseStatus::Current))
+            .unwrap_or(first.status);
+        let status = manual.force_status.unwrap_or(listed);
+        let unit = identity.records.iter().find_map(|(_, p)| p.unit.clone());
+        let previous = input.marks.get(&ext);
+        let since = match previous {
             Some(mark) if mark.status.has_access() == status.has_access() => mark.since,
             // Already current when lockstep first looked: the status change is old news.
             None if first_sync => 0,
             _ => input.now,
         };
-        out.marks.insert(person.id.clone(), Mark { status, since });
+        out.marks.insert(
+            ext.clone(),
+            Mark {
+                status,
+                since,
+                unit: unit.clone(),
+            },
+        );
+        out.people.insert(
+            ext.clone(),
+            PersonInfo {
+                person_id: first.id.clone(),
+                source: source.to_string(),
+                name: first.name.clone(),
+                unit: unit.clone(),
+                kind: first.role.clone().unwrap_or_else(|| "resident".into()),
+                status,
+                reason: reason::of(source, first, status, unit.as_deref(), previous, since),
+            },
+        );
         if !status.has_access() {
             continue;
         }
-        let mut groups = match role_groups(property, person) {
-            Ok(groups) => groups,
-            Err(problem) => {
-                out.problems.push(problem);
-                continue;
+        let mut groups = BTreeSet::new();
+        let mut unmapped = None;
+        for (_, record) in identity
+            .records
+            .iter()
+            .filter(|(_, p)| manual.force_status.is_some() || p.status.has_access())
+        {
+            match role_groups(property, record) {
+                Ok(g) => groups.extend(g),
+                Err(problem) => unmapped = Some(problem),
             }
-        };
+        }
+        if let Some(problem) = unmapped {
+            // Nobody mapped this role: existing access is kept, nothing new is granted.
+            out.problems
+                .push(format!("{problem}; existing access kept"));
+            out.desired.held.insert(ext);
+            continue;
+        }
         groups.extend(manual.add_groups.iter().cloned());
         groups.retain(|g| !manual.remove_groups.contains(g));
         let until = if status == LeaseStatus::Notice {
-            person.lease_end
+            identity
+                .records
+                .iter()
+                .filter_map(|(_, p)| p.lease_end)
+                .max()
         } else {
             None
         };
@@ -152,23 +349,32 @@ pub fn desired(input: &Input<'_>) -> Output {
             continue;
         }
         let valid_from = since.saturating_add(delay);
-        if valid_from > input.now {
+        let new_grants = valid_from <= input.now;
+        if !new_grants {
+            // The delay holds back new access only: what the person already holds stays.
             out.waiting += 1;
             out.next_activation = Some(
                 out.next_activation
                     .map_or(valid_from, |t| t.min(valid_from)),
             );
-            continue;
         }
         let window = Window { from: None, until };
+        let revoked_credentials = identity
+            .records
+            .iter()
+            .filter_map(|(_, p)| input.lost.get(&p.id))
+            .flatten()
+            .cloned()
+            .collect();
         out.desired.users.insert(
-            external_id(input.source, &person.id),
+            ext,
             DesiredUser {
-                person_id: person.id.clone(),
-                name: person.name.clone(),
-                email: person.email.clone(),
+                person_id: first.id.clone(),
+                name: first.name.clone(),
+                email: first.email.clone(),
                 groups: groups.into_iter().map(|g| (g, window)).collect(),
-                revoked_credentials: input.lost.get(&person.id).cloned().unwrap_or_default(),
+                revoked_credentials,
+                new_grants,
             },
         );
     }
@@ -200,6 +406,8 @@ fn role_groups(
             }),
     }
 }
+
+pub mod reason;
 
 #[cfg(test)]
 mod tests;

@@ -1,34 +1,46 @@
-//! One cycle of one property: observe desired, observe actual, plan, guard, gate by mode,
-//! execute, record (DESIGN §2). Cycles of one property never overlap (the controller holds the
-//! property's lock around this).
+//! One cycle of one property: read every source, decide, observe every access system, plan,
+//! guard, gate by mode, execute, record (DESIGN §2). Cycles of one property never overlap (the
+//! controller holds the property's lock around this).
+//!
+//! A property reads one or more sources and writes one or more access systems. A source that
+//! fails or looks short holds only the people it made (`DesiredState::held_sources`); an access
+//! system that fails skips only its own plan. The guard counts the whole property.
 
-use crate::access::{AccessSystem, Scope};
-use crate::config::{Config, Mode, PropertyConfig, RevocationMode};
-use crate::executor::{Executor, Outcome, RetryPolicy};
+use crate::access::AccessSystem;
+use crate::config::{Config, PropertyConfig};
+use crate::executor::RetryPolicy;
 use crate::metrics::Metrics;
-use crate::model::{Action, ActualState, DesiredState, Direction, Plan, Timestamp};
+use crate::model::{Action, ActualState, DesiredState, Plan, Timestamp};
 use crate::plan::{self, GuardVerdict};
-use crate::policy::{self, ManualOverride, Mark};
+use crate::policy::PersonInfo;
 use crate::source::{Source, SourceError};
-use crate::store::{
-    AuditDraft, Colour, Outcome as AuditOutcome, StatusMark, Store, Suggestion, SuggestionState,
-};
+use crate::store::{AuditDraft, Outcome as AuditOutcome, Store};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+mod apply;
+mod desired;
+mod observe;
 mod problems;
+mod suggest;
+
+pub use suggest::person_suggestions;
 
 /// Everything one cycle needs, borrowed from the controller for its duration.
 pub struct Cycle<'a> {
     pub config: &'a Config,
     pub property_id: &'a str,
     pub property: &'a PropertyConfig,
-    pub source: &'a Arc<dyn Source>,
-    pub system: &'a Arc<dyn AccessSystem>,
+    /// The property's sources and access systems, by configured name.
+    pub sources: BTreeMap<&'a str, &'a Arc<dyn Source>>,
+    pub systems: BTreeMap<&'a str, &'a Arc<dyn AccessSystem>>,
+    /// Connectors in quarantine: their sources count as failed, their systems are skipped.
+    pub quarantined: BTreeMap<String, String>,
     pub store: &'a Store,
     pub metrics: &'a Metrics,
+    pub health: &'a crate::health::Health,
     pub stop: &'a AtomicBool,
     pub now: Timestamp,
     /// An operator released the guard for this cycle.
@@ -48,8 +60,6 @@ pub struct Report {
     pub applied: usize,
     pub applied_revocations: usize,
     pub failed: usize,
-    /// Failures that point at the access system itself (auth, transport, server, throttling).
-    pub connector_failures: usize,
     pub suggested: usize,
     pub withdrawn: usize,
     pub held: usize,
@@ -57,18 +67,30 @@ pub struct Report {
     pub waiting_activation: usize,
     pub guard: Option<GuardVerdict>,
     pub problems: Vec<String>,
-    pub plan: Plan,
+    /// Each access system's plan, by configured name.
+    pub plans: BTreeMap<String, Plan>,
     pub errors: Vec<String>,
+    /// Sources that failed this cycle: name → (error kind, message). Their people were held.
+    pub source_failures: BTreeMap<String, (String, String)>,
+    /// Access systems that failed: name → (error kind, message). Failures of single actions
+    /// count here only when every action sent to the system failed for a connector reason.
+    pub system_failures: BTreeMap<String, (String, String)>,
 }
 
-/// A plan split by the mode gate and the guard.
-struct Gated {
-    execute: Vec<Action>,
-    suggest: Vec<Action>,
-    held: Vec<Action>,
+impl Report {
+    /// Every planned action with the access system it goes to.
+    pub fn actions(&self) -> impl Iterator<Item = (&str, &Action)> {
+        self.plans
+            .iter()
+            .flat_map(|(s, p)| p.actions.iter().map(move |a| (s.as_str(), a)))
+    }
+
+    pub fn planned_revocations(&self) -> usize {
+        self.plans.values().map(|p| p.revocations().count()).sum()
+    }
 }
 
-/// Why a cycle could not complete; the property keeps its current access.
+/// Why a cycle could not run at all; the property keeps its current access.
 #[derive(Debug, thiserror::Error)]
 pub enum CycleError {
     #[error(transparent)]
@@ -77,6 +99,8 @@ pub enum CycleError {
     Access(#[from] crate::access::AccessError),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl CycleError {
@@ -85,215 +109,79 @@ impl CycleError {
             CycleError::Source(e) => e.kind(),
             CycleError::Access(e) => e.kind(),
             CycleError::Store(_) => "store",
+            CycleError::Unavailable(_) => "unavailable",
         }
     }
 }
 
+/// What the policy decided for the whole property, and who the people are.
+pub(crate) struct Decided {
+    pub desired: DesiredState,
+    pub people: BTreeMap<String, PersonInfo>,
+    /// Unit per external id as last known (for people nobody lists any more).
+    pub last_units: BTreeMap<String, Option<String>>,
+}
+
+/// One access system as this cycle sees it.
+pub(crate) struct SystemView<'a> {
+    pub name: &'a str,
+    pub system: &'a Arc<dyn AccessSystem>,
+    pub desired: DesiredState,
+    pub actual: ActualState,
+    pub plan: Plan,
+}
+
 impl Cycle<'_> {
-    /// Runs the cycle. A source failure returns `Err(Source)`: the caller counts it `skipped`.
+    /// Runs the cycle. Every source failing returns `Err(Source)` and every access system
+    /// failing `Err(Access)`: the caller counts the cycle skipped.
     pub async fn run(&self) -> Result<Report, CycleError> {
         let mut report = Report {
             property: self.property_id.to_string(),
             ..Report::default()
         };
-        let desired = self.observe_desired(&mut report).await?;
-        let actual = self.observe_actual(&desired).await?;
-        let caps = self.system.capabilities();
-        let plan = plan::plan(&desired, &actual, &caps);
-        report.problems.extend(plan.problems.iter().cloned());
-        let verdict = plan::guard(
-            &plan,
+        let decided = self.decide(&mut report).await?;
+        let mut views = self.observe_all(&decided.desired, &mut report).await?;
+        let grants_before: usize = views
+            .iter()
+            .map(|v| v.actual.grant_count(&v.desired.managed))
+            .sum();
+        for v in &mut views {
+            v.plan = plan::plan(&v.desired, &v.actual, &v.system.capabilities());
+            report
+                .problems
+                .extend(v.plan.problems.iter().map(|p| format!("{}: {p}", v.name)));
+            report.plans.insert(v.name.to_string(), v.plan.clone());
+        }
+        self.record_duplicates(&views)?;
+        let revocations: usize = report.planned_revocations();
+        let verdict = plan::guard_count(
+            revocations,
             &self.property.max_revocations,
-            actual.grant_count(&desired.managed),
+            grants_before,
             self.guard_released,
         );
         report.guard = Some(verdict);
-        report.drift = plan.actions.len();
-        report.plan = plan.clone();
+        report.drift = report.plans.values().map(|p| p.actions.len()).sum();
         if self.dry_run {
             return Ok(report);
         }
-        let fingerprints = fingerprints(&desired);
-        let Gated {
-            execute,
-            suggest,
-            held,
-        } = self.gate(&plan, &verdict)?;
-        report.held = held.len();
-        self.record_guard(&verdict, held.len())?;
-        self.sync_suggestions(&suggest, &fingerprints, &mut report)?;
-        let mut outcomes = Vec::new();
-        let mut record_error = None;
-        Executor {
-            property: self.property_id,
-            system_name: &self.property.access_system,
-            system: self.system,
-            store: self.store,
-            retry: self.retry,
-            stop: self.stop,
-            now: self.now,
-        }
-        .apply(&execute, &actual, |chunk| {
-            if let Err(e) = self.record_outcomes(chunk, &mut report) {
-                record_error.get_or_insert(e);
-            }
-            outcomes.extend(chunk.iter().map(|o| (o.action.clone(), o.result.is_ok())));
-        })
-        .await;
-        if let Some(e) = record_error {
-            return Err(e);
-        }
-        self.update_drift(&plan, &outcomes);
-        report.pending_suggestions = self.store.suggestions().count_pending(self.property_id)?;
-        Ok(report)
-    }
-
-    async fn observe_desired(&self, report: &mut Report) -> Result<DesiredState, CycleError> {
-        let snapshot = self.source.fetch(&self.property.source_property_id).await?;
-        crate::gate::check_complete(self, &snapshot)?;
-        let held = snapshot.held_people();
-        self.record_problems(&snapshot.problems, report)?;
-        let overrides: BTreeMap<String, ManualOverride> = self
-            .store
-            .overrides()
-            .list(Some(self.property_id))?
-            .into_iter()
-            .map(|o| {
-                (
-                    o.person_id.clone(),
-                    ManualOverride {
-                        force_status: o.force_status,
-                        add_groups: o.add_groups,
-                        remove_groups: o.remove_groups,
-                    },
-                )
-            })
-            .collect();
-        let saved_marks = self.store.tracker().load(self.property_id)?;
-        let marks: BTreeMap<String, Mark> = saved_marks
-            .clone()
-            .into_iter()
-            .map(|(person, m)| {
-                (
-                    person,
-                    Mark {
-                        status: m.status,
-                        since: m.since,
-                    },
-                )
-            })
-            .collect();
-        let lost = self.store.lost().for_property(self.property_id)?;
-        let out = policy::desired(&policy::Input {
-            property: self.property,
-            source: &self.property.source,
-            people: &snapshot.people,
-            overrides: &overrides,
-            marks: &marks,
-            lost: &lost,
-            held: &held,
-            now: self.now,
-        });
-        if !self.dry_run {
-            // A held person keeps the unit lockstep last knew for them.
-            let units: BTreeMap<&str, Option<String>> = saved_marks
-                .iter()
-                .filter(|(person, _)| held.contains(*person))
-                .map(|(person, m)| (person.as_str(), m.unit.clone()))
-                .chain(
-                    snapshot
-                        .people
-                        .iter()
-                        .map(|p| (p.id.as_str(), p.unit.clone())),
-                )
-                .collect();
-            let saved = out
-                .marks
-                .iter()
-                .map(|(person, m)| {
-                    (
-                        person.clone(),
-                        StatusMark {
-                            status: m.status,
-                            unit: units.get(person.as_str()).cloned().flatten(),
-                            since: m.since,
-                        },
-                    )
-                })
-                .collect();
-            self.store.tracker().save(self.property_id, &saved)?;
-            crate::gate::remember_good_feed(self, &snapshot)?;
-        }
-        report.desired_users = out.desired.users.len();
-        report.waiting_activation = out.waiting;
-        report.problems.extend(out.problems);
-        Ok(out.desired)
-    }
-
-    async fn observe_actual(&self, desired: &DesiredState) -> Result<ActualState, CycleError> {
-        let mut actual = self
-            .system
-            .observe(&Scope {
-                managed: desired.managed.clone(),
-                wanted: desired
-                    .users
-                    .values()
-                    .flat_map(|u| u.groups.keys().cloned())
-                    .collect(),
-            })
+        let gated = self.gate(&views, &verdict)?;
+        report.held = gated.held;
+        self.record_guard(&verdict, gated.held)?;
+        let approved = self.sync_suggestions(&gated.suggest, &decided, &views, &mut report)?;
+        self.execute(&views, gated.execute, &approved, &decided, &mut report)
             .await?;
-        // Credentials cost a request per user, so they are read only for people with a lost mark.
-        let wanted: Vec<String> = desired
-            .users
-            .iter()
-            .filter(|(_, u)| !u.revoked_credentials.is_empty())
-            .map(|(ext, _)| ext.clone())
-            .collect();
-        if self.system.capabilities().credentials {
-            for ext in wanted {
-                if let Some(user) = actual.users.get_mut(&ext) {
-                    user.credentials = self.system.list_credentials(&user.system_id).await?;
-                }
-            }
+        report.pending_suggestions = self.store.suggestions().count_pending(self.property_id)?;
+        if report.source_failures.len() + report.system_failures.len() > 0 {
+            report.errors.extend(
+                report
+                    .source_failures
+                    .values()
+                    .chain(report.system_failures.values())
+                    .map(|(_, m)| m.clone()),
+            );
         }
-        Ok(actual)
-    }
-
-    /// Splits a plan into what executes now, what becomes a suggestion and what the guard holds.
-    fn gate(&self, plan: &Plan, verdict: &GuardVerdict) -> Result<Gated, CycleError> {
-        let approved: BTreeSet<String> = self
-            .store
-            .suggestions()
-            .list(Some(self.property_id), Some(SuggestionState::Approved))?
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
-        let (mut execute, mut suggest, mut held) = (Vec::new(), Vec::new(), Vec::new());
-        for action in &plan.actions {
-            let security_event = matches!(action, Action::RevokeCredential { .. })
-                && self.config.lost_credential.immediate;
-            let revoke = action.direction() == Direction::Revoke;
-            if revoke && verdict.tripped && !security_event {
-                held.push(action.clone());
-                continue;
-            }
-            let id =
-                crate::store::suggestion_id(self.property_id, &self.property.access_system, action);
-            let automatic = self.property.mode == Mode::Automatic
-                || (revoke && self.property.revocations == RevocationMode::AlwaysAutomatic)
-                || security_event
-                || approved.contains(&id);
-            if automatic {
-                execute.push(action.clone());
-            } else {
-                suggest.push(action.clone());
-            }
-        }
-        Ok(Gated {
-            execute,
-            suggest,
-            held,
-        })
+        Ok(report)
     }
 
     fn record_guard(&self, verdict: &GuardVerdict, held: usize) -> Result<(), CycleError> {
@@ -305,198 +193,55 @@ impl Cycle<'_> {
         let was: bool = self.store.meta().get(&key)?.unwrap_or(false);
         if verdict.tripped != was {
             self.store.meta().put(&key, &verdict.tripped)?;
-            let (action, reason) = if verdict.tripped {
-                ("guard_tripped", format!("{} revocations planned, at most {} allowed; {held} held until released or the source is fixed", verdict.revocations, verdict.allowed))
+            let (action, outcome, reason) = if verdict.tripped {
+                ("guard_tripped", AuditOutcome::Held, format!("{} revocations planned, at most {} allowed; {held} held until released or the source is fixed", verdict.revocations, verdict.allowed))
             } else {
                 (
                     "guard_cleared",
-                    "revocations back within the limit".to_string(),
+                    AuditOutcome::Recorded,
+                    format!(
+                        "revocations back within the limit ({} planned, {} allowed); nothing held",
+                        verdict.revocations, verdict.allowed
+                    ),
                 )
             };
-            let mut draft = self.draft(action, AuditOutcome::Held, reason);
-            if !verdict.tripped {
-                draft.outcome = AuditOutcome::Recorded;
-            }
-            self.audit(vec![draft])?;
+            self.audit(vec![self.draft(action, outcome, reason)])?;
         }
         Ok(())
     }
 
-    /// Stores new suggestions, keeps existing ones, withdraws those whose reason disappeared.
-    fn sync_suggestions(
-        &self,
-        suggest: &[Action],
-        fingerprints: &BTreeMap<String, String>,
-        report: &mut Report,
-    ) -> Result<(), CycleError> {
-        let system = &self.property.access_system;
-        let existing: BTreeMap<String, Suggestion> = self
-            .store
-            .suggestions()
-            .list(Some(self.property_id), None)?
-            .into_iter()
-            .map(|s| (s.id.clone(), s))
-            .collect();
-        let mut wanted = BTreeSet::new();
-        let (mut put, mut drafts) = (Vec::new(), Vec::new());
-        for action in suggest {
-            let id = crate::store::suggestion_id(self.property_id, system, action);
-            let fingerprint = fingerprints
-                .get(action.external_id())
-                .cloned()
-                .unwrap_or_default();
-            wanted.insert(id.clone());
-            match existing.get(&id) {
-                Some(s) if s.state == SuggestionState::Pending => continue,
-                Some(s)
-                    if s.state == SuggestionState::Discarded && s.fingerprint == fingerprint =>
-                {
-                    continue
+    /// Feeds quarantine: `Some(error)` counts a failure of the connector itself, `None` a
+    /// success that releases it.
+    pub(crate) fn record_health(&self, name: &str, failure: Option<String>) {
+        if self.dry_run {
+            return;
+        }
+        match failure {
+            None => {
+                if self.health.success(name) {
+                    tracing::info!(connector = %name, "released from quarantine");
                 }
-                _ => {}
             }
-            let reason = reason_for(action);
-            put.push(Suggestion {
-                id,
-                property: self.property_id.to_string(),
-                system: system.clone(),
-                action: action.clone(),
-                colour: colour_of(action),
-                reason: reason.clone(),
-                fingerprint,
-                created_at: self.now,
-                state: SuggestionState::Pending,
-                decided_by: None,
-                decided_at: None,
-                error: None,
-            });
-            drafts.push(self.action_draft(action, AuditOutcome::Suggested, reason, 0, None));
-        }
-        for (id, s) in &existing {
-            if s.state == SuggestionState::Pending && !wanted.contains(id) {
-                self.store.suggestions().remove(id)?;
-                drafts.push(self.action_draft(
-                    &s.action,
-                    AuditOutcome::Withdrawn,
-                    "the reason for this suggestion disappeared".into(),
-                    0,
-                    None,
-                ));
-                report.withdrawn += 1;
+            Some(error) => {
+                if self.health.failure(name, &error, std::time::Instant::now()) {
+                    tracing::warn!(connector = %name, error = %error, "quarantined after repeated failures");
+                }
             }
         }
-        report.suggested = put.len();
-        self.store.suggestions().put_many(&put)?;
-        self.audit(drafts)?;
-        Ok(())
+        self.metrics
+            .system_quarantined
+            .with_label_values(&[name])
+            .set(i64::from(self.health.is_quarantined(name)));
     }
 
-    fn record_outcomes(&self, outcomes: &[Outcome], report: &mut Report) -> Result<(), CycleError> {
-        let system = &self.property.access_system;
-        let mut drafts = Vec::with_capacity(outcomes.len());
-        let mut executed = Vec::new();
-        for o in outcomes {
-            let (result, error) = match &o.result {
-                Ok(()) => ("applied", None),
-                Err(e) => ("failed", Some(e.to_string())),
-            };
-            self.metrics
-                .actions
-                .with_label_values(&[system, o.action.name(), result])
-                .inc();
-            if o.result.is_ok() {
-                report.applied += 1;
-                if o.action.direction() == Direction::Revoke {
-                    report.applied_revocations += 1;
-                }
-            } else {
-                report.failed += 1;
-                if o.result
-                    .as_ref()
-                    .err()
-                    .is_some_and(|e| crate::net::is_connector_failure(e.kind()))
-                {
-                    report.connector_failures += 1;
-                }
-                report.errors.push(format!(
-                    "{}: {}",
-                    o.action.describe(),
-                    error.clone().unwrap_or_default()
-                ));
-            }
-            let outcome = if o.result.is_ok() {
-                AuditOutcome::Applied
-            } else {
-                AuditOutcome::Failed
-            };
-            drafts.push(self.action_draft(
-                &o.action,
-                outcome,
-                reason_for(&o.action),
-                o.attempts,
-                error.clone(),
-            ));
-            let id = crate::store::suggestion_id(self.property_id, system, &o.action);
-            let suggestion = self.store.suggestions().get(&id)?;
-            if o.result.is_ok() && o.action.direction() == Direction::Revoke {
-                // Due when first planned: the suggestion's birth, or this cycle's start.
-                let due = suggestion
-                    .as_ref()
-                    .map_or(self.now, |s| s.created_at.min(self.now));
-                let latency = (crate::controller::now() - due).max(0) as f64;
-                self.metrics
-                    .revocation_latency
-                    .with_label_values(&[system])
-                    .observe(latency);
-            }
-            if let Some(mut s) = suggestion {
-                s.state = if o.result.is_ok() {
-                    SuggestionState::Executed
-                } else {
-                    SuggestionState::Failed
-                };
-                s.error = error;
-                executed.push(s);
-            }
-        }
-        self.store.suggestions().put_many(&executed)?;
-        self.audit(drafts)?;
-        Ok(())
-    }
-
-    fn update_drift(&self, plan: &Plan, outcomes: &[(Action, bool)]) {
-        let mut remaining: BTreeMap<&'static str, i64> = [
-            "add_to_group",
-            "remove_from_group",
-            "create_user",
-            "revoke_credential",
-            "set_window",
-        ]
-        .into_iter()
-        .map(|a| (a, 0))
-        .collect();
-        for action in &plan.actions {
-            *remaining.entry(action.name()).or_default() += 1;
-        }
-        for (action, _) in outcomes.iter().filter(|(_, ok)| *ok) {
-            *remaining.entry(action.name()).or_default() -= 1;
-        }
-        for (action, n) in remaining {
-            self.metrics
-                .drift
-                .with_label_values(&[self.property_id, &self.property.access_system, action])
-                .set(n.max(0));
-        }
-    }
-
-    fn draft(&self, action: &str, outcome: AuditOutcome, reason: String) -> AuditDraft {
+    pub(crate) fn draft(&self, action: &str, outcome: AuditOutcome, reason: String) -> AuditDraft {
         AuditDraft {
             time: self.now,
             portfolio: self.config.portfolio.clone(),
             property: Some(self.property_id.to_string()),
             person_id: None,
             person_name: None,
-            system: Some(self.property.access_system.clone()),
+            system: None,
             action: action.to_string(),
             object: String::new(),
             reason,
@@ -508,8 +253,9 @@ impl Cycle<'_> {
         }
     }
 
-    fn action_draft(
+    pub(crate) fn action_draft(
         &self,
+        system: &str,
         action: &Action,
         outcome: AuditOutcome,
         reason: String,
@@ -517,6 +263,7 @@ impl Cycle<'_> {
         error: Option<String>,
     ) -> AuditDraft {
         let mut d = self.draft(action.name(), outcome, reason);
+        d.system = Some(system.to_string());
         d.person_id = Some(action.person_id().to_string());
         if let Action::CreateUser { name, .. } = action {
             d.person_name = Some(name.clone());
@@ -542,7 +289,16 @@ impl Cycle<'_> {
     }
 }
 
+/// What the gate decided: per system, the actions to execute now; the actions to suggest with
+/// their system; how many revocations the guard held.
+pub(crate) struct Gated {
+    pub execute: BTreeMap<String, Vec<Action>>,
+    pub suggest: Vec<(String, Action)>,
+    pub held: usize,
+}
+
 pub fn mode_label(property: &PropertyConfig) -> &'static str {
+    use crate::config::{Mode, RevocationMode};
     match (property.mode, property.revocations) {
         (Mode::Automatic, _) => "automatic",
         (Mode::ApprovalRequired, RevocationMode::AlwaysAutomatic) => {
@@ -550,43 +306,4 @@ pub fn mode_label(property: &PropertyConfig) -> &'static str {
         }
         (Mode::ApprovalRequired, RevocationMode::WithMode) => "approval_required",
     }
-}
-
-/// Green grants, red revocations, grey for changes that neither give nor take access.
-pub fn colour_of(action: &Action) -> Colour {
-    match action {
-        Action::RemoveFromGroup { .. } | Action::RevokeCredential { .. } => Colour::Red,
-        Action::AddToGroup { .. } => Colour::Green,
-        Action::CreateUser { .. } | Action::SetWindow { .. } => Colour::Grey,
-    }
-}
-
-fn reason_for(action: &Action) -> String {
-    match action {
-        Action::RemoveFromGroup { group, .. } => {
-            format!("source no longer gives access to {group:?}")
-        }
-        Action::RevokeCredential { .. } => "credential reported lost or stolen".into(),
-        Action::CreateUser { .. } => "person needs access and has no user yet".into(),
-        Action::AddToGroup { group, .. } => format!("source gives access to {group:?}"),
-        Action::SetWindow { group, .. } => format!("validity of {group:?} changed in the source"),
-    }
-}
-
-/// A short hash of each desired user's grants: a discarded suggestion stays discarded until it
-/// changes. People with no desired access share the fingerprint `none`.
-fn fingerprints(desired: &DesiredState) -> BTreeMap<String, String> {
-    use sha2::{Digest, Sha256};
-    desired
-        .users
-        .iter()
-        .map(|(ext, u)| {
-            let text =
-                serde_json::to_string(&(&u.groups, &u.revoked_credentials)).unwrap_or_default();
-            (
-                ext.clone(),
-                hex::encode(&Sha256::digest(text.as_bytes())[..8]),
-            )
-        })
-        .collect()
 }

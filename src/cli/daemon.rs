@@ -138,8 +138,8 @@ fn print_report(r: &crate::reconcile::Report, dry_run: bool) {
         "{}: {} users desired, {} actions {verb} run, {} applied, {} failed, {} suggested, {} held",
         r.property, r.desired_users, r.drift, r.applied, r.failed, r.suggested, r.held
     );
-    for a in &r.plan.actions {
-        println!("  {:<18} {}", a.name(), a.describe());
+    for (system, a) in r.actions() {
+        println!("  {system:<14} {:<18} {}", a.name(), a.describe());
     }
     for p in &r.problems {
         println!("  problem: {p}");

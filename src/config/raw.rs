@@ -133,9 +133,19 @@ pub struct RawAccessSystem {
 #[serde(deny_unknown_fields)]
 pub struct RawProperty {
     pub name: Option<String>,
+    /// Shorthand for a property with one source: `source: yardi-main` (+ `source_property_id`).
     pub source: Option<String>,
     pub source_property_id: Option<String>,
+    /// Shorthand for a property with one access system holding every group it grants.
     pub access_system: Option<String>,
+    /// Source name → how this property is known there.
+    #[serde(default, deserialize_with = "unique_keys")]
+    pub sources: BTreeMap<String, Option<RawPropertySource>>,
+    /// Access system name → the groups routed to it.
+    #[serde(default, deserialize_with = "unique_keys")]
+    pub access_systems: BTreeMap<String, Option<RawRouting>>,
+    /// How one person listed by two sources is recognised as one (`email`); unset = never.
+    pub link_by: Option<String>,
     pub mode: Option<String>,
     pub revocations: Option<String>,
     pub activation_delay: Option<String>,
@@ -147,6 +157,23 @@ pub struct RawProperty {
     pub units: RawUnits,
     #[serde(default, deserialize_with = "unique_keys")]
     pub roles: BTreeMap<String, Vec<String>>,
+}
+
+/// One source of a property.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPropertySource {
+    /// The property's id in that source (default: the property's own id).
+    pub property_id: Option<String>,
+}
+
+/// One access system of a property: which of its groups live there.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    /// Group names, the unit pattern as written, or prefixes ending in `*`.
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -101,7 +101,7 @@ fn example_config_parses_with_every_option() {
     let cedar = &config.properties["cedar-point"];
     assert_eq!(cedar.max_revocations, RevocationLimit::Count(25));
     assert_eq!(
-        (cedar.name.as_str(), cedar.source_property_id.as_str()),
+        (cedar.name.as_str(), cedar.sources["yardi-main"].as_str()),
         ("cedar-point", "cedar-point")
     );
     assert_eq!(config.api.tokens.len(), 3);
@@ -142,8 +142,11 @@ fn defaults_apply() {
     assert!(config.api.tokens.is_empty());
     let p = &config.properties["maple-court"];
     assert_eq!(
-        (p.name.as_str(), p.source_property_id.as_str()),
-        ("maple-court", "maple-court")
+        (
+            p.name.as_str(),
+            p.sources.values().next().map(String::as_str)
+        ),
+        ("maple-court", Some("maple-court"))
     );
     assert_eq!(p.mode, Mode::ApprovalRequired);
     assert_eq!(p.revocations, RevocationMode::WithMode);

@@ -35,7 +35,7 @@ pub struct SuggestionQuery {
 
 fn parse_state(s: &str) -> Result<SuggestionState, ApiError> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|_| ApiError::bad_request(format!("state: unknown suggestion state {s:?} (pending, approved, discarded, withdrawn, executed, failed)")))
+        .map_err(|_| ApiError::bad_request(format!("state: unknown suggestion state {s:?} (pending, approved, discarded, withdrawn, replaced, executed, failed, all)")))
 }
 
 pub async fn suggestions(
@@ -298,10 +298,8 @@ pub async fn lost_credential(
         )
         .await?;
     let revoked = report
-        .plan
-        .actions
-        .iter()
-        .filter(|a| a.name() == "revoke_credential")
+        .actions()
+        .filter(|(_, a)| a.name() == "revoke_credential")
         .count();
     let mut out = BTreeMap::new();
     out.insert("revoked_now", serde_json::json!(revoked));

@@ -12,13 +12,13 @@ const PAGE: &str = r#"<!doctype html>
 <style>
 body{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}
 table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;text-align:left}
-.green{border-left:6px solid #2e7d32}.red{border-left:6px solid #c62828}.grey{border-left:6px solid #9e9e9e}
+.green{border-left:6px solid #2e7d32}.red{border-left:6px solid #c62828}.mixed{border-left:6px solid #c62828;box-shadow:inset 6px 0 #2e7d32}.grey{border-left:6px solid #9e9e9e}
 #msg{margin:.5rem 0;color:#333}
 </style></head><body>
 <h1>Access suggestions</h1>
 <p><label>API token <input id="token" type="password" size="50"></label> <button onclick="load()">Load</button></p>
 <div id="msg"></div>
-<table><thead><tr><th></th><th>Property</th><th>Person</th><th>Change</th><th>Reason</th><th>Since</th></tr></thead><tbody id="rows"></tbody></table>
+<table><thead><tr><th></th><th>Property</th><th>Person</th><th>Unit</th><th>Kind</th><th>Change</th><th>Reason</th><th>Since</th></tr></thead><tbody id="rows"></tbody></table>
 <p><button onclick="decide('approve')">Approve selected (max 50)</button> <button onclick="decide('discard')">Discard selected</button></p>
 <script>
 const t=document.getElementById('token');t.value=sessionStorage.getItem('lockstep-token')||'';
@@ -28,9 +28,11 @@ async function load(){const r=await fetch('/api/v1/suggestions',{headers:hdr()})
 const rows=document.getElementById('rows');rows.textContent='';
 for(const s of j.suggestions){const tr=document.createElement('tr');tr.className=s.colour;
 const cb=document.createElement('input');cb.type='checkbox';cb.value=s.id;const td=document.createElement('td');td.appendChild(cb);tr.appendChild(td);
-for(const v of [s.property,s.action.person_id,s.action.kind+' '+(s.action.group||s.action.credential_id||''),s.reason,new Date(s.created_at*1000).toLocaleString()]){const c=document.createElement('td');c.textContent=v;tr.appendChild(c)}
+for(const v of [s.property,s.name,s.unit||'',s.kind,s.steps.map(x=>x.system+': '+x.describe).join('; '),s.reason,new Date(s.created_at*1000).toLocaleString()]){const c=document.createElement('td');c.textContent=v;tr.appendChild(c)}
 rows.appendChild(tr)}say(j.suggestions.length+' pending')}
 async function decide(what){const ids=[...document.querySelectorAll('#rows input:checked')].map(c=>c.value);
-const r=await fetch('/api/v1/suggestions/'+what,{method:'POST',headers:hdr(),body:JSON.stringify({ids})});const j=await r.json();say(r.ok?what+': done':j.error);load()}
+const r=await fetch('/api/v1/suggestions/'+what,{method:'POST',headers:hdr(),body:JSON.stringify({ids})});const j=await r.json();
+if(!r.ok){say(j.error);return}await load();
+if(j.results){say(Object.values(j.results).map(x=>x.name+': '+x.state+(x.error?' ('+x.error+')':'')).join('; '))}else{say(what+': done')}}
 </script></body></html>
 "#;

@@ -20,6 +20,10 @@ pub enum Action {
         external_id: String,
         person_id: String,
         group: String,
+        /// The vendor id of the account to act on when several carry the external id; `None`:
+        /// the first (see `ActualState::duplicates`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        account: Option<String>,
     },
     RevokeCredential {
         external_id: String,

@@ -33,6 +33,7 @@ fn desired_user(person: &str, groups: &[&str]) -> DesiredUser {
             .map(|g| (g.to_string(), Window::OPEN))
             .collect(),
         revoked_credentials: BTreeSet::new(),
+        new_grants: true,
     }
 }
 
@@ -189,7 +190,8 @@ fn unit_change_swaps_unit_group_and_keeps_common() {
             Action::RemoveFromGroup {
                 external_id: "lockstep:y:1".into(),
                 person_id: "1".into(),
-                group: "Unit 101".into()
+                group: "Unit 101".into(),
+                account: None,
             },
             Action::AddToGroup {
                 external_id: "lockstep:y:1".into(),
@@ -281,6 +283,7 @@ fn guard_holds_large_revocations_with_floor() {
             external_id: format!("lockstep:y:{i}"),
             person_id: i.to_string(),
             group: "Unit 1".into(),
+            account: None,
         });
     }
     let limit = RevocationLimit::default();

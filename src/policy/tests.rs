@@ -1,7 +1,7 @@
 //! Tests of the lease-status table, activation delay, mappings and overrides.
 
 use super::*;
-use crate::config::{Mode, RevocationMode};
+use crate::config::{Mode, RevocationMode, Routing};
 use crate::plan::RevocationLimit;
 use std::time::Duration;
 
@@ -10,9 +10,9 @@ const NOW: Timestamp = 1_800_000_000;
 fn property() -> PropertyConfig {
     PropertyConfig {
         name: "Maple Court".into(),
-        source: "yardi".into(),
-        source_property_id: "mc".into(),
-        access_system: "kisi".into(),
+        sources: [("yardi".to_string(), "mc".to_string())].into(),
+        access_systems: [("kisi".to_string(), Routing::default())].into(),
+        link_by: None,
         mode: Mode::Automatic,
         revocations: RevocationMode::WithMode,
         activation_delay: Duration::from_secs(900),
@@ -67,16 +67,32 @@ impl Case {
     }
     fn run(&self, now: Timestamp) -> Output {
         let p = property();
-        desired(&Input {
-            property: &p,
+        let feeds = [Feed {
             source: "yardi",
             people: &self.people,
+            held: &self.held,
+        }];
+        desired(&Input {
+            property: &p,
+            feeds: &feeds,
+            failed: &BTreeSet::new(),
             overrides: &self.overrides,
             marks: &self.marks,
             lost: &self.lost,
-            held: &self.held,
             now,
         })
+    }
+}
+
+fn ext(person: &str) -> String {
+    format!("lockstep:yardi:{person}")
+}
+
+fn mark(status: LeaseStatus, since: Timestamp) -> Mark {
+    Mark {
+        status,
+        since,
+        unit: None,
     }
 }
 
@@ -120,22 +136,20 @@ fn notice_past_its_move_out_date_loses_access() {
 fn activation_delay_runs_from_the_status_change() {
     let mut case = Case::new(vec![person("a", Some("101"), LeaseStatus::Current)]);
     // Not the first sync: someone else was already known.
-    case.marks.insert(
-        "other".into(),
-        Mark {
-            status: LeaseStatus::Current,
-            since: 0,
-        },
-    );
+    case.marks
+        .insert(ext("other"), mark(LeaseStatus::Current, 0));
     let out = case.run(NOW);
-    assert!(out.desired.users.is_empty());
+    // Desired, but nothing new may be created or added until the delay has run.
+    assert!(!out.desired.users[&ext("a")].new_grants);
     assert_eq!(out.waiting, 1);
     assert_eq!(out.next_activation, Some(NOW + 900));
-    assert_eq!(out.marks["a"].since, NOW);
+    assert_eq!(out.marks[&ext("a")].since, NOW);
     // Fifteen minutes later, with the marks kept, access is due.
     case.marks = out.marks;
     let later = case.run(NOW + 900);
     assert_eq!(groups_of(&later, "a").len(), 4);
+    assert!(later.desired.users[&ext("a")].new_grants);
+    assert_eq!(later.waiting, 0);
 }
 
 #[test]
@@ -163,7 +177,10 @@ fn unit_override_and_roles() {
         ["Amenities", "Entrances", "Penthouse"]
     );
     assert_eq!(groups_of(&out, "m"), ["Maintenance"]);
+    // Nobody mapped "valet": a problem, and the person's access is held as it is (neither
+    // revoked nor extended), not dropped from the desired state.
     assert!(groups_of(&out, "x").is_empty());
+    assert!(out.desired.held.contains(&ext("x")));
     assert_eq!(out.problems.len(), 1);
     assert!(out.problems[0].contains("\"valet\""));
 }
@@ -228,16 +245,15 @@ fn managed_groups_cover_everything_config_can_grant() {
 fn held_people_keep_their_marks_and_are_neither_granted_nor_revoked() {
     let mut case = Case::new(vec![person("b", Some("102"), LeaseStatus::Current)]);
     case.held.insert("a".into());
-    let mark = Mark {
-        status: LeaseStatus::Current,
-        since: NOW - 5_000,
-    };
-    case.marks.insert("a".into(), mark.clone());
-    case.marks.insert("b".into(), mark.clone());
+    let mark = mark(LeaseStatus::Current, NOW - 5_000);
+    case.marks.insert(ext("a"), mark.clone());
+    case.marks.insert(ext("b"), mark.clone());
     let out = case.run(NOW);
     assert!(out.desired.held.contains("lockstep:yardi:a"));
     assert!(!out.desired.users.contains_key("lockstep:yardi:a"));
-    assert_eq!(out.marks.get("a"), Some(&mark));
+    assert_eq!(out.marks.get(&ext("a")), Some(&mark));
     // The readable neighbour is unaffected.
     assert!(out.desired.users.contains_key("lockstep:yardi:b"));
 }
+
+mod sources;

@@ -1,6 +1,7 @@
 //! The embedded store under `data_dir`: a narrow typed wrapper over sled.
 //!
-//! Trees: `audit` (hash-chained log), `suggestions`, `overrides`, `intents`, `tracker` (status
+//! Trees: `audit` (hash-chained log), `person_suggestions`, `grants` (memberships lockstep
+//! made), `overrides`, `intents`, `tracker` (status
 //! marks), `lost` (lost credentials) and `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
@@ -14,6 +15,7 @@ mod audit;
 mod codec;
 mod error;
 mod export;
+mod grants;
 mod intents;
 mod overrides;
 mod query;
@@ -27,10 +29,13 @@ pub use audit::{AuditDraft, AuditEntry, AuditLog, Outcome, GENESIS};
 pub use codec::RECORD_VERSION;
 pub use error::{BackendError, StoreError};
 pub use export::{rfc3339, write_csv, write_jsonl, ExportFormat};
+pub use grants::{GrantRecord, Grants};
 pub use intents::{Intent, Intents};
 pub use overrides::{Lost, Override, Overrides};
 pub use query::{AuditFilter, AuditIter};
-pub use suggestions::{suggestion_id, Colour, Suggestion, SuggestionState, Suggestions};
+pub use suggestions::{
+    suggestion_id, Colour, Step, StepResult, Suggestion, SuggestionState, Suggestions,
+};
 pub use tracker::{Meta, StatusMark, Tracker};
 pub use verify::VerifyReport;
 
@@ -41,6 +46,7 @@ pub(crate) struct Inner {
     pub db: sled::Db,
     pub audit: sled::Tree,
     pub suggestions: sled::Tree,
+    pub grants: sled::Tree,
     pub overrides: sled::Tree,
     pub intents: sled::Tree,
     pub tracker: sled::Tree,
@@ -114,7 +120,8 @@ impl Store {
             other => other,
         })?;
         let inner = Inner {
-            suggestions: tree("suggestions")?,
+            suggestions: tree("person_suggestions")?,
+            grants: tree("grants")?,
             overrides: tree("overrides")?,
             intents: tree("intents")?,
             tracker: tree("tracker")?,
@@ -140,6 +147,9 @@ impl Store {
     }
     pub fn suggestions(&self) -> Suggestions<'_> {
         Suggestions { inner: &self.inner }
+    }
+    pub fn grants(&self) -> Grants<'_> {
+        Grants { inner: &self.inner }
     }
     pub fn overrides(&self) -> Overrides<'_> {
         Overrides { inner: &self.inner }

@@ -1,23 +1,59 @@
-//! Suggestions (approval mode, DESIGN §4): planned actions waiting for a manager's decision.
+//! Suggestions (approval mode, DESIGN §4): one person's pending change in one property, waiting
+//! for a manager's decision. A suggestion carries every step the change needs, in order
+//! (revocations, then the account, then grants), across the property's access systems.
 //!
-//! Keyed by a stable id derived from (property, system, action), so the same planned action is
-//! the same suggestion in every cycle and across restarts.
+//! Keyed by a stable id derived from (property, person, steps): the same change is the same
+//! suggestion in every cycle and across restarts, and a change of what the person needs is a
+//! new suggestion that replaces the old one, never a half-valid one.
 
 use super::codec::{decode, encode};
 use super::{Inner, StoreError};
-use crate::model::{Action, Timestamp};
+use crate::model::{Action, Direction, Timestamp};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-const TREE: &str = "suggestions";
+/// The tree name. Per-action suggestions of earlier builds lived in `suggestions` and are
+/// simply no longer read: the next cycle suggests the same changes per person.
+const TREE: &str = "person_suggestions";
 
-/// Green = grant, red = revoke, grey = a status change with no access change.
+/// Green: grants only. Red: revocations only. Mixed: both (a unit move). Grey: neither (a
+/// validity change with no access change).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Colour {
     Green,
     Red,
+    Mixed,
     Grey,
+}
+
+impl Colour {
+    /// The colour of a list of steps.
+    pub fn of<'a>(actions: impl IntoIterator<Item = &'a Action>) -> Colour {
+        let (mut grants, mut revokes) = (false, false);
+        for a in actions {
+            match a {
+                Action::AddToGroup { .. } => grants = true,
+                a if a.direction() == Direction::Revoke => revokes = true,
+                _ => {}
+            }
+        }
+        match (grants, revokes) {
+            (true, true) => Colour::Mixed,
+            (true, false) => Colour::Green,
+            (false, true) => Colour::Red,
+            (false, false) => Colour::Grey,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Colour::Green => "green",
+            Colour::Red => "red",
+            Colour::Mixed => "mixed",
+            Colour::Grey => "grey",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -27,34 +63,87 @@ pub enum SuggestionState {
     Approved,
     Discarded,
     Withdrawn,
+    /// The person's change changed before it was carried out; a new suggestion holds it.
+    Replaced,
     Executed,
     Failed,
 }
 
+impl SuggestionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionState::Pending => "pending",
+            SuggestionState::Approved => "approved",
+            SuggestionState::Discarded => "discarded",
+            SuggestionState::Withdrawn => "withdrawn",
+            SuggestionState::Replaced => "replaced",
+            SuggestionState::Executed => "executed",
+            SuggestionState::Failed => "failed",
+        }
+    }
+}
+
+/// One step of a suggestion: an action in one access system, and once carried out, its result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Suggestion {
-    /// [`suggestion_id`] of (property, system, action).
-    pub id: String,
-    pub property: String,
+pub struct Step {
     pub system: String,
     pub action: Action,
+    /// What the step does, in words (`add to "Unit 101"`).
+    pub describe: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<StepResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum StepResult {
+    Applied,
+    Failed { error: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    /// [`suggestion_id`] of (property, person, steps).
+    pub id: String,
+    pub property: String,
+    /// The person's external id (`lockstep:<source>:<person id>`).
+    pub person: String,
+    pub person_id: String,
+    pub name: String,
+    pub unit: Option<String>,
+    /// `resident`, or the person's role (`maintenance`, `contractor`, …).
+    pub kind: String,
+    pub steps: Vec<Step>,
     pub colour: Colour,
+    /// Why, in words (`moved from 203 to 101`).
     pub reason: String,
-    /// A hash of the person's desired grants when suggested: a discard holds until it changes.
-    pub fingerprint: String,
     pub created_at: Timestamp,
     pub state: SuggestionState,
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
+    /// Why it failed or was not carried out, when it was not.
     pub error: Option<String>,
+    /// The suggestion that replaced this one, when the person's change changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
 }
 
 /// A stable id: the first 16 hex digits of SHA-256 over the compact JSON array
-/// `[property, system, action]` (the action in its serde form, fields in declaration order).
-pub fn suggestion_id(property: &str, system: &str, action: &Action) -> String {
-    // Serialising strings and an `Action` cannot fail; fall back to the description anyway.
-    let text = serde_json::to_string(&(property, system, action))
-        .unwrap_or_else(|_| format!("{property}\0{system}\0{}", action.describe()));
+/// `[property, person, [[system, action], …]]` (actions in their serde form).
+pub fn suggestion_id<'a>(
+    property: &str,
+    person: &str,
+    steps: impl IntoIterator<Item = (&'a str, &'a Action)>,
+) -> String {
+    let steps: Vec<(&str, &Action)> = steps.into_iter().collect();
+    // Serialising strings and actions cannot fail; fall back to the descriptions anyway.
+    let text = serde_json::to_string(&(property, person, &steps)).unwrap_or_else(|_| {
+        let parts: Vec<String> = steps
+            .iter()
+            .map(|(s, a)| format!("{s}\0{}", a.describe()))
+            .collect();
+        format!("{property}\0{person}\0{}", parts.join("\0"))
+    });
     hex::encode(&Sha256::digest(text.as_bytes())[..8])
 }
 

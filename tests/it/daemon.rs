@@ -137,7 +137,27 @@ async fn approval_flow_survives_restart_and_reload() {
         .as_array()
         .expect("list")
         .iter()
-        .all(|s| ["green", "red", "grey"].contains(&s["colour"].as_str().unwrap_or(""))));
+        .all(|s| ["green", "red", "mixed", "grey"].contains(&s["colour"].as_str().unwrap_or(""))));
+    // One suggestion per person, named, with the whole change in order: the account first.
+    let first = &listed["suggestions"][0];
+    assert!(
+        first["name"].as_str().is_some_and(|n| !n.is_empty()),
+        "{first}"
+    );
+    assert_eq!(
+        first["steps"][0]["action"]["kind"], "create_user",
+        "{first}"
+    );
+    assert!(
+        first["steps"].as_array().is_some_and(|s| s.len() > 1),
+        "{first}"
+    );
+    assert!(
+        first["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("in yardi")),
+        "{first}"
+    );
     assert!(
         observe(config, "brivo-sim", "p2").await.users.is_empty(),
         "approval mode must not act alone"
@@ -158,24 +178,24 @@ async fn approval_flow_survives_restart_and_reload() {
         .await;
     assert_eq!(status, 400, "{body}");
 
-    // Approve the creation of one user and its grants: they execute after a fresh observation.
+    // Approve one person: the account and all its grants execute after a fresh observation,
+    // and the answer says so for that suggestion.
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
     let all = v["suggestions"].as_array().expect("list").clone();
-    let person = all[0]["action"]["person_id"]
-        .as_str()
-        .expect("person")
-        .to_string();
-    let mine: Vec<String> = all
-        .iter()
-        .filter(|s| s["action"]["person_id"] == person.as_str())
-        .filter_map(|s| s["id"].as_str().map(str::to_string))
-        .collect();
+    let person = all[0]["person_id"].as_str().expect("person").to_string();
+    let mine: Vec<String> = vec![all[0]["id"].as_str().expect("id").to_string()];
     let (status, body) = daemon
         .post("/api/v1/suggestions/approve", json!({"ids": mine}))
         .await;
     assert_eq!(status, 200, "{body}");
+    assert_eq!(body["results"][&mine[0]]["state"], "executed", "{body}");
     let granted = groups_of(&observe(config, "brivo-sim", "p2").await, &person);
-    assert!(!granted.is_empty(), "approved grants executed: {body}");
+    let steps = all[0]["steps"].as_array().expect("steps");
+    assert_eq!(
+        granted.len(),
+        steps.len() - 1,
+        "every grant of the person executed: {body}"
+    );
 
     // Discard another person's suggestion: not suggested again while nothing changes.
     let other = ids

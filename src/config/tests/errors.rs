@@ -148,9 +148,7 @@ fn duplicate_names_are_rejected() {
     let same_target = format!("{MINIMAL}  annex:\n    source: y\n    source_property_id: maple-court\n    access_system: kisi-main\n");
     let errs = errors(&same_target, &minimal_env());
     assert!(
-        errs[0].starts_with(
-            "properties.maple-court.source_property_id: properties.annex already reads"
-        ),
+        errs[0].starts_with("properties.maple-court.sources.y: properties.annex already reads"),
         "{errs:?}"
     );
 

@@ -3,7 +3,9 @@
 
 use super::Check;
 use crate::config::raw::{RawProperty, RawPropertySettings};
-use crate::config::{Mode, PropertyConfig, RevocationLimit, RevocationMode, UnitMapping};
+use crate::config::{
+    LinkKey, Mode, PropertyConfig, RevocationLimit, RevocationMode, Routing, UnitMapping,
+};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -245,20 +247,24 @@ pub(super) fn property(
 ) -> PropertyConfig {
     let base = format!("properties.{id}");
     let field = |f: &str| format!("{base}.{f}");
-    let source = reference(c, &field("source"), &p.source, &known.sources, "source");
-    let access_system = reference(
-        c,
-        &field("access_system"),
-        &p.access_system,
-        &known.access_systems,
-        "access system",
-    );
     let or_id = |c: &mut Check<'_>, f: &str, v: &Option<String>| match v {
         None => id.to_string(),
         Some(_) => c.required(&field(f), v),
     };
+    let sources = sources(c, id, &base, p, known);
+    let access_systems = systems(c, &base, p, known);
+    let link_by = match p.link_by.as_deref().map(str::trim) {
+        None => None,
+        Some("email") => Some(LinkKey::Email),
+        Some(other) => {
+            c.err(
+                field("link_by"),
+                format!("unknown key {other:?} (expected email)"),
+            );
+            None
+        }
+    };
     let name = or_id(c, "name", &p.name);
-    let source_property_id = or_id(c, "source_property_id", &p.source_property_id);
     groups(c, &field("common_groups"), &p.common_groups);
     units(c, &base, p);
     for (role, list) in &p.roles {
@@ -271,11 +277,11 @@ pub(super) fn property(
         p.max_revocations_floor,
         (d.max_revocations, d.floor),
     );
-    PropertyConfig {
+    let built = PropertyConfig {
         name,
-        source,
-        source_property_id,
-        access_system,
+        sources,
+        access_systems,
+        link_by,
         mode: mode(c, &field("mode"), p.mode.as_deref(), d.mode),
         revocations: revocations(
             c,
@@ -297,7 +303,192 @@ pub(super) fn property(
             overrides: p.units.overrides.clone(),
         },
         roles: p.roles.clone(),
+    };
+    routes(c, &base, &built);
+    built
+}
+
+/// `sources:` (source → `{property_id}`) or the one-source shorthand `source:` with
+/// `source_property_id:`; exactly one of the two forms.
+fn sources(
+    c: &mut Check<'_>,
+    id: &str,
+    base: &str,
+    p: &RawProperty,
+    known: &Known<'_>,
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    match (&p.source, p.sources.is_empty()) {
+        (Some(_), false) => c.err(
+            format!("{base}.source"),
+            "give either `source` or `sources`, not both",
+        ),
+        (None, true) => c.err(
+            format!("{base}.sources"),
+            "required: at least one source (or the shorthand `source: NAME`)",
+        ),
+        (Some(_), true) => {
+            let name = reference(
+                c,
+                &format!("{base}.source"),
+                &p.source,
+                &known.sources,
+                "source",
+            );
+            let property_id = match &p.source_property_id {
+                None => id.to_string(),
+                Some(_) => c.required(&format!("{base}.source_property_id"), &p.source_property_id),
+            };
+            out.insert(name, property_id);
+        }
+        (None, false) => {
+            if p.source_property_id.is_some() {
+                c.err(
+                    format!("{base}.source_property_id"),
+                    "goes with `source`; under `sources` give each one its `property_id`",
+                );
+            }
+            for (name, entry) in &p.sources {
+                let path = format!("{base}.sources.{name}");
+                reference(c, &path, &Some(name.clone()), &known.sources, "source");
+                let property_id = match entry.as_ref().and_then(|e| e.property_id.as_ref()) {
+                    None => id.to_string(),
+                    Some(v) => c.required(&format!("{path}.property_id"), &Some(v.clone())),
+                };
+                out.insert(name.clone(), property_id);
+            }
+        }
     }
+    out
+}
+
+/// `access_systems:` (system → `{groups}`) or the one-system shorthand `access_system:`.
+fn systems(
+    c: &mut Check<'_>,
+    base: &str,
+    p: &RawProperty,
+    known: &Known<'_>,
+) -> BTreeMap<String, Routing> {
+    let mut out = BTreeMap::new();
+    match (&p.access_system, p.access_systems.is_empty()) {
+        (Some(_), false) => c.err(
+            format!("{base}.access_system"),
+            "give either `access_system` or `access_systems`, not both",
+        ),
+        (None, true) => c.err(
+            format!("{base}.access_systems"),
+            "required: at least one access system (or the shorthand `access_system: NAME`)",
+        ),
+        (Some(_), true) => {
+            let name = reference(
+                c,
+                &format!("{base}.access_system"),
+                &p.access_system,
+                &known.access_systems,
+                "access system",
+            );
+            out.insert(name, Routing::default());
+        }
+        (None, false) => {
+            for (name, entry) in &p.access_systems {
+                let path = format!("{base}.access_systems.{name}");
+                reference(
+                    c,
+                    &path,
+                    &Some(name.clone()),
+                    &known.access_systems,
+                    "access system",
+                );
+                let groups = entry.as_ref().map(|r| r.groups.clone()).unwrap_or_default();
+                if let Some(bad) = groups.iter().find(|g| {
+                    g.trim().is_empty()
+                        || (!g.contains("{unit}") && g.trim_end_matches('*').contains('*'))
+                }) {
+                    c.err(
+                        format!("{path}.groups"),
+                        format!("{bad:?} must be a group name, the unit pattern, or a prefix ending in *"),
+                    );
+                }
+                if groups.is_empty() && p.access_systems.len() > 1 {
+                    c.err(
+                        format!("{path}.groups"),
+                        "required when a property has several access systems: the groups that live in this one",
+                    );
+                }
+                out.insert(name.clone(), Routing { groups });
+            }
+        }
+    }
+    out
+}
+
+/// Every group a property can grant lives in exactly one of its access systems.
+fn routes(c: &mut Check<'_>, base: &str, p: &PropertyConfig) {
+    if p.access_systems.is_empty() {
+        return; // already reported
+    }
+    let mut named: Vec<(String, &str)> = Vec::new();
+    for g in &p.common_groups {
+        named.push((format!("{base}.common_groups"), g));
+    }
+    for (role, list) in &p.roles {
+        for g in list {
+            named.push((format!("{base}.roles.{role}"), g));
+        }
+    }
+    for g in p.units.groups.keys() {
+        named.push((format!("{base}.units.groups.{g}"), g));
+    }
+    for (unit, list) in &p.units.overrides {
+        for g in list {
+            named.push((format!("{base}.units.overrides.{unit}"), g));
+        }
+    }
+    if let Some(pattern) = &p.units.pattern {
+        named.push((format!("{base}.units.pattern"), pattern));
+    }
+    let only_everything =
+        p.access_systems.len() == 1 && p.access_systems.values().all(|r| r.groups.is_empty());
+    if only_everything {
+        return;
+    }
+    let pattern = p.units.pattern.as_deref();
+    for (path, group) in named {
+        let is_pattern = Some(group) == pattern;
+        let holders: Vec<&str> = p
+            .access_systems
+            .iter()
+            .filter(|(_, r)| {
+                r.matches(group)
+                    || (!is_pattern
+                        && pattern
+                            .is_some_and(|pat| unit_pattern_covers(pat, group) && r.matches(pat)))
+            })
+            .map(|(n, _)| n.as_str())
+            .collect();
+        match holders[..] {
+            [_] => {}
+            [] => c.err(
+                path,
+                format!("group {group:?} is routed to none of the property's access systems; list it under one of access_systems.*.groups"),
+            ),
+            _ => c.err(
+                path,
+                format!("group {group:?} is routed to {} access systems ({}); a group lives in exactly one", holders.len(), holders.join(", ")),
+            ),
+        }
+    }
+}
+
+/// Whether a group name is one the unit pattern produces (`Unit 101` for `Unit {unit}`).
+fn unit_pattern_covers(pattern: &str, group: &str) -> bool {
+    pattern
+        .split_once("{unit}")
+        .is_some_and(|(prefix, suffix)| {
+            group.len() > prefix.len() + suffix.len()
+                && group.starts_with(prefix)
+                && group.ends_with(suffix)
+        })
 }
 
 /// Two properties reading the same source property into the same access system would act on
@@ -305,24 +496,23 @@ pub(super) fn property(
 pub(super) fn no_shared_targets(c: &mut Check<'_>, properties: &BTreeMap<String, PropertyConfig>) {
     let mut seen: BTreeMap<(&str, &str, &str), &str> = BTreeMap::new();
     for (id, p) in properties {
-        let key = (
-            p.source.as_str(),
-            p.source_property_id.as_str(),
-            p.access_system.as_str(),
-        );
-        if [key.0, key.1, key.2].contains(&"") {
-            continue; // already reported
-        }
-        if let Some(first) = seen.get(&key) {
-            c.err(
-                format!("properties.{id}.source_property_id"),
-                format!(
-                    "properties.{first} already reads {:?} from source {:?} into access system {:?}",
-                    p.source_property_id, p.source, p.access_system
-                ),
-            );
-        } else {
-            seen.insert(key, id);
+        for (source, source_id) in &p.sources {
+            for system in p.access_systems.keys() {
+                let key = (source.as_str(), source_id.as_str(), system.as_str());
+                if [key.0, key.1, key.2].contains(&"") {
+                    continue; // already reported
+                }
+                if let Some(first) = seen.get(&key) {
+                    c.err(
+                        format!("properties.{id}.sources.{source}"),
+                        format!(
+                            "properties.{first} already reads {source_id:?} from source {source:?} into access system {system:?}"
+                        ),
+                    );
+                } else {
+                    seen.insert(key, id);
+                }
+            }
         }
     }
 }

@@ -6,19 +6,29 @@ use crate::store::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 fn suggestion(property: &str, i: u32, created_at: i64, state: SuggestionState) -> Suggestion {
+    let a = action(i);
     Suggestion {
-        id: suggestion_id(property, "kisi", &action(i)),
+        id: suggestion_id(property, a.external_id(), [("kisi", &a)]),
         property: property.into(),
-        system: "kisi".into(),
-        action: action(i),
+        person: a.external_id().into(),
+        person_id: a.person_id().into(),
+        name: format!("Person {i}"),
+        unit: Some("1".into()),
+        kind: "resident".into(),
+        steps: vec![Step {
+            system: "kisi".into(),
+            describe: "add to \"Unit 1\"".into(),
+            action: a.clone(),
+            result: None,
+        }],
         colour: Colour::Green,
         reason: "lease became current".into(),
-        fingerprint: "f".into(),
         created_at,
         state,
         decided_by: None,
         decided_at: None,
         error: None,
+        replaced_by: None,
     }
 }
 
@@ -43,15 +53,23 @@ fn mark(status: LeaseStatus, since: i64) -> StatusMark {
     }
 }
 
+const PINNED_ID: &str = "7ab3c7f4e5fbe77c";
+
 #[test]
 fn suggestion_ids_are_stable_and_distinct() {
-    let id = suggestion_id("p1", "kisi", &action(1));
+    let (a1, a2) = (action(1), action(2));
+    let id = suggestion_id("p1", "lockstep:y:1", [("kisi", &a1)]);
     // Pinned: ids are stored and shown to managers, so they must not change between builds.
-    assert_eq!(id, "78d9a99689df9351");
-    assert_eq!(id, suggestion_id("p1", "kisi", &action(1)));
-    assert_ne!(id, suggestion_id("p2", "kisi", &action(1)));
-    assert_ne!(id, suggestion_id("p1", "brivo", &action(1)));
-    assert_ne!(id, suggestion_id("p1", "kisi", &action(2)));
+    assert_eq!(id, PINNED_ID);
+    assert_eq!(id, suggestion_id("p1", "lockstep:y:1", [("kisi", &a1)]));
+    assert_ne!(id, suggestion_id("p2", "lockstep:y:1", [("kisi", &a1)]));
+    assert_ne!(id, suggestion_id("p1", "lockstep:y:1", [("brivo", &a1)]));
+    assert_ne!(id, suggestion_id("p1", "lockstep:y:1", [("kisi", &a2)]));
+    // A change of the person's steps is a different suggestion.
+    assert_ne!(
+        id,
+        suggestion_id("p1", "lockstep:y:1", [("kisi", &a1), ("kisi", &a2)])
+    );
     assert!(id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()));
 }
 
@@ -282,7 +300,7 @@ fn records_of_an_unknown_version_are_decode_errors() {
             .put(&override_of("p1", "r1"))
             .expect("put");
     }
-    with_raw_tree(dir.path(), "suggestions", |t| {
+    with_raw_tree(dir.path(), "person_suggestions", |t| {
         let v = t.get(s.id.as_bytes()).expect("get").expect("record");
         let text = String::from_utf8(v.to_vec())
             .expect("utf8")
@@ -296,7 +314,7 @@ fn records_of_an_unknown_version_are_decode_errors() {
     let store = open(dir.path());
     match store.suggestions().get(&s.id) {
         Err(StoreError::Decode { tree, key, detail }) => {
-            assert_eq!((tree, key.as_str()), ("suggestions", s.id.as_str()));
+            assert_eq!((tree, key.as_str()), ("person_suggestions", s.id.as_str()));
             assert!(detail.contains("version 2"), "{detail}");
         }
         other => panic!("expected a decode error, got {other:?}"),

@@ -1,0 +1,135 @@
+//! The actual half of a cycle: each access system of the property observed on its own, with the
+//! memberships lockstep granted there (so a group that left the managed set can be pruned).
+//! A system that fails is skipped; the others go on.
+
+use super::{Cycle, CycleError, Report, SystemView};
+use crate::access::Scope;
+use crate::model::{ActualState, DesiredState};
+use crate::store::GrantRecord;
+use std::collections::BTreeSet;
+
+impl Cycle<'_> {
+    /// Observes every access system of the property. Fails only when none could be observed.
+    pub(super) async fn observe_all<'s>(
+        &'s self,
+        desired: &DesiredState,
+        report: &mut Report,
+    ) -> Result<Vec<SystemView<'s>>, CycleError> {
+        let split = crate::policy::per_system(self.property, desired);
+        let mut views = Vec::new();
+        let mut last_error = None;
+        for (name, mut want) in split {
+            let Some((&name, system)) = self.systems.get_key_value(name.as_str()) else {
+                continue;
+            };
+            if let Some(why) = self.quarantined.get(name) {
+                report
+                    .system_failures
+                    .insert(name.to_string(), ("quarantined".into(), why.clone()));
+                last_error = Some(CycleError::Unavailable(why.clone()));
+                continue;
+            }
+            want.owned_grants = self
+                .store
+                .grants()
+                .of(name, self.property_id)?
+                .into_keys()
+                .collect();
+            match self.observe_one(system, &want).await {
+                Ok(actual) => {
+                    self.adopt(name, &want, &actual)?;
+                    views.push(SystemView {
+                        name,
+                        system,
+                        desired: want,
+                        actual,
+                        plan: Default::default(),
+                    });
+                }
+                Err(e) => {
+                    let failure = crate::net::is_connector_failure(e.kind());
+                    self.record_health(name, failure.then(|| e.to_string()));
+                    tracing::warn!(property = self.property_id, system = name, error = %e, "access system skipped this cycle");
+                    report
+                        .system_failures
+                        .insert(name.to_string(), (e.kind().to_string(), e.to_string()));
+                    last_error = Some(e);
+                }
+            }
+        }
+        if views.is_empty() {
+            return Err(last_error.unwrap_or(CycleError::Unavailable(
+                "the property has no access system".into(),
+            )));
+        }
+        Ok(views)
+    }
+
+    async fn observe_one(
+        &self,
+        system: &std::sync::Arc<dyn crate::access::AccessSystem>,
+        want: &DesiredState,
+    ) -> Result<ActualState, CycleError> {
+        let owned_groups: BTreeSet<String> =
+            want.owned_grants.iter().map(|(_, g)| g.clone()).collect();
+        let mut managed = want.managed.clone();
+        managed.names.extend(owned_groups.iter().cloned());
+        let mut wanted: BTreeSet<String> = want
+            .users
+            .values()
+            .flat_map(|u| u.groups.keys().cloned())
+            .collect();
+        wanted.extend(owned_groups);
+        let mut actual = system.observe(&Scope { managed, wanted }).await?;
+        // Credentials cost a request per user, so they are read only for people with a lost mark.
+        if system.capabilities().credentials {
+            for (ext, u) in &want.users {
+                if u.revoked_credentials.is_empty() {
+                    continue;
+                }
+                if let Some(user) = actual.users.get_mut(ext) {
+                    user.credentials = system.list_credentials(&user.system_id).await?;
+                }
+            }
+        }
+        Ok(actual)
+    }
+
+    /// Records as lockstep's own the memberships that match what lockstep grants but that it
+    /// has no record of (made before grants were recorded, or recorded by a lost write), so a
+    /// later mapping change can prune them.
+    fn adopt(
+        &self,
+        system: &str,
+        want: &DesiredState,
+        actual: &ActualState,
+    ) -> Result<(), CycleError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let mut found = Vec::new();
+        for (ext, wanted) in &want.users {
+            let Some(have) = actual.users.get(ext) else {
+                continue;
+            };
+            for group in have
+                .groups
+                .keys()
+                .filter(|g| wanted.groups.contains_key(*g))
+            {
+                if !want.owned_grants.contains(&(ext.clone(), group.clone())) {
+                    let record = GrantRecord {
+                        property: self.property_id.to_string(),
+                        at: self.now,
+                        why: "adopted".into(),
+                    };
+                    found.push((ext.clone(), group.clone(), record));
+                }
+            }
+        }
+        self.store
+            .grants()
+            .apply(system, self.property_id, &found, &[])?;
+        Ok(())
+    }
+}
