@@ -27,6 +27,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// How often a quarantined source or access system is probed.
     pub quarantine_retry: Duration,
+    /// How long a cached observation of an access system serves before a full relist.
+    pub resync: Duration,
     pub log: LogConfig,
     pub api: ApiConfig,
     pub lost_credential: LostCredentialConfig,

@@ -100,6 +100,8 @@ pub struct Controller {
     ready: AtomicBool,
     pub retry: RetryPolicy,
     pub health: Health,
+    /// Shared, cached observations of the access systems.
+    pub informer: crate::informer::Informer,
 }
 
 mod decisions;
@@ -119,6 +121,7 @@ impl Controller {
     ) -> Result<Arc<Controller>, String> {
         let connectors = Connectors::build(&config, &metrics)?;
         let config_quarantine = config.quarantine_retry;
+        let resync = config.resync;
         Ok(Arc::new(Controller {
             config: RwLock::new(Arc::new(config)),
             connectors: RwLock::new(Arc::new(connectors)),
@@ -131,6 +134,7 @@ impl Controller {
             ready: AtomicBool::new(false),
             retry: RetryPolicy::default(),
             health: Health::new(config_quarantine),
+            informer: crate::informer::Informer::new(resync),
         }))
     }
 
@@ -172,6 +176,7 @@ impl Controller {
         }
         let portfolio = new.portfolio.clone();
         *self.connectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(connectors);
+        self.informer.reset(new.resync);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(new);
         self.audit(vec![event(
             &portfolio,
@@ -239,6 +244,12 @@ impl Controller {
                 .map(|(n, s)| (n.as_str(), s))
                 .collect(),
             quarantined,
+            informer: (!dry_run).then_some(&self.informer),
+            scopes: property
+                .access_systems
+                .keys()
+                .map(|system| (system.clone(), union_scope(&config, system)))
+                .collect(),
             store: &self.store,
             metrics: &self.metrics,
             health: &self.health,
@@ -321,6 +332,26 @@ impl Controller {
     pub fn allows(have: Role, need: Role) -> bool {
         have >= need
     }
+}
+
+/// The managed groups of every property on one access system: the scope its shared
+/// observation lists.
+fn union_scope(config: &Config, system: &str) -> crate::model::ManagedGroups {
+    let mut out = crate::model::ManagedGroups::default();
+    for p in config
+        .properties
+        .values()
+        .filter(|p| p.access_systems.contains_key(system))
+    {
+        let m = crate::policy::managed_in(p, system);
+        out.names.extend(m.names);
+        for pattern in m.patterns {
+            if !out.patterns.contains(&pattern) {
+                out.patterns.push(pattern);
+            }
+        }
+    }
+    out
 }
 
 pub(crate) fn describe_override(o: &Override) -> String {

@@ -54,6 +54,8 @@ pub struct Outcome {
     pub action: Action,
     pub attempts: u32,
     pub result: Result<(), AccessError>,
+    /// The vendor's id of the user a `CreateUser` made (or found).
+    pub user_id: Option<String>,
 }
 
 /// Applies actions for one property against one access system.
@@ -105,10 +107,17 @@ impl Executor<'_> {
                     break;
                 }
                 let (attempts, result) = self.apply_one(action, &mut ids).await;
+                let user_id = match action {
+                    Action::CreateUser { external_id, .. } if result.is_ok() => {
+                        ids.users.get(external_id).cloned()
+                    }
+                    _ => None,
+                };
                 out.push(Outcome {
                     action: action.clone(),
                     attempts,
                     result,
+                    user_id,
                 });
             }
             record(&out);

@@ -13,6 +13,7 @@ pub mod executor;
 pub mod gate;
 pub mod health;
 pub mod http;
+pub mod informer;
 pub mod metrics;
 pub mod model;
 pub mod net;

@@ -295,6 +295,10 @@ pub struct ActualState {
     pub foreign_users: usize,
     /// Group name → the vendor's group id.
     pub groups: BTreeMap<String, String>,
+    /// The vendor could not list everything (Kisi past its offset cap): `users` holds only
+    /// users with a membership in the scope, `groups` only the groups asked for.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 impl ActualState {

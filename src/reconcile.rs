@@ -38,6 +38,10 @@ pub struct Cycle<'a> {
     pub systems: BTreeMap<&'a str, &'a Arc<dyn AccessSystem>>,
     /// Connectors in quarantine: their sources count as failed, their systems are skipped.
     pub quarantined: BTreeMap<String, String>,
+    /// The shared observations; `None` (a dry run) observes afresh.
+    pub informer: Option<&'a crate::informer::Informer>,
+    /// Per access system, the managed groups of every property on it (the shared scope).
+    pub scopes: BTreeMap<String, crate::model::ManagedGroups>,
     pub store: &'a Store,
     pub metrics: &'a Metrics,
     pub health: &'a crate::health::Health,

@@ -278,4 +278,4 @@ mod rate_tests;
 #[cfg(test)]
 mod refusal_tests;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -119,9 +119,9 @@ impl Kisi {
         &self,
         scope: &Scope,
         memberships: Option<&[Membership]>,
-    ) -> Result<BTreeMap<String, String>, AccessError> {
+    ) -> Result<(BTreeMap<String, String>, bool), AccessError> {
         if let Listing::Complete(groups) = self.list::<GroupItem>("/groups", &[]).await? {
-            return Ok(first_of_each_name(groups));
+            return Ok((first_of_each_name(groups), true));
         }
         let system = &self.http.name;
         tracing::info!(%system, "Kisi groups exceed offset paging; resolving the scope's groups by name.");
@@ -154,7 +154,7 @@ impl Kisi {
                     .insert(name.clone(), id);
             }
         }
-        Ok(by_name)
+        Ok((by_name, false))
     }
 
     /// Role assignments of the scope's managed groups, one group at a time: the way round the
@@ -301,7 +301,8 @@ impl AccessSystem for Kisi {
             ),
             Listing::TooDeep { .. } => None,
         };
-        let by_name = self.directory(scope, assignments.as_deref()).await?;
+        let (by_name, whole_directory) = self.directory(scope, assignments.as_deref()).await?;
+        let mut partial = !whole_directory || assignments.is_none();
         let memberships = match assignments {
             Some(m) => m,
             None => {
@@ -313,11 +314,14 @@ impl AccessSystem for Kisi {
         let users = match self.list::<UserItem>("/users", &[]).await? {
             Listing::Complete(users) => users,
             Listing::TooDeep { .. } => {
+                partial = true;
                 let ids = memberships.iter().map(|m| m.user.clone()).collect();
                 self.users_by_id(&ids).await?
             }
         };
-        Ok(actual_state(users, by_name, &memberships))
+        let mut state = actual_state(users, by_name, &memberships);
+        state.partial = partial;
+        Ok(state)
     }
 
     /// The cards assigned to the user (`fetchCardAssignments` by assignee).

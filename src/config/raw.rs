@@ -24,6 +24,7 @@ pub struct RawConfig {
     pub concurrency: Option<i64>,
     pub shutdown_grace: Option<String>,
     pub quarantine_retry: Option<String>,
+    pub resync: Option<String>,
     #[serde(default)]
     pub log: RawLog,
     #[serde(default)]

@@ -238,6 +238,7 @@ impl Config {
         let tokens = tokens(&mut c, &raw.api.tokens);
         let listen = listen(&mut c, raw.listen.as_deref(), tokens.is_empty());
         let interval = c.duration("interval", raw.interval.as_deref(), secs(60), false);
+        let resync = c.duration("resync", raw.resync.as_deref(), secs(15 * 60), true);
         let quarantine_retry = c.duration(
             "quarantine_retry",
             raw.quarantine_retry.as_deref(),
@@ -296,6 +297,7 @@ impl Config {
             concurrency,
             shutdown_grace,
             quarantine_retry,
+            resync,
             log,
             api: ApiConfig { tokens },
             lost_credential: LostCredentialConfig {

@@ -32,6 +32,7 @@ impl Cycle<'_> {
             let mut actions = execute.remove(v.name).unwrap_or_default();
             actions.sort();
             let mut outcomes: Vec<(Action, bool)> = Vec::new();
+            let mut written = Vec::new();
             let mut record_error = None;
             let mut connector_failures = 0usize;
             let mut first_error = None;
@@ -67,8 +68,12 @@ impl Cycle<'_> {
                     record_error.get_or_insert(e);
                 }
                 outcomes.extend(chunk.iter().map(|o| (o.action.clone(), o.result.is_ok())));
+                written.extend(chunk.iter().map(crate::informer::Written::of));
             })
             .await;
+            if let Some(informer) = self.informer {
+                informer.confirm(v.name, &written).await;
+            }
             if let Some(e) = record_error {
                 return Err(e);
             }

@@ -35,7 +35,7 @@ impl Cycle<'_> {
                 .of(name, self.property_id)?
                 .into_keys()
                 .collect();
-            match self.observe_one(system, &want).await {
+            match self.observe_one(name, system, &want).await {
                 Ok(actual) => {
                     self.adopt(name, &want, &actual)?;
                     views.push(SystemView {
@@ -67,6 +67,7 @@ impl Cycle<'_> {
 
     async fn observe_one(
         &self,
+        name: &str,
         system: &std::sync::Arc<dyn crate::access::AccessSystem>,
         want: &DesiredState,
     ) -> Result<ActualState, CycleError> {
@@ -80,7 +81,13 @@ impl Cycle<'_> {
             .flat_map(|u| u.groups.keys().cloned())
             .collect();
         wanted.extend(owned_groups);
-        let mut actual = system.observe(&Scope { managed, wanted }).await?;
+        let scope = Scope { managed, wanted };
+        let mut actual = match (self.informer, self.scopes.get(name)) {
+            (Some(informer), Some(union)) => {
+                informer.observe(name, system, &scope, union, want).await?.0
+            }
+            _ => system.observe(&scope).await?,
+        };
         // Credentials cost a request per user, so they are read only for people with a lost mark.
         if system.capabilities().credentials {
             for (ext, u) in &want.users {

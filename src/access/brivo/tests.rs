@@ -11,12 +11,12 @@ use crate::sim::Faults;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(super) const TOKEN: &str = "POST /brivo/oauth/token";
-pub(super) const USERS: &str = "GET /brivo/v1/api/users";
-pub(super) const GROUPS: &str = "GET /brivo/v1/api/groups";
-pub(super) const MEMBERS: &str = "GET /brivo/v1/api/groups/{gid}/users";
+pub(crate) const TOKEN: &str = "POST /brivo/oauth/token";
+pub(crate) const USERS: &str = "GET /brivo/v1/api/users";
+pub(crate) const GROUPS: &str = "GET /brivo/v1/api/groups";
+pub(crate) const MEMBERS: &str = "GET /brivo/v1/api/groups/{gid}/users";
 
-pub(super) async fn start() -> (BrivoSim, String) {
+pub(crate) async fn start() -> (BrivoSim, String) {
     let sim = BrivoSim::new(1);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -27,7 +27,7 @@ pub(super) async fn start() -> (BrivoSim, String) {
     (sim, base)
 }
 
-pub(super) fn config(
+pub(crate) fn config(
     base: &str,
     api_key: &str,
     client_secret: &str,
@@ -53,11 +53,11 @@ pub(super) fn config(
     }
 }
 
-pub(super) fn connector(cfg: &BrivoConfig) -> Brivo {
+pub(crate) fn connector(cfg: &BrivoConfig) -> Brivo {
     Brivo::new("brivo-test", cfg, None).expect("connector")
 }
 
-pub(super) fn brivo(base: &str) -> Brivo {
+pub(crate) fn brivo(base: &str) -> Brivo {
     let cfg = config(
         base,
         BrivoSim::API_KEY,
@@ -67,7 +67,7 @@ pub(super) fn brivo(base: &str) -> Brivo {
     connector(&cfg)
 }
 
-pub(super) fn scope(groups: &[&str]) -> Scope {
+pub(crate) fn scope(groups: &[&str]) -> Scope {
     Scope {
         managed: ManagedGroups {
             names: groups.iter().map(|g| g.to_string()).collect(),
@@ -77,19 +77,19 @@ pub(super) fn scope(groups: &[&str]) -> Scope {
     }
 }
 
-pub(super) async fn within<F: std::future::Future>(f: F) -> F::Output {
+pub(crate) async fn within<F: std::future::Future>(f: F) -> F::Output {
     tokio::time::timeout(Duration::from_secs(20), f)
         .await
         .expect("test timed out")
 }
 
-pub(super) fn group_id(sim: &BrivoSim, name: &str) -> u64 {
+pub(crate) fn group_id(sim: &BrivoSim, name: &str) -> u64 {
     let state = sim.state();
     state.groups.iter().find(|g| g.name == name).expect(name).id
 }
 
 /// `n` owned users (external ids `lockstep:y:<i>`), each a member of `group`.
-pub(super) fn seed_users(sim: &BrivoSim, n: usize, group: u64) {
+pub(crate) fn seed_users(sim: &BrivoSim, n: usize, group: u64) {
     let mut s = sim.state();
     for i in 0..n {
         s.next_id += 1;
@@ -109,7 +109,7 @@ pub(super) fn seed_users(sim: &BrivoSim, n: usize, group: u64) {
     sim.set_state(s);
 }
 
-pub(super) fn new_user(external_id: &str, name: &str) -> NewUser {
+pub(crate) fn new_user(external_id: &str, name: &str) -> NewUser {
     NewUser {
         external_id: external_id.into(),
         name: name.into(),
