@@ -63,7 +63,7 @@ async fn properties_on_one_system_share_one_listing_and_see_only_their_people() 
 #[tokio::test]
 async fn confirmed_writes_patch_the_cache_and_doubt_forces_a_relist() {
     within(async {
-        let (sim, system) = setup().await;
+        let (_sim, system) = setup().await;
         let informer = Informer::new(Duration::from_secs(900));
         let all = union(&["A Lobby", "B Lobby"]);
         let b_scope = scope(&["B Lobby"]);
