@@ -250,3 +250,4 @@ fn load_reads_through_env_and_names_an_unreadable_file() {
 
 mod errors;
 mod fuzz;
+mod routing;

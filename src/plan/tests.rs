@@ -424,3 +424,4 @@ proptest! {
 }
 
 mod held;
+mod owned;
