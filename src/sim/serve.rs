@@ -27,10 +27,15 @@ impl Simulators {
             yardi: YardiSim::new(world.clone(), seed.wrapping_add(2)),
         };
         for (index, property) in world.properties.iter().enumerate() {
-            let groups = world::property_groups(property);
-            match world::access_system_of(index) {
-                "kisi" => sims.kisi.seed_groups(&groups),
-                _ => sims.brivo.seed_groups(&groups),
+            let layout = world::systems_of(index);
+            let units = world::unit_groups(property);
+            let (mut common, _, maintenance) = world::group_scheme(&property.name);
+            common.push(maintenance);
+            for (system, groups) in [(layout.common, common), (layout.units, units)] {
+                match system {
+                    "kisi" => sims.kisi.seed_groups(&groups),
+                    _ => sims.brivo.seed_groups(&groups),
+                }
             }
         }
         sims
@@ -167,11 +172,16 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
             "    source: yardi-sim\n    source_property_id: {}",
             property.id
         );
-        let _ = writeln!(
-            y,
-            "    access_system: {}-sim",
-            world::access_system_of(index)
-        );
+        let layout = world::systems_of(index);
+        if layout.is_split() {
+            let _ = writeln!(
+                y,
+                "    # One building, two systems: unit doors in one, lobby, amenity and staff doors in the other.\n    access_systems:\n      {}-sim: {{groups: [{pattern:?}]}}\n      {}-sim: {{groups: [{:?}, {:?}, {maintenance:?}]}}",
+                layout.units, layout.common, common[0], common[1]
+            );
+        } else {
+            let _ = writeln!(y, "    access_system: {}-sim", layout.common);
+        }
         let _ = writeln!(y, "    mode: {mode}");
         let _ = writeln!(y, "    common_groups: [{:?}, {:?}]", common[0], common[1]);
         let _ = writeln!(y, "    units:\n      pattern: {pattern:?}");

@@ -85,10 +85,30 @@ const LAST: [&str; 16] = [
 
 /// Which access simulator serves the property at `index` in generated configs.
 pub fn access_system_of(index: usize) -> &'static str {
-    if index % 2 == 0 {
-        "kisi"
-    } else {
-        "brivo"
+    systems_of(index).common
+}
+
+/// Where one generated property's groups live. Every third property is a building split
+/// between two systems: unit doors in Kisi, lobby, amenity and staff doors in Brivo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// The access simulator holding the unit groups.
+    pub units: &'static str,
+    /// The access simulator holding the common and maintenance groups.
+    pub common: &'static str,
+}
+
+impl Layout {
+    pub fn is_split(&self) -> bool {
+        self.units != self.common
+    }
+}
+
+pub fn systems_of(index: usize) -> Layout {
+    match index % 3 {
+        0 => Layout { units: "kisi", common: "kisi" },
+        1 => Layout { units: "brivo", common: "brivo" },
+        _ => Layout { units: "kisi", common: "brivo" },
     }
 }
 
@@ -107,10 +127,16 @@ pub fn group_scheme(property_name: &str) -> (Vec<String>, String, String) {
 
 /// Every group an access simulator holds for one property: common, one per unit, maintenance.
 pub fn property_groups(property: &SimProperty) -> Vec<String> {
-    let (mut groups, pattern, maintenance) = group_scheme(&property.name);
-    groups.extend(property.units.iter().map(|u| pattern.replace("{unit}", u)));
+    let (mut groups, _, maintenance) = group_scheme(&property.name);
+    groups.extend(unit_groups(property));
     groups.push(maintenance);
     groups
+}
+
+/// One group per unit of a property.
+pub fn unit_groups(property: &SimProperty) -> Vec<String> {
+    let (_, pattern, _) = group_scheme(&property.name);
+    property.units.iter().map(|u| pattern.replace("{unit}", u)).collect()
 }
 
 /// Groups no config manages, which the access simulators seed with hand-made users so tests can
