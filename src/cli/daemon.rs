@@ -92,7 +92,11 @@ async fn watch_csv_sources(
 ) {
     crate::source::csv::watch::run(
         || controller.config(),
-        |property| events.send(app::Event::Trigger(Some(property.to_string()))).is_ok(),
+        |property| {
+            events
+                .send(app::Event::Trigger(Some(property.to_string())))
+                .is_ok()
+        },
         stop,
     )
     .await;

@@ -120,6 +120,7 @@ fn example_config_parses_with_every_option() {
             assert_eq!(y.password.value, "s3cret-YARDI_PASSWORD");
             assert_eq!(y.platform, "SQL Server");
         }
+        other => panic!("{other:?}"),
     }
 }
 

@@ -70,9 +70,8 @@ pub fn file_for(path: &Path, property: &str) -> Option<PathBuf> {
     if !path.is_dir() {
         return Some(path.to_path_buf());
     }
-    let plain = !property.is_empty()
-        && !property.starts_with('.')
-        && !property.contains(['/', '\\', '\0']);
+    let plain =
+        !property.is_empty() && !property.starts_with('.') && !property.contains(['/', '\\', '\0']);
     plain.then(|| path.join(format!("{property}.csv")))
 }
 

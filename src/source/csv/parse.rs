@@ -78,9 +78,10 @@ pub fn parse(bytes: &[u8], input: &Input<'_>) -> Result<SourceSnapshot, String> 
         Some(Ok(r)) => header(&r, file)?,
     };
     let mut rows: BTreeMap<String, Vec<(u64, Row)>> = BTreeMap::new();
+    let mut lines = Lines::default();
     for record in records {
         let record = record.map_err(|e| format!("{file}: {e}"))?;
-        let line = record.position().map_or(0, |p| p.line());
+        let line = lines.at(bytes, record.position().map_or(0, |p| p.byte()));
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // a blank row, as spreadsheets export them
         }
@@ -226,7 +227,7 @@ fn read_row(
         }
     };
     let optional = |v: Option<String>| v.filter(|s| !s.is_empty());
-    let name = text(Column::Name).unwrap_or_default();
+    let name = text(Column::Name);
     let email = optional(text(Column::Email));
     let phone = optional(text(Column::Phone));
     let unit = optional(text(Column::Unit));
@@ -234,9 +235,10 @@ fn read_row(
     let start = text(Column::Start).unwrap_or_default();
     let end = text(Column::End).unwrap_or_default();
     let status_word = text(Column::Status).unwrap_or_default();
-    if name.is_empty() && header.at.contains_key(&Column::Name) {
+    if name.as_deref() == Some("") {
         errors.push((BAD_FIELD, "column \"name\": empty".into()));
     }
+    let name = name.unwrap_or_default();
     let mut date = |column: Column, value: &str| -> Option<i64> {
         if value.is_empty() {
             return None;
@@ -298,6 +300,34 @@ fn read_row(
         }),
     };
     Ok(Some((id, row)))
+}
+
+/// Line numbers as an editor shows them. The csv crate's own count is off after blank lines and
+/// CRLF endings, and its byte offset points at the line break before a record; so lines are
+/// counted here: `\n`, `\r\n` and a lone `\r` each end one line.
+#[derive(Default)]
+struct Lines {
+    offset: usize,
+    line: u64,
+}
+
+impl Lines {
+    /// The line of the record whose reading began at byte `from` (on or before its first byte).
+    fn at(&mut self, bytes: &[u8], from: u64) -> u64 {
+        let from = usize::try_from(from).unwrap_or(usize::MAX).min(bytes.len());
+        let start = bytes[from..]
+            .iter()
+            .position(|b| !matches!(b, b'\r' | b'\n'))
+            .map_or(bytes.len(), |i| from + i);
+        let start = start.max(self.offset);
+        for i in self.offset..start {
+            if bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+                self.line += 1;
+            }
+        }
+        self.offset = start;
+        self.line + 1
+    }
 }
 
 /// A value as quoted in a message: at most 40 characters, so a stray blob stays readable.
