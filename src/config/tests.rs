@@ -246,5 +246,6 @@ fn load_reads_through_env_and_names_an_unreadable_file() {
     );
 }
 
+mod csv;
 mod errors;
 mod fuzz;
