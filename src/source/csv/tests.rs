@@ -342,3 +342,28 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn the_readme_example_reads_without_problems() {
+    let readme = include_str!("../../../README.md");
+    let block = readme
+        .split("```csv\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a csv block in README.md");
+    let s = ok(block);
+    assert!(s.problems.is_empty(), "{:?}", s.problems);
+    let statuses: Vec<(&str, LeaseStatus, Option<&str>)> = s
+        .people
+        .iter()
+        .map(|p| (p.id.as_str(), p.status, p.role.as_deref()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("c-221", LeaseStatus::Current, Some("contractor")),
+            ("r-9", LeaseStatus::Notice, None),
+            ("s-104", LeaseStatus::Current, Some("maintenance")),
+        ]
+    );
+}
