@@ -4,6 +4,10 @@
 //! (and refuses it if it is still being written), so a missed or spurious change costs nothing
 //! but latency.
 //!
+//! A file modified within its source's `settle` is not reported yet (the cycle would refuse it as
+//! possibly half-written and nothing would bring it forward again): it is reported at the first
+//! round after it settles.
+//!
 //! Bounded: one `stat` per watched file per `poll_interval`, one remembered look per file (files
 //! no longer in the config are forgotten). Cancellable: `run` stops when its `stop` future ends.
 //! The config is read anew each round, so a reload adding, removing or re-pointing a source
@@ -29,14 +33,25 @@ enum Look {
         modified: Option<SystemTime>,
     },
     Unreadable(std::io::ErrorKind),
+    /// Modified within `settle` of the poll: possibly still being written.
+    Settling,
 }
 
-fn look(path: &std::path::Path) -> Look {
+fn look(path: &std::path::Path, settle: Duration, wall: SystemTime) -> Look {
     match std::fs::metadata(path) {
-        Ok(m) => Look::Present {
-            len: m.len(),
-            modified: m.modified().ok(),
-        },
+        Ok(m) => {
+            let modified = m.modified().ok();
+            let settling = !settle.is_zero()
+                && modified
+                    .is_some_and(|t| wall.duration_since(t).map_or(true, |age| age < settle));
+            if settling {
+                return Look::Settling;
+            }
+            Look::Present {
+                len: m.len(),
+                modified,
+            }
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Look::Missing,
         Err(e) => Look::Unreadable(e.kind()),
     }
@@ -63,10 +78,16 @@ fn files(config: &Config, source: &str, path: &std::path::Path) -> BTreeMap<Path
 }
 
 impl Watcher {
-    /// Looks at the files of every CSV source due at `now` (blocking IO) and returns, by source,
-    /// the properties whose file appeared, disappeared or changed size or modification time since
-    /// the previous look. The first look at a file only records it.
-    pub fn poll(&mut self, config: &Config, now: Instant) -> BTreeMap<String, BTreeSet<String>> {
+    /// Looks at the files of every CSV source due at `now` (blocking IO; `wall` is the time of
+    /// day, to judge `settle`) and returns, by source, the properties whose file appeared,
+    /// disappeared or changed size or modification time since the previous look, once settled.
+    /// The first look at a file only records it.
+    pub fn poll(
+        &mut self,
+        config: &Config,
+        now: Instant,
+        wall: SystemTime,
+    ) -> BTreeMap<String, BTreeSet<String>> {
         let csv: BTreeMap<&String, _> = config
             .sources
             .iter()
@@ -92,10 +113,10 @@ impl Watcher {
                 .insert(name.clone(), (now + cfg.poll_interval, cfg.poll_interval));
             for (file, properties) in files {
                 let key = (name.clone(), file);
-                let now_looks = look(&key.1);
+                let now_looks = look(&key.1, cfg.settle, wall);
                 watched.insert(key.clone());
                 match self.seen.insert(key, now_looks.clone()) {
-                    Some(before) if before != now_looks => {
+                    Some(before) if before != now_looks && now_looks != Look::Settling => {
                         changed.entry(name.clone()).or_default().extend(properties)
                     }
                     _ => {}
@@ -135,9 +156,9 @@ where
     let mut watcher = Watcher::default();
     loop {
         let cfg = config();
-        let now = Instant::now();
+        let (now, wall) = (Instant::now(), SystemTime::now());
         let polled = tokio::task::spawn_blocking(move || {
-            let changed = watcher.poll(&cfg, now);
+            let changed = watcher.poll(&cfg, now, wall);
             (watcher, changed)
         });
         let (w, changed) = tokio::select! {

@@ -46,8 +46,13 @@ fn touch(path: &Path, text: &str, mtime_secs: u64) {
         .expect("set mtime");
 }
 
+/// The wall clock of every round but the settle test's: long after every mtime set here.
+fn late() -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000)
+}
+
 fn changed(w: &mut Watcher, c: &Config, at: Instant) -> Vec<String> {
-    w.poll(c, at).into_values().flatten().collect()
+    w.poll(c, at, late()).into_values().flatten().collect()
 }
 
 #[test]
@@ -122,6 +127,34 @@ fn a_reload_is_followed_and_dropped_sources_are_forgotten() {
     assert!(changed(&mut w, &c, start + Duration::from_secs(2)).is_empty());
     assert_eq!(w.watched_files(), 0);
     assert_eq!(w.next_poll(start), IDLE);
+}
+
+#[test]
+fn a_file_still_settling_is_reported_once_it_has_settled() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("staff.csv");
+    touch(&path, "id,name\n", 1_000);
+    let c = config(&path); // settle: the default 2s
+    let start = Instant::now();
+    let wall = |s: u64| SystemTime::UNIX_EPOCH + Duration::from_secs(s);
+    let mut w = Watcher::default();
+    let round = |w: &mut Watcher, i: u64, clock: u64| -> Vec<String> {
+        let at = start + Duration::from_secs(10 * i);
+        w.poll(&c, at, wall(clock))
+            .into_values()
+            .flatten()
+            .collect()
+    };
+    assert!(round(&mut w, 0, 5_000).is_empty());
+    touch(&path, "id,name\na,Ana\n", 5_009);
+    assert!(round(&mut w, 1, 5_010).is_empty(), "1s old: still settling");
+    assert_eq!(round(&mut w, 2, 5_020), ["p1", "p2"], "settled");
+    assert!(round(&mut w, 3, 5_030).is_empty());
+    // A file first seen while settling is reported when it settles.
+    let mut w = Watcher::default();
+    touch(&path, "id,name\n", 6_000);
+    assert!(round(&mut w, 0, 6_001).is_empty());
+    assert_eq!(round(&mut w, 1, 6_010), ["p1", "p2"]);
 }
 
 #[tokio::test]
