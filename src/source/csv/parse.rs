@@ -72,13 +72,16 @@ pub fn parse(bytes: &[u8], input: &Input<'_>) -> Result<SourceSnapshot, String> 
         .delimiter(input.delimiter)
         .from_reader(bytes);
     let mut records = reader.byte_records();
+    let mut lines = Lines::default();
     let header = match records.next() {
         None => return Err(format!("{file}: no header line")),
-        Some(Err(e)) => return Err(format!("{file} line 1: {e}")),
-        Some(Ok(r)) => header(&r, file)?,
+        Some(Err(e)) => return Err(format!("{file}: {e}")),
+        Some(Ok(r)) => {
+            let line = lines.at(bytes, r.position().map_or(0, |p| p.byte()));
+            header(&r, &Place { file, line })?
+        }
     };
     let mut rows: BTreeMap<String, Vec<(u64, Row)>> = BTreeMap::new();
-    let mut lines = Lines::default();
     for record in records {
         let record = record.map_err(|e| format!("{file}: {e}"))?;
         let line = lines.at(bytes, record.position().map_or(0, |p| p.byte()));
@@ -114,12 +117,18 @@ pub fn parse(bytes: &[u8], input: &Input<'_>) -> Result<SourceSnapshot, String> 
     Ok(snapshot)
 }
 
-fn header(record: &csv::ByteRecord, file: &str) -> Result<Header, String> {
+fn header(record: &csv::ByteRecord, place: &Place<'_>) -> Result<Header, String> {
+    let (file, line) = (place.file, place.line);
     let mut at: BTreeMap<Column, (usize, String)> = BTreeMap::new();
     let mut unknown = Vec::new();
     for (i, raw) in record.iter().enumerate() {
         let name = std::str::from_utf8(raw)
-            .map_err(|_| format!("{file} line 1, column {}: the header is not UTF-8", i + 1))?
+            .map_err(|_| {
+                format!(
+                    "{file} line {line}, column {}: the header is not UTF-8",
+                    i + 1
+                )
+            })?
             .trim();
         // Blank and `#`-prefixed columns are the operator's own notes.
         if name.is_empty() || name.starts_with('#') {
@@ -131,14 +140,14 @@ fn header(record: &csv::ByteRecord, file: &str) -> Result<Header, String> {
         };
         if let Some((_, first)) = at.get(&column) {
             return Err(format!(
-                "{file} line 1: columns {first:?} and {name:?} both give the same field"
+                "{file} line {line}: columns {first:?} and {name:?} both give the same field"
             ));
         }
         at.insert(column, (i, name.to_string()));
     }
     if !unknown.is_empty() {
         return Err(format!(
-            "{file} line 1: unknown column{} {} (known: id, name, email, phone, kind or role, \
+            "{file} line {line}: unknown column{} {} (known: id, name, email, phone, kind or role, \
              unit, start, end, status, property; start a column's name with # to keep notes)",
             if unknown.len() > 1 { "s" } else { "" },
             unknown.join(", ")
@@ -146,7 +155,9 @@ fn header(record: &csv::ByteRecord, file: &str) -> Result<Header, String> {
     }
     for (column, name) in [(Column::Id, "id"), (Column::Name, "name")] {
         if !at.contains_key(&column) {
-            return Err(format!("{file} line 1: the header has no {name:?} column"));
+            return Err(format!(
+                "{file} line {line}: the header has no {name:?} column"
+            ));
         }
     }
     Ok(Header {

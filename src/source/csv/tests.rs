@@ -118,6 +118,8 @@ fn unknown_and_repeated_columns_fail_the_file_by_name() {
         "staff.csv line 1: columns \"kind\" and \"role\" both give the same field"
     );
     assert_eq!(err(""), "staff.csv: no header line");
+    assert_eq!(err("\n\r\n"), "staff.csv: no header line");
+    assert!(err("\n\nid\n").starts_with("staff.csv line 3: the header has no \"name\""));
     let e = parse(b"id,na\xffme\n", &input("p1")).expect_err("bad utf-8");
     assert!(
         e.contains("line 1, column 2: the header is not UTF-8"),
