@@ -106,17 +106,20 @@ impl Serialize for Secret {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SourceConfig {
     YardiVoyager(YardiConfig),
+    Csv(CsvConfig),
 }
 
 impl SourceConfig {
     pub fn kind(&self) -> &'static str {
         match self {
             SourceConfig::YardiVoyager(_) => "yardi_voyager",
+            SourceConfig::Csv(_) => "csv",
         }
     }
     pub fn common(&self) -> &Endpoint {
         match self {
             SourceConfig::YardiVoyager(c) => &c.endpoint,
+            SourceConfig::Csv(c) => &c.endpoint,
         }
     }
 }
@@ -141,6 +144,24 @@ pub struct YardiConfig {
     pub platform: String,
     pub interface_entity: String,
     pub interface_license: Secret,
+}
+
+/// A CSV file, or a directory of `<source_property_id>.csv` files (`src/source/csv.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CsvConfig {
+    /// `url` is `file:` and the path (for display only); `timeout` bounds one read of a file (a
+    /// hung network mount); no request budget; `stale_after` as for any source.
+    pub endpoint: Endpoint,
+    /// A file (every property reading it shares it, filtered by its `property` column if it has
+    /// one) or a directory holding one `<source_property_id>.csv` per property.
+    pub path: PathBuf,
+    /// A file modified more recently than this is still being written: the fetch is incomplete.
+    /// Zero turns the check off.
+    pub settle: Duration,
+    /// The field separator, one ASCII byte (`,` by default; `\t` for TSV, `;`).
+    pub delimiter: u8,
+    /// How often the watcher compares the files' size and modification time.
+    pub poll_interval: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -282,6 +303,20 @@ pub struct UnitMapping {
     pub groups: BTreeMap<String, Vec<String>>,
     /// Unit → groups that replace the pattern's group for that unit.
     pub overrides: BTreeMap<String, Vec<String>>,
+}
+
+impl Config {
+    /// The properties that read `source`, each with the id it gives that source:
+    /// `(property key, source_property_id)`, sorted by property key. The CSV watcher brings the
+    /// cycles of exactly these properties forward when the source's files change; this is the one
+    /// place that knows how a property names its source(s).
+    pub fn properties_reading(&self, source: &str) -> Vec<(String, String)> {
+        self.properties
+            .iter()
+            .filter(|(_, p)| p.source == source)
+            .map(|(id, p)| (id.clone(), p.source_property_id.clone()))
+            .collect()
+    }
 }
 
 /// Where config values come from besides the YAML: the environment and secret files.

@@ -65,16 +65,41 @@ pub async fn serve(
             let _ = http_stopped.await;
         },
     ));
+    let (stop_watch, watch_stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = tokio::spawn(watch_csv_sources(controller.clone(), tx.clone(), async {
+        let _ = watch_stopped.await;
+    }));
     tracing::info!(listen = %addr, "lockstep is running");
     if let Some(ready) = ready {
         let _ = ready.send((controller.clone(), tx.clone(), addr));
     }
     app::run_loop(controller.clone(), rx, path).await;
+    let _ = stop_watch.send(());
+    let _ = watcher.await;
     let _ = stop_http.send(());
     let _ = server.await;
     signals.close();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Polls the files of CSV sources (re-reading the running config each round) and brings forward
+/// the next cycle of every property whose file changed.
+async fn watch_csv_sources(
+    controller: Arc<Controller>,
+    events: app::Events,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    crate::source::csv::watch::run(
+        || controller.config(),
+        |property| {
+            events
+                .send(app::Event::Trigger(Some(property.to_string())))
+                .is_ok()
+        },
+        stop,
+    )
+    .await;
 }
 
 /// `plan` (dry run) and `reconcile --once`.

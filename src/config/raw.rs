@@ -91,7 +91,8 @@ pub struct RawPropertySettings {
     pub stale_after: Option<String>,
 }
 
-/// A source block: the keys of every source type (only `yardi_voyager` so far).
+/// A source block: the keys of every source type; `validate` rejects the keys that do not belong
+/// to the block's `type`.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
@@ -109,6 +110,11 @@ pub struct RawSource {
     pub platform: Option<String>,
     pub interface_entity: Option<String>,
     pub interface_license: Option<RawSecret>,
+    // csv
+    pub path: Option<String>,
+    pub settle: Option<String>,
+    pub delimiter: Option<String>,
+    pub poll_interval: Option<String>,
 }
 
 /// An access-system block: the keys of every access-system type; `validate` rejects the keys

@@ -120,6 +120,7 @@ fn example_config_parses_with_every_option() {
             assert_eq!(y.password.value, "s3cret-YARDI_PASSWORD");
             assert_eq!(y.platform, "SQL Server");
         }
+        other => panic!("{other:?}"),
     }
 }
 
@@ -248,6 +249,7 @@ fn load_reads_through_env_and_names_an_unreadable_file() {
     );
 }
 
+mod csv;
 mod errors;
 mod fuzz;
 mod routing;

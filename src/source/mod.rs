@@ -3,6 +3,7 @@
 //! A source returns the people of one property, normalised to `PersonRecord`, and says how many
 //! it meant to return so the completeness gate can tell a short read from a real change.
 
+pub mod csv;
 pub mod yardi;
 
 use crate::model::SourceSnapshot;
@@ -20,6 +21,7 @@ pub fn build(
         SourceConfig::YardiVoyager(c) => {
             std::sync::Arc::new(yardi::YardiVoyager::new(name, c, None)?)
         }
+        SourceConfig::Csv(c) => std::sync::Arc::new(csv::CsvSource::new(name, c)),
     })
 }
 

@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod csv;
 mod daemon;
 mod faults;
 mod harness;

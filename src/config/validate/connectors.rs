@@ -4,11 +4,12 @@ use super::property::Settings;
 use super::Check;
 use crate::config::raw::{RawAccessSystem, RawSource};
 use crate::config::{
-    AccessSystemConfig, BrivoConfig, Endpoint, KisiConfig, SourceConfig, YardiConfig,
+    AccessSystemConfig, BrivoConfig, CsvConfig, Endpoint, KisiConfig, SourceConfig, YardiConfig,
 };
+use std::path::PathBuf;
 use std::time::Duration;
 
-const SOURCE_TYPES: &str = "yardi_voyager";
+const SOURCE_TYPES: &str = "yardi_voyager, csv";
 const ACCESS_SYSTEM_TYPES: &str = "kisi, brivo";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -62,7 +63,19 @@ pub(super) fn source(
 ) -> Option<SourceConfig> {
     let base = format!("sources.{name}");
     match s.kind.as_deref().map(str::trim) {
+        Some("csv") => Some(SourceConfig::Csv(csv(c, &base, s, d))),
         Some("yardi_voyager") => {
+            not_for(
+                c,
+                &base,
+                "yardi_voyager",
+                &[
+                    ("path", s.path.is_some()),
+                    ("settle", s.settle.is_some()),
+                    ("delimiter", s.delimiter.is_some()),
+                    ("poll_interval", s.poll_interval.is_some()),
+                ],
+            );
             let stale_after = c.duration(
                 &format!("{base}.stale_after"),
                 s.stale_after.as_deref(),
@@ -102,6 +115,90 @@ pub(super) fn source(
                 format!("is required (known types: {SOURCE_TYPES})"),
             );
             None
+        }
+    }
+}
+
+/// A `type: csv` source: a file or a directory of `<source_property_id>.csv` files.
+fn csv(c: &mut Check<'_>, base: &str, s: &RawSource, d: &Settings) -> CsvConfig {
+    let field = |f: &str| format!("{base}.{f}");
+    not_for(
+        c,
+        base,
+        "csv",
+        &[
+            ("url", s.url.is_some()),
+            ("requests_per_second", s.requests_per_second.is_some()),
+            ("username", s.username.is_some()),
+            ("password", s.password.is_some()),
+            ("server_name", s.server_name.is_some()),
+            ("database", s.database.is_some()),
+            ("platform", s.platform.is_some()),
+            ("interface_entity", s.interface_entity.is_some()),
+            ("interface_license", s.interface_license.is_some()),
+        ],
+    );
+    let path = c.required(&field("path"), &s.path);
+    let poll_interval = c.duration(
+        &field("poll_interval"),
+        s.poll_interval.as_deref(),
+        Duration::from_secs(5),
+        false,
+    );
+    if poll_interval > Duration::from_secs(3600) {
+        c.err(
+            field("poll_interval"),
+            "must be at most 1h (the periodic reconcile reads the file anyway)",
+        );
+    }
+    CsvConfig {
+        endpoint: Endpoint {
+            url: format!("file:{path}"),
+            timeout: c.duration(
+                &field("timeout"),
+                s.timeout.as_deref(),
+                DEFAULT_TIMEOUT,
+                false,
+            ),
+            requests_per_second: None,
+            stale_after: c.duration(
+                &field("stale_after"),
+                s.stale_after.as_deref(),
+                d.stale_after,
+                false,
+            ),
+        },
+        path: PathBuf::from(path),
+        settle: c.duration(
+            &field("settle"),
+            s.settle.as_deref(),
+            Duration::from_secs(2),
+            true,
+        ),
+        delimiter: delimiter(c, &field("delimiter"), s.delimiter.as_deref()),
+        poll_interval,
+    }
+}
+
+/// One ASCII character other than a quote, a line break or a letter or digit; `,` by default.
+fn delimiter(c: &mut Check<'_>, path: &str, raw: Option<&str>) -> u8 {
+    let Some(text) = raw else { return b',' };
+    match text.as_bytes() {
+        [b] if b.is_ascii()
+            && !b.is_ascii_alphanumeric()
+            && !matches!(b, b'"' | b'\n' | b'\r' | b' ') =>
+        {
+            *b
+        }
+        _ => {
+            c.err(
+                path,
+                format!(
+                    "{text:?} is not a delimiter: give one character such as \",\", \";\", \"|\" \
+                     or \"\\t\" (a tab), not a quote, space, letter or digit"
+                ),
+            );
+            b','
         }
     }
 }
