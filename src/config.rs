@@ -313,8 +313,7 @@ impl Config {
     pub fn properties_reading(&self, source: &str) -> Vec<(String, String)> {
         self.properties
             .iter()
-            .filter(|(_, p)| p.source == source)
-            .map(|(id, p)| (id.clone(), p.source_property_id.clone()))
+            .filter_map(|(id, p)| p.sources.get(source).map(|sid| (id.clone(), sid.clone())))
             .collect()
     }
 }

@@ -70,11 +70,21 @@ pub fn sim(args: SimArgs) -> CliResult {
         );
         let sims = Simulators::new(world.clone(), args.seed);
         let base = format!("http://{addr}");
+        // Banners go to stderr: with --print-config, stdout is exactly the config.
         for line in sims.describe(&base) {
-            println!("{line}");
+            eprintln!("{line}");
         }
         if args.print_config {
             let data_dir = temp_data_dir("lockstep-sim");
+            let staff_dir = format!("{data_dir}-staff");
+            world::write_staff_sheets(
+                std::path::Path::new(&staff_dir),
+                &world,
+                crate::controller::now(),
+            )
+            .map_err(|e| {
+                CliError::failure(format!("cannot write the staff sheets to {staff_dir}: {e}"))
+            })?;
             let (yaml, _) = config_yaml(
                 &world,
                 &ConfigOptions {
@@ -84,6 +94,7 @@ pub fn sim(args: SimArgs) -> CliResult {
                     automatic_every_other: false,
                     activation_delay: "15m",
                     interval: "60s",
+                    staff_dir: Some(&staff_dir),
                 },
             );
             println!("{yaml}");
@@ -130,6 +141,13 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         })
     };
     let data_dir = temp_data_dir("lockstep-demo");
+    let staff_dir = format!("{data_dir}-staff");
+    world::write_staff_sheets(
+        std::path::Path::new(&staff_dir),
+        &world,
+        crate::controller::now(),
+    )
+    .map_err(|e| CliError::failure(format!("cannot write the staff sheets to {staff_dir}: {e}")))?;
     let (yaml, admin) = config_yaml(
         &world,
         &ConfigOptions {
@@ -139,6 +157,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
             automatic_every_other: true,
             activation_delay: "10s",
             interval: "5s",
+            staff_dir: Some(&staff_dir),
         },
     );
     let config = Config::from_yaml_str(&yaml, &ProcessEnv).map_err(|e| {
@@ -163,6 +182,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
     println!("  admin token    {admin}");
     println!("  try: curl -H 'Authorization: Bearer {admin}' http://{addr}/api/v1/suggestions");
     println!("  data dir       {data_dir}");
+    println!("  staff sheets   {staff_dir} (a CSV source: edit a file, rename it into place)");
     println!("Ctrl-C stops.");
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut churn = tokio::time::interval(args.churn_every);

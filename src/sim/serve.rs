@@ -99,6 +99,9 @@ pub struct ConfigOptions<'a> {
     pub automatic_every_other: bool,
     pub activation_delay: &'a str,
     pub interval: &'a str,
+    /// Where the staff sheets of split buildings live (`world::write_staff_sheets`); `None`:
+    /// those buildings read the PMS only.
+    pub staff_dir: Option<&'a str>,
 }
 
 /// A complete lockstep config pointing at the simulators, with three API tokens whose clear
@@ -143,6 +146,12 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         YardiSim::PASSWORD,
         YardiSim::LICENSE
     );
+    if let Some(dir) = opts.staff_dir {
+        let _ = writeln!(
+            y,
+            "  # Staff and contractors of the split buildings, kept in a sheet: one <property>.csv each.\n  staff-csv:\n    type: csv\n    path: {dir}\n    settle: 1s\n    poll_interval: 2s"
+        );
+    }
     let _ = writeln!(
         y,
         "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}\n    # The real Kisi allows 5 requests per second per user (the default when this line is\n    # left out); the simulator enforces that only when its rate_limit_per_second fault is set.\n    requests_per_second: 200",
@@ -167,12 +176,20 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         };
         let _ = writeln!(y, "  {}:", property.id);
         let _ = writeln!(y, "    name: {:?}", property.name);
-        let _ = writeln!(
-            y,
-            "    source: yardi-sim\n    source_property_id: {}",
-            property.id
-        );
         let layout = world::systems_of(index);
+        if let (true, Some(_)) = (layout.is_split(), opts.staff_dir) {
+            let _ = writeln!(
+                y,
+                "    # Residents from the PMS, staff and contractors from a sheet.\n    sources:\n      yardi-sim: {{property_id: {id}}}\n      staff-csv: {{property_id: {id}}}",
+                id = property.id
+            );
+        } else {
+            let _ = writeln!(
+                y,
+                "    source: yardi-sim\n    source_property_id: {}",
+                property.id
+            );
+        }
         if layout.is_split() {
             let _ = writeln!(
                 y,
@@ -185,7 +202,11 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         let _ = writeln!(y, "    mode: {mode}");
         let _ = writeln!(y, "    common_groups: [{:?}, {:?}]", common[0], common[1]);
         let _ = writeln!(y, "    units:\n      pattern: {pattern:?}");
-        let _ = writeln!(y, "    roles:\n      maintenance: [{maintenance:?}]");
+        let _ = writeln!(
+            y,
+            "    roles:\n      maintenance: [{maintenance:?}]\n      contractor: [{:?}]",
+            common[0]
+        );
     }
     (y, admin)
 }

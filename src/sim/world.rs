@@ -106,9 +106,18 @@ impl Layout {
 
 pub fn systems_of(index: usize) -> Layout {
     match index % 3 {
-        0 => Layout { units: "kisi", common: "kisi" },
-        1 => Layout { units: "brivo", common: "brivo" },
-        _ => Layout { units: "kisi", common: "brivo" },
+        0 => Layout {
+            units: "kisi",
+            common: "kisi",
+        },
+        1 => Layout {
+            units: "brivo",
+            common: "brivo",
+        },
+        _ => Layout {
+            units: "kisi",
+            common: "brivo",
+        },
     }
 }
 
@@ -133,10 +142,59 @@ pub fn property_groups(property: &SimProperty) -> Vec<String> {
     groups
 }
 
+/// The staff sheet of a split building, as an operator would keep it: two maintenance staff and
+/// a contractor whose access ends in a month. Columns as `type: csv` documents them.
+pub fn staff_csv(property: &SimProperty, now: i64) -> String {
+    let day = |offset_days: i64| {
+        let at = std::time::UNIX_EPOCH
+            + std::time::Duration::from_secs((now + offset_days * 86_400).max(0) as u64);
+        humantime::format_rfc3339_seconds(at).to_string()[..10].to_string()
+    };
+    let id = &property.id;
+    format!(
+        "id,name,email,phone,kind,unit,start,end,status\n\
+         {id}-s1,Rosa Medina,rosa.medina@example.test,,maintenance,,{},,active\n\
+         {id}-s2,Tom Becker,tom.becker@example.test,,maintenance,,{},,active\n\
+         {id}-c1,\"Ito, Ben\",ben.ito@example.test,,contractor,,{},{},active\n",
+        day(-400),
+        day(-30),
+        day(-2),
+        day(30)
+    )
+}
+
+/// Writes `<dir>/<property id>.csv` for every split building, the way operators are told to:
+/// a temporary file renamed into place, dated a few seconds back so it is already settled.
+pub fn write_staff_sheets(
+    dir: &std::path::Path,
+    world: &SourceState,
+    now: i64,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for (index, property) in world.properties.iter().enumerate() {
+        if !systems_of(index).is_split() {
+            continue;
+        }
+        let tmp = dir.join(format!(".{}.csv.tmp", property.id));
+        std::fs::write(&tmp, staff_csv(property, now))?;
+        let settled = std::time::SystemTime::now() - std::time::Duration::from_secs(10);
+        std::fs::File::options()
+            .write(true)
+            .open(&tmp)?
+            .set_modified(settled)?;
+        std::fs::rename(&tmp, dir.join(format!("{}.csv", property.id)))?;
+    }
+    Ok(())
+}
+
 /// One group per unit of a property.
 pub fn unit_groups(property: &SimProperty) -> Vec<String> {
     let (_, pattern, _) = group_scheme(&property.name);
-    property.units.iter().map(|u| pattern.replace("{unit}", u)).collect()
+    property
+        .units
+        .iter()
+        .map(|u| pattern.replace("{unit}", u))
+        .collect()
 }
 
 /// Groups no config manages, which the access simulators seed with hand-made users so tests can

@@ -60,49 +60,57 @@ fn usage_errors_exit_64_and_help_exits_0() {
 
 #[test]
 fn sim_prints_a_config_that_validates() {
-    use std::io::{BufRead, BufReader};
+    use std::io::{BufRead, BufReader, Read};
     let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
         .args([
             "sim",
             "--listen",
             "127.0.0.1:0",
             "--properties",
-            "2",
+            "3",
             "--residents-per-property",
             "10",
             "--print-config",
         ])
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn sim");
     let stdout = child.stdout.take().expect("stdout");
     let mut lines: Vec<String> = Vec::new();
-    let mut in_config = false;
     for line in BufReader::new(stdout).lines().take(500) {
         let line = line.expect("line");
-        in_config |= line.starts_with("# lockstep config");
-        if in_config && line.is_empty() {
+        if line.is_empty() {
             break;
         }
         lines.push(line);
     }
     let _ = child.kill();
     let _ = child.wait();
+    let mut banners = String::new();
+    let _ = child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut banners);
     assert!(
-        lines.iter().any(|l| l.starts_with("kisi ")),
-        "one line per simulator: {lines:?}"
+        banners.lines().any(|l| l.starts_with("kisi ")),
+        "one line per simulator on stderr: {banners}"
     );
-    let start = lines
-        .iter()
-        .position(|l| l.starts_with("# lockstep config"))
-        .expect("config printed");
-    let yaml = lines[start..].join("\n");
+    // stdout is exactly the config, from its first line.
+    assert!(lines[0].starts_with("# lockstep config"), "{lines:?}");
+    let yaml = lines.join("\n");
     let config = lockstep::config::Config::from_yaml_str(&yaml, &lockstep::config::ProcessEnv)
         .unwrap_or_else(|e| panic!("{e}\n{yaml}"));
-    assert_eq!(config.properties.len(), 2);
+    assert_eq!(config.properties.len(), 3);
     assert!(config
         .properties
         .values()
         .all(|p| p.mode == lockstep::config::Mode::ApprovalRequired));
     assert_eq!(config.api.tokens.len(), 3);
+    // The third building reads the PMS and a staff sheet, and is split between two systems.
+    let p3 = &config.properties["p3"];
+    assert_eq!(p3.sources.len(), 2, "{yaml}");
+    assert_eq!(p3.access_systems.len(), 2, "{yaml}");
+    assert_eq!(config.sources["staff-csv"].kind(), "csv");
 }

@@ -70,6 +70,7 @@ pub fn config_for(
             automatic_every_other: true,
             activation_delay,
             interval: "1s",
+            staff_dir: None,
         },
     )
 }
