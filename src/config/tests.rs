@@ -35,6 +35,10 @@ fn example_env() -> FakeEnv {
     ] {
         env.vars.insert(v.into(), format!("s3cret-{v}"));
     }
+    env.files.insert(
+        "/run/credentials/lockstep.service/audit-key".into(),
+        format!("{}\n", "5eed".repeat(16)),
+    );
     env
 }
 
@@ -245,5 +249,6 @@ fn load_reads_through_env_and_names_an_unreadable_file() {
     );
 }
 
+mod audit;
 mod errors;
 mod fuzz;
