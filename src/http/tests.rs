@@ -43,6 +43,7 @@ fn state(dir: &std::path::Path) -> AppState {
     AppState {
         controller,
         events: tx,
+        checkpoints: None,
     }
 }
 
