@@ -187,7 +187,7 @@ pub fn verify(args: VerifyArgs) -> CliResult {
         return Ok(());
     }
     let mut lines = vec![format!(
-        "audit log BROKEN (hash chain sound for {} entries; {} checkpoints good):",
+        "audit log BROKEN (hash chain sound for {} entries; checkpoints good: {}):",
         report.entries, report.checkpoints
     )];
     lines.extend(

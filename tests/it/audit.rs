@@ -16,12 +16,16 @@ fn lockstep(args: &[&str]) -> Output {
         .expect("run lockstep")
 }
 
+/// Standard output and error together, echoed so that `--nocapture` shows each case's result
+/// (RELIABILITY.md quotes them).
 fn text(out: &Output) -> String {
-    format!(
+    let all = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    )
+    );
+    eprintln!("exit {:?}: {all}", out.status.code());
+    all
 }
 
 fn s(p: &Path) -> &str {

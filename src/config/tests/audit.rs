@@ -19,6 +19,14 @@ fn the_example_anchors_the_log_with_a_credential_file() {
     let config = valid(EXAMPLE, &example_env());
     let anchor = config.audit.expect("anchored");
     assert_eq!(anchor.key.origin, format!("file {KEY_FILE}"));
+    let mut outside_systemd = example_env();
+    outside_systemd.vars.remove("CREDENTIALS_DIRECTORY");
+    let errs = errors(EXAMPLE, &outside_systemd);
+    assert_eq!(
+        errs,
+        ["audit.key: $CREDENTIALS_DIRECTORY/audit-key: $CREDENTIALS_DIRECTORY is not set (it is \
+          under systemd with LoadCredential=audit-key:…; elsewhere give the key file's own path)"]
+    );
     assert_eq!(
         anchor.checkpoint_file(),
         std::path::Path::new("/var/lib/lockstep-checkpoints/checkpoints.jsonl")

@@ -31,7 +31,10 @@ pub(super) fn anchor(c: &mut Check<'_>, raw: &RawAudit, data_dir: &Path) -> Opti
              travels with every copy of it",
         );
     }
-    let key = c.secret("audit.key", &raw.key);
+    let key = match credential(c, raw_key) {
+        Some(resolved) => c.secret("audit.key", &Some(resolved)),
+        None => return None,
+    };
     if !key.value.is_empty() {
         if let Err(e) = crate::store::AuditKey::from_hex(&key.value) {
             c.err("audit.key", format!("the key from {} {e}", key.origin));
@@ -64,6 +67,34 @@ pub(super) fn anchor(c: &mut Check<'_>, raw: &RawAudit, data_dir: &Path) -> Opti
         checkpoint_dir,
         checkpoint_interval,
     })
+}
+
+/// The key as a systemd credential: `{file: $CREDENTIALS_DIRECTORY/NAME}` names the file systemd
+/// placed for `LoadCredential=NAME:…`, wherever this systemd keeps it. `None` (with the error
+/// recorded) when the variable is not set.
+fn credential(c: &mut Check<'_>, raw: &RawSecret) -> Option<RawSecret> {
+    let RawSecret::File(path) = raw else {
+        return Some(raw.clone());
+    };
+    let Some(name) = path.strip_prefix("$CREDENTIALS_DIRECTORY/") else {
+        return Some(raw.clone());
+    };
+    match c.env.var("CREDENTIALS_DIRECTORY") {
+        Some(dir) if !dir.is_empty() => Some(RawSecret::File(format!(
+            "{}/{name}",
+            dir.trim_end_matches('/')
+        ))),
+        _ => {
+            c.err(
+                "audit.key",
+                format!(
+                    "{path}: $CREDENTIALS_DIRECTORY is not set (it is under systemd with \
+                     LoadCredential={name}:…; elsewhere give the key file's own path)"
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// Whether `dir` is `base` or under it, as written or (when both exist) once resolved.
