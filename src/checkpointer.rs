@@ -139,3 +139,73 @@ impl Checkpointer {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AuditDraft, Outcome};
+
+    fn anchor(dir: &Path) -> AuditAnchor {
+        AuditAnchor {
+            key: crate::config::Secret {
+                value: "17".repeat(32),
+                origin: "test".into(),
+            },
+            checkpoint_dir: dir.join("checkpoints"),
+            checkpoint_interval: std::time::Duration::from_secs(60),
+        }
+    }
+
+    fn signer(dir: &Path, data: &str, reasons: &[&str]) -> Checkpointer {
+        let store = Store::open(&dir.join(data)).expect("store");
+        let drafts: Vec<AuditDraft> = reasons
+            .iter()
+            .map(|r| crate::controller::event("acme", None, "x", "t", Outcome::Recorded, r, 1))
+            .collect();
+        store.audit().append(drafts).expect("append");
+        Checkpointer::new(&anchor(dir), "acme", store, Metrics::new()).expect("signer")
+    }
+
+    #[test]
+    fn writes_append_verifiable_lines_and_set_the_gauge() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = signer(dir.path(), "data", &["a", "b"]);
+        assert_eq!(s.check_start(), Ok(None), "no file yet");
+        s.write("start", 100).expect("write");
+        s.write("shutdown", 160).expect("write");
+        assert_eq!(s.metrics.audit_last_checkpoint.get(), 160.0);
+        let all = crate::store::read_checkpoints(s.file()).expect("read");
+        assert_eq!(all.len(), 2);
+        for loc in &all {
+            assert_eq!(loc.checkpoint.verify(s.public_key()), Ok(()));
+            assert_eq!(loc.checkpoint.seq, 2);
+        }
+        assert_eq!(s.check_start(), Ok(None), "the store matches");
+    }
+
+    #[test]
+    fn at_start_a_replaced_or_wiped_store_is_reported() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        signer(dir.path(), "data", &["a", "b"])
+            .write("shutdown", 100)
+            .expect("write");
+        let replaced = signer(dir.path(), "other", &["a", "forged"]);
+        let problem = replaced.check_start().expect("check").expect("a problem");
+        assert!(
+            problem.starts_with("entry 2 of the audit log no longer matches the last checkpoint"),
+            "{problem}"
+        );
+        let wiped = signer(dir.path(), "empty", &[]);
+        let problem = wiped.check_start().expect("check").expect("a problem");
+        assert!(
+            problem.starts_with("the audit log holds 0 entries, but the last checkpoint"),
+            "{problem}"
+        );
+        std::fs::write(wiped.file(), "{not json\n").expect("corrupt");
+        let err = wiped.check_start().expect_err("corrupt file");
+        assert!(
+            err.contains("checkpoints.jsonl:1: not a lockstep checkpoint"),
+            "{err}"
+        );
+    }
+}
