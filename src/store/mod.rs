@@ -1,6 +1,7 @@
 //! The embedded store under `data_dir`: a narrow typed wrapper over sled.
 //!
-//! Trees: `audit` (hash-chained log), `suggestions`, `overrides`, `intents`, `tracker` (status
+//! Trees: `audit` (hash-chained log, anchored by signed checkpoints written outside the store:
+//! `anchor.rs`, `checkpoints.rs`, `anchored.rs`), `suggestions`, `overrides`, `intents`, `tracker` (status
 //! marks), `lost` (lost credentials) and `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.

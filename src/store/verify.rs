@@ -4,6 +4,8 @@
 //! one (a gap means a deleted entry), its stored hash is the hash of its content (else it was
 //! altered), and its `prev_hash` is the previous entry's hash (else the chain was re-linked).
 //! Finally the newest entry must be the one the head record names (else the tail was cut off).
+//! All of that lives in the store itself; `anchored.rs` compares the walk with signed checkpoints
+//! kept outside it.
 
 use super::audit::{decode_entry, entry_key, AuditEntry, AuditLog, Head, HEAD_KEY, TREE};
 use super::codec::decode_named;
