@@ -121,7 +121,8 @@ fn checkpointer(
 
 /// Writes a checkpoint every `audit.checkpoint_interval` (the start one is already written).
 async fn checkpoint_every(signer: Arc<Checkpointer>) {
-    let mut ticks = tokio::time::interval(signer.interval());
+    let period = signer.interval().max(std::time::Duration::from_secs(1));
+    let mut ticks = tokio::time::interval(period);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
     loop {

@@ -111,8 +111,9 @@ pub fn parse(source_name: &str, text: &str) -> Result<Vec<Located>, CheckpointFi
 }
 
 impl AuditLog<'_> {
-    /// Signs the current head: the newest entry appended, read under the append lock so the
-    /// checkpoint names an entry that is in the tree. Fails if the head is unreadable.
+    /// Signs the current head: the newest entry appended, read under the append lock, which
+    /// `append` holds until its batch is flushed, so the checkpoint never names an entry a crash
+    /// could still lose. Fails if the head is unreadable.
     pub fn checkpoint(
         &self,
         key: &AuditKey,
