@@ -81,6 +81,19 @@ async fn checkpoints_are_signed_served_and_catch_a_rewritten_log() {
         s(&key_file),
     ]));
     assert_eq!(served["key"].as_str(), Some(public.trim()));
+    let printed = lockstep(&[
+        "audit",
+        "checkpoint",
+        "--server",
+        &daemon.url,
+        "--token",
+        &daemon.token,
+    ]);
+    assert_eq!(printed.status.code(), Some(0), "{}", text(&printed));
+    let line: lockstep::store::Checkpoint =
+        serde_json::from_slice(&printed.stdout).expect("one checkpoint as JSON");
+    let trusted = lockstep::store::PublicKey::from_hex(public.trim()).expect("public key");
+    assert_eq!(line.verify(&trusted), Ok(()));
     let metrics = daemon.metrics().await;
     let gauge = metrics
         .lines()
