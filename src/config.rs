@@ -32,6 +32,9 @@ pub struct Config {
     pub log: LogConfig,
     pub api: ApiConfig,
     pub lost_credential: LostCredentialConfig,
+    /// Anchoring of the audit log outside the store; `None` when `audit.key` is not set (the
+    /// log is then only hash-chained, and `audit verify` says it is not anchored).
+    pub audit: Option<AuditAnchor>,
     pub sources: BTreeMap<String, SourceConfig>,
     pub access_systems: BTreeMap<String, AccessSystemConfig>,
     pub properties: BTreeMap<String, PropertyConfig>,
@@ -80,6 +83,30 @@ pub struct LostCredentialConfig {
     /// Revoke at once whatever the property's mode (default true). When false, the revocation
     /// follows the property's mode like any other.
     pub immediate: bool,
+}
+
+/// Signed audit checkpoints (DESIGN §7): the key lives outside `data_dir`, and so do the
+/// checkpoints. Read at start; a reload does not change them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditAnchor {
+    /// The Ed25519 seed, 64 hex characters (validated at load).
+    pub key: Secret,
+    /// Where `checkpoints.jsonl` is appended; never inside `data_dir`.
+    pub checkpoint_dir: std::path::PathBuf,
+    pub checkpoint_interval: Duration,
+}
+
+impl AuditAnchor {
+    /// The checkpoint file: `checkpoint_dir/checkpoints.jsonl`.
+    pub fn checkpoint_file(&self) -> PathBuf {
+        self.checkpoint_dir.join(crate::store::CHECKPOINT_FILE)
+    }
+
+    /// The signing key (validated at load, so this fails only for a hand-built config).
+    pub fn signing_key(&self) -> Result<crate::store::AuditKey, String> {
+        crate::store::AuditKey::from_hex(&self.key.value)
+            .map_err(|e| format!("audit.key ({}): {e}", self.key.origin))
+    }
 }
 
 /// A secret resolved at load time from the environment, a file or (discouraged) the YAML itself.

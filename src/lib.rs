@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod app;
+pub mod checkpointer;
 pub mod cli;
 pub mod config;
 pub mod controller;

@@ -32,6 +32,7 @@ pub struct Metrics {
     pub build_info: IntGaugeVec,
     pub ready: IntGauge,
     pub last_cycle_timestamp: Gauge,
+    pub audit_last_checkpoint: Gauge,
 }
 
 fn opts(name: &str, help: &str) -> Opts {
@@ -188,6 +189,12 @@ impl Metrics {
                 "Unix time the last cycle of any property finished.",
             ))
             .expect("metric"),
+            audit_last_checkpoint: Gauge::with_opts(opts(
+                "audit_last_checkpoint_timestamp_seconds",
+                "Unix time of the last signed audit checkpoint written (0: none yet, or audit.key \
+                 not configured).",
+            ))
+            .expect("metric"),
         };
         m.register();
         m.build_info
@@ -221,6 +228,7 @@ impl Metrics {
             Box::new(self.build_info.clone()),
             Box::new(self.ready.clone()),
             Box::new(self.last_cycle_timestamp.clone()),
+            Box::new(self.audit_last_checkpoint.clone()),
         ];
         for c in collectors {
             self.registry.register(c).expect("metric names are unique");
@@ -320,6 +328,7 @@ mod tests {
             "lockstep_audit_entries_total",
             "lockstep_revocation_latency_seconds",
             "lockstep_build_info",
+            "lockstep_audit_last_checkpoint_timestamp_seconds",
         ] {
             assert!(
                 text.contains(&format!("\n{name}")) || text.contains(&format!("# TYPE {name} ")),

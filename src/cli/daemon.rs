@@ -2,6 +2,7 @@
 
 use super::{init_logging, load_config, runtime, CliError, CliResult};
 use crate::app;
+use crate::checkpointer::Checkpointer;
 use crate::config::{Config, LogFormat};
 use crate::controller::Controller;
 use crate::http::{self, AppState};
@@ -43,6 +44,7 @@ pub async fn serve(
         .map_err(|e| CliError::failure(e.to_string()))?;
     let store = open_store(&config)?;
     let metrics = Metrics::new();
+    let checkpoints = checkpointer(&config, &store, &metrics)?;
     let controller = Controller::new(config, store, metrics).map_err(CliError::usage)?;
     let recovered = controller.recover_intents();
     if recovered > 0 {
@@ -60,6 +62,7 @@ pub async fn serve(
         AppState {
             controller: controller.clone(),
             events: tx.clone(),
+            checkpoints: checkpoints.clone(),
         },
         async {
             let _ = http_stopped.await;
@@ -73,9 +76,18 @@ pub async fn serve(
     if let Some(ready) = ready {
         let _ = ready.send((controller.clone(), tx.clone(), addr));
     }
+    let periodic = checkpoints
+        .clone()
+        .map(|c| tokio::spawn(checkpoint_every(c)));
     app::run_loop(controller.clone(), rx, path).await;
     let _ = stop_watch.send(());
     let _ = watcher.await;
+    if let Some(p) = periodic {
+        p.abort();
+    }
+    if let Some(c) = &checkpoints {
+        c.write_or_log("shutdown", crate::controller::now());
+    }
     let _ = stop_http.send(());
     let _ = server.await;
     signals.close();
@@ -102,6 +114,48 @@ async fn watch_csv_sources(
     .await;
 }
 
+/// The checkpoint signer when `audit.key` is configured: compares the store with the last
+/// checkpoint (a mismatch is logged at error: the log was changed while the daemon was stopped)
+/// and writes the start checkpoint.
+fn checkpointer(
+    config: &Config,
+    store: &Store,
+    metrics: &Arc<Metrics>,
+) -> Result<Option<Arc<Checkpointer>>, CliError> {
+    let Some(anchor) = &config.audit else {
+        tracing::warn!(
+            "audit.key is not configured: the audit log is hash-chained but not anchored"
+        );
+        return Ok(None);
+    };
+    let signer = Checkpointer::new(anchor, &config.portfolio, store.clone(), metrics.clone())
+        .map_err(CliError::usage)?;
+    tracing::info!(public_key = %signer.public_key(), file = %signer.file().display(), "audit checkpoints are signed");
+    match signer.check_start() {
+        Ok(None) => {}
+        Ok(Some(problem)) => {
+            tracing::error!(%problem, "the audit log does not match its last checkpoint; run `lockstep audit verify`")
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot check the audit log against its last checkpoint")
+        }
+    }
+    signer.write_or_log("start", crate::controller::now());
+    Ok(Some(Arc::new(signer)))
+}
+
+/// Writes a checkpoint every `audit.checkpoint_interval` (the start one is already written).
+async fn checkpoint_every(signer: Arc<Checkpointer>) {
+    let period = signer.interval().max(std::time::Duration::from_secs(1));
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        ticks.tick().await;
+        signer.write_or_log("periodic", crate::controller::now());
+    }
+}
+
 /// `plan` (dry run) and `reconcile --once`.
 pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> CliResult {
     let config = load_config(path)?;
@@ -121,7 +175,12 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
         .cloned()
         .collect();
     let store = open_store(&config)?;
-    let controller = Controller::new(config, store, Metrics::new()).map_err(CliError::usage)?;
+    let metrics = Metrics::new();
+    let checkpoints = match dry_run {
+        true => None,
+        false => checkpointer(&config, &store, &metrics)?,
+    };
+    let controller = Controller::new(config, store, metrics).map_err(CliError::usage)?;
     let reports = runtime()?.block_on(async {
         let mut out = Vec::new();
         for id in &ids {
@@ -133,6 +192,9 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
         Ok(out)
     })?;
     let _ = controller.store.flush();
+    if let Some(c) = &checkpoints {
+        c.write_or_log("shutdown", crate::controller::now());
+    }
     let failed = reports.iter().any(|r| r.skipped.is_some() || r.failed > 0);
     if json {
         println!(

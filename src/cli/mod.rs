@@ -6,6 +6,7 @@ mod client;
 mod daemon;
 mod demo;
 mod offline;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;

@@ -1,7 +1,8 @@
 //! Commands that work on files alone: `check-config` and `audit verify|export` on a stopped
-//! daemon's data dir (or, for export, through a running daemon's API).
+//! daemon's data dir (or, for export, through a running daemon's API); verification against
+//! checkpoints lives in `verify.rs`.
 
-use super::{load_config, CliError, CliResult, Server, EXIT_OK};
+use super::{load_config, CliError, CliResult, Server};
 use crate::store::{AuditFilter, ExportFormat, Store};
 use clap::Subcommand;
 use std::io::Write;
@@ -11,10 +12,34 @@ use std::path::{Path, PathBuf};
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum AuditCmd {
-    /// Check the hash chain of the audit log.
+    /// Check the audit log's hash chain and, given checkpoints, that it still holds every entry
+    /// they signed (exit 1 if not). Works on a stopped daemon's store or an exported file; never
+    /// creates a store.
     Verify {
+        #[arg(long, short, conflicts_with = "export")]
+        config: Option<PathBuf>,
+        #[arg(long, conflicts_with_all = ["config", "export"])]
+        data_dir: Option<PathBuf>,
+        /// A checkpoint file (repeatable); default with --config: the configured one.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
+        /// Verify a JSON-lines export (with --include-checkpoints) instead of a store.
+        #[arg(long)]
+        export: Option<PathBuf>,
         #[command(flatten)]
-        at: DataDir,
+        trust: super::verify::Trust,
+    },
+    /// Print the running daemon's current signed checkpoint as one JSON line.
+    Checkpoint {
+        #[command(flatten)]
+        server: Server,
+    },
+    /// Print the public key that verifies checkpoints, derived from the signing key.
+    PublicKey {
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        #[arg(long, conflicts_with = "config")]
+        key_file: Option<PathBuf>,
     },
     /// Export audit entries as CSV or JSON lines.
     Export {
@@ -40,6 +65,13 @@ pub enum AuditCmd {
         /// Ask a running daemon instead of reading the data dir.
         #[arg(long)]
         via_api: bool,
+        /// Append the signed checkpoints (jsonl only) so the export can be verified alone with
+        /// `audit verify --export FILE --public-key HEX`.
+        #[arg(long, conflicts_with = "via_api")]
+        include_checkpoints: bool,
+        /// Checkpoint files to include (repeatable); default with --config: the configured one.
+        #[arg(long = "checkpoint", requires = "include_checkpoints")]
+        checkpoints: Vec<PathBuf>,
         #[command(flatten)]
         server: Server,
     },
@@ -85,26 +117,22 @@ pub fn check_config(path: &Path) -> CliResult {
 
 pub fn audit(cmd: AuditCmd) -> CliResult {
     match cmd {
-        AuditCmd::Verify { at } => {
-            let store = at.open()?;
-            let report = store
-                .audit()
-                .verify()
-                .map_err(|e| CliError::failure(e.to_string()))?;
-            match &report.first_problem {
-                None => {
-                    println!(
-                        "audit log ok: {} entries, hash chain intact",
-                        report.entries
-                    );
-                    let _ = EXIT_OK;
-                    Ok(())
-                }
-                Some(problem) => Err(CliError::failure(format!(
-                    "audit log BROKEN after checking {} entries: {problem}",
-                    report.entries
-                ))),
-            }
+        AuditCmd::Verify {
+            config,
+            data_dir,
+            checkpoints,
+            export,
+            trust,
+        } => super::verify::verify(super::verify::VerifyArgs {
+            config,
+            data_dir,
+            checkpoints,
+            export,
+            trust,
+        }),
+        AuditCmd::Checkpoint { server } => super::verify::checkpoint(&server),
+        AuditCmd::PublicKey { config, key_file } => {
+            super::verify::public_key(config.as_deref(), key_file.as_deref())
         }
         AuditCmd::Export {
             at,
@@ -116,11 +144,25 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
             action,
             output,
             via_api,
+            include_checkpoints,
+            checkpoints,
             server,
         } => {
             let fmt: ExportFormat = format
                 .parse()
                 .map_err(|e| CliError::usage(format!("--format: {e}")))?;
+            let anchors = match include_checkpoints {
+                false => Vec::new(),
+                true if fmt != ExportFormat::Jsonl => {
+                    return Err(CliError::usage(
+                        "--include-checkpoints needs --format jsonl",
+                    ))
+                }
+                true => {
+                    let config = at.config.as_deref().map(load_config).transpose()?;
+                    super::verify::for_export(&checkpoints, config.as_ref())?
+                }
+            };
             let mut out: Box<dyn Write> = match &output {
                 Some(p) => Box::new(
                     std::fs::File::create(p)
@@ -179,7 +221,9 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
                 ExportFormat::Csv => crate::store::write_csv(&entries, &mut out),
                 ExportFormat::Jsonl => crate::store::write_jsonl(&entries, &mut out),
             };
-            written.map_err(|e| CliError::failure(e.to_string()))
+            written
+                .and_then(|()| crate::store::write_checkpoint_lines(&anchors, &mut out))
+                .map_err(|e| CliError::failure(e.to_string()))
         }
     }
 }

@@ -32,6 +32,8 @@ pub struct RawConfig {
     #[serde(default)]
     pub lost_credential: RawLostCredential,
     #[serde(default)]
+    pub audit: RawAudit,
+    #[serde(default)]
     pub defaults: RawPropertySettings,
     #[serde(default, deserialize_with = "unique_keys")]
     pub sources: BTreeMap<String, RawSource>,
@@ -68,6 +70,15 @@ pub struct RawToken {
 #[serde(deny_unknown_fields)]
 pub struct RawLostCredential {
     pub immediate: Option<bool>,
+}
+
+/// Anchoring of the audit log: the signing key and where checkpoints go.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub key: Option<RawSecret>,
+    pub checkpoint_dir: Option<String>,
+    pub checkpoint_interval: Option<String>,
 }
 
 /// A secret: written in clear (discouraged), or taken from the environment or a file.

@@ -4,6 +4,7 @@
 //! reports everything wrong with it (linkerd, vector). Connectors and properties live in the
 //! submodules; reading YAML text and files lives in `load`.
 
+mod audit;
 mod connectors;
 mod load;
 mod property;
@@ -260,6 +261,7 @@ impl Config {
             }
         };
         let log = log(&mut c, &raw.log);
+        let audit = audit::anchor(&mut c, &raw.audit, &data_dir);
         let defaults = property::defaults(&mut c, &raw.defaults);
         let mut sources = BTreeMap::new();
         for (name, s) in &raw.sources {
@@ -303,6 +305,7 @@ impl Config {
             lost_credential: LostCredentialConfig {
                 immediate: raw.lost_credential.immediate.unwrap_or(true),
             },
+            audit,
             sources,
             access_systems,
             properties,

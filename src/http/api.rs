@@ -160,6 +160,22 @@ pub async fn audit(
     Ok(([("content-type", content_type)], buf).into_response())
 }
 
+/// A checkpoint of the current head, signed now (DESIGN §7): monitors poll it and keep their own
+/// copies, so a rewritten log is caught even if the checkpoint file goes with it.
+pub async fn checkpoint(State(state): State<AppState>, headers: HeaderMap) -> ApiResult {
+    authorize(&state, &headers, Role::Viewer)?;
+    let Some(signer) = &state.checkpoints else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "no checkpoint: the audit log is not anchored (audit.key is not configured)",
+        ));
+    };
+    let cp = signer
+        .current(crate::controller::now())
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    Ok(Json(cp).into_response())
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ReconcileBody {

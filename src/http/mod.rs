@@ -24,6 +24,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub controller: Arc<Controller>,
     pub events: Events,
+    /// Signs audit checkpoints; `None` when `audit.key` is not configured.
+    pub checkpoints: Option<Arc<crate::checkpointer::Checkpointer>>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/suggestions/approve", post(api::approve))
         .route("/api/v1/suggestions/discard", post(api::discard))
         .route("/api/v1/audit", get(api::audit))
+        .route("/api/v1/audit/checkpoint", get(api::checkpoint))
         .route("/api/v1/reconcile", post(api::reconcile))
         .route(
             "/api/v1/properties/{id}/guard/release",

@@ -43,6 +43,7 @@ fn state(dir: &std::path::Path) -> AppState {
     AppState {
         controller,
         events: tx,
+        checkpoints: None,
     }
 }
 
@@ -74,6 +75,7 @@ const ENDPOINTS: &[(&str, &str, Role, &str)] = &[
     ("GET", "/api/v1/status", Role::Viewer, ""),
     ("GET", "/api/v1/suggestions", Role::Viewer, ""),
     ("GET", "/api/v1/audit", Role::Viewer, ""),
+    ("GET", "/api/v1/audit/checkpoint", Role::Viewer, ""),
     ("GET", "/api/v1/overrides", Role::Viewer, ""),
     (
         "POST",
@@ -209,6 +211,54 @@ async fn open_endpoints_and_clear_errors() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_checkpoint_endpoint_signs_the_current_head_or_says_why_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut state = state(dir.path());
+    let path = "/api/v1/audit/checkpoint";
+    let (status, text) = call(&state, Method::GET, path, Some("viewer-token"), "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{text}");
+    assert!(text.contains("audit.key is not configured"), "{text}");
+
+    let anchor = crate::config::AuditAnchor {
+        key: crate::config::Secret {
+            value: "42".repeat(32),
+            origin: "test".into(),
+        },
+        checkpoint_dir: dir.path().join("checkpoints"),
+        checkpoint_interval: std::time::Duration::from_secs(60),
+    };
+    let store = state.controller.store.clone();
+    let metrics = state.controller.metrics.clone();
+    let signer = crate::checkpointer::Checkpointer::new(&anchor, "test", store.clone(), metrics)
+        .expect("signer");
+    let public = *signer.public_key();
+    state.checkpoints = Some(std::sync::Arc::new(signer));
+    let draft = crate::controller::event(
+        "test",
+        None,
+        "x",
+        "t",
+        crate::store::Outcome::Recorded,
+        "r",
+        5,
+    );
+    store.audit().append(vec![draft]).expect("append");
+    let (status, text) = call(&state, Method::GET, path, Some("viewer-token"), "").await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let cp: crate::store::Checkpoint = serde_json::from_str(&text).expect("a checkpoint");
+    assert_eq!((cp.seq, cp.portfolio.as_str()), (1, "test"));
+    assert_eq!(Some(cp.head), store.audit().hash_at(1).expect("hash"));
+    let mut forged: crate::store::Checkpoint = serde_json::from_str(&text).expect("again");
+    assert_eq!(forged.verify(&public), Ok(()));
+    forged.seq = 0;
+    assert!(forged.verify(&public).is_err());
+    assert!(
+        !anchor.checkpoint_file().exists(),
+        "serving a checkpoint does not write one"
+    );
 }
 
 proptest! {

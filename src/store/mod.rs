@@ -1,7 +1,8 @@
 //! The embedded store under `data_dir`: a narrow typed wrapper over sled.
 //!
-//! Trees: `audit` (hash-chained log), `person_suggestions`, `grants` (memberships lockstep
-//! made), `overrides`, `intents`, `tracker` (status
+//! Trees: `audit` (hash-chained log, anchored by signed checkpoints written outside the store:
+//! `anchor.rs`, `checkpoints.rs`, `anchored.rs`), `person_suggestions`, `grants` (memberships
+//! lockstep made), `overrides`, `intents`, `tracker` (status
 //! marks), `lost` (lost credentials) and `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
@@ -11,7 +12,10 @@
 //! are rewritten every cycle and ride on sled's 200 ms background flush. `Store::flush` on
 //! shutdown writes everything.
 
+mod anchor;
+mod anchored;
 mod audit;
+mod checkpoints;
 mod codec;
 mod error;
 mod export;
@@ -25,7 +29,16 @@ mod tests;
 mod tracker;
 mod verify;
 
+pub use anchor::{AuditKey, Checkpoint, KeyError, PublicKey, CHECKPOINT_VERSION};
+pub use anchored::{
+    check as check_anchors, parse_export, walk_entries, wanted as anchor_seqs,
+    write_checkpoint_lines, AnchoredReport, ExportBundle,
+};
 pub use audit::{AuditDraft, AuditEntry, AuditLog, Outcome, GENESIS};
+pub use checkpoints::{
+    append as append_checkpoint, parse as parse_checkpoints, read as read_checkpoints,
+    CheckpointFileError, Located, CHECKPOINT_FILE,
+};
 pub use codec::RECORD_VERSION;
 pub use error::{BackendError, StoreError};
 pub use export::{rfc3339, write_csv, write_jsonl, ExportFormat};
@@ -37,7 +50,7 @@ pub use suggestions::{
     suggestion_id, Colour, Step, StepResult, Suggestion, SuggestionState, Suggestions,
 };
 pub use tracker::{Meta, StatusMark, Tracker};
-pub use verify::VerifyReport;
+pub use verify::{Seen, VerifyReport};
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -135,6 +148,18 @@ impl Store {
         Ok(Store {
             inner: Arc::new(inner),
         })
+    }
+
+    /// Opens a store that must already exist, for commands that only read (`audit verify`):
+    /// a missing or incomplete database is `Ok(None)`, and nothing is created. sled keeps its
+    /// configuration in `db/conf` and its data in `db/db`; a database missing either would be
+    /// re-initialised empty by sled, which would hide a wiped log.
+    pub fn open_existing(dir: &Path) -> Result<Option<Store>, StoreError> {
+        let db = dir.join("db");
+        if !(db.join("conf").is_file() && db.join("db").is_file()) {
+            return Ok(None);
+        }
+        Store::open(dir).map(Some)
     }
 
     /// The data directory this store lives in.

@@ -1,5 +1,6 @@
 //! Store tests: shared fixtures, and raw sled access for tampering (tests only).
 
+mod anchor;
 mod audit;
 mod records;
 mod tamper;

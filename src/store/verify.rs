@@ -4,11 +4,14 @@
 //! one (a gap means a deleted entry), its stored hash is the hash of its content (else it was
 //! altered), and its `prev_hash` is the previous entry's hash (else the chain was re-linked).
 //! Finally the newest entry must be the one the head record names (else the tail was cut off).
+//! All of that lives in the store itself; `anchored.rs` compares the walk with signed checkpoints
+//! kept outside it.
 
-use super::audit::{decode_entry, entry_key, AuditLog, Head, GENESIS, HEAD_KEY, TREE};
+use super::audit::{decode_entry, entry_key, AuditEntry, AuditLog, Head, HEAD_KEY, TREE};
 use super::codec::decode_named;
 use super::StoreError;
 use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The result of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -25,11 +28,61 @@ impl VerifyReport {
     }
 }
 
-fn broken(entries: u64, problem: String) -> Result<VerifyReport, StoreError> {
-    Ok(VerifyReport {
+fn broken(entries: u64, problem: String) -> VerifyReport {
+    VerifyReport {
         entries,
         first_problem: Some(problem),
-    })
+    }
+}
+
+/// What a sound prefix of the chain looked like at the sequence numbers a caller asked about
+/// (the checkpoints' `seq`s): the entry's hash and portfolio.
+pub type Seen = BTreeMap<u64, (String, String)>;
+
+/// The per-entry checks, shared by the store walk and an exported file's: sequence numbers
+/// follow each other, each hash is the hash of its content, each `prev_hash` is the previous
+/// entry's hash.
+pub(crate) struct ChainWalk<'w> {
+    pub prev: Head,
+    wanted: &'w BTreeSet<u64>,
+    pub seen: Seen,
+}
+
+impl<'w> ChainWalk<'w> {
+    pub fn new(wanted: &'w BTreeSet<u64>) -> ChainWalk<'w> {
+        ChainWalk {
+            prev: Head::genesis(),
+            wanted,
+            seen: Seen::new(),
+        }
+    }
+
+    /// Checks the next entry; `Err` is the problem, and the walk must stop there.
+    pub fn step(&mut self, entry: AuditEntry) -> Result<(), String> {
+        let n = entry.seq;
+        if n != self.prev.seq + 1 {
+            return Err(format!("seq gap: {n} follows {}", self.prev.seq));
+        }
+        let hash = entry.compute_hash().map_err(|e| e.to_string())?;
+        if hash != entry.hash {
+            return Err(format!("entry {n}: hash mismatch (record altered)"));
+        }
+        if entry.prev_hash != self.prev.hash {
+            let before = match self.prev.seq {
+                0 => "the genesis hash".to_string(),
+                p => format!("entry {p}"),
+            };
+            return Err(format!("entry {n}: prev_hash does not match {before}"));
+        }
+        if self.wanted.contains(&n) {
+            self.seen.insert(n, (entry.hash.clone(), entry.portfolio));
+        }
+        self.prev = Head {
+            seq: n,
+            hash: entry.hash,
+        };
+        Ok(())
+    }
 }
 
 impl AuditLog<'_> {
@@ -38,53 +91,44 @@ impl AuditLog<'_> {
     /// Problems in the data are reported, not returned as errors; `Err` means the store itself
     /// could not be read.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        self.verify_seeing(&BTreeSet::new())
+            .map(|(report, _)| report)
+    }
+
+    /// [`AuditLog::verify`], also returning the hash and portfolio of the entries numbered in
+    /// `wanted` that lie in the sound prefix (what checkpoints are compared with).
+    pub fn verify_seeing(
+        &self,
+        wanted: &BTreeSet<u64>,
+    ) -> Result<(VerifyReport, Seen), StoreError> {
         let head = match self.inner.audit.get(HEAD_KEY)? {
             None => None,
             Some(v) => match decode_named::<Head>(TREE, || "head".into(), &v) {
                 Ok(h) => Some(h),
-                Err(e) => return broken(0, format!("the head record is unreadable: {e}")),
+                Err(e) => {
+                    let problem = format!("the head record is unreadable: {e}");
+                    return Ok((broken(0, problem), Seen::new()));
+                }
             },
         };
         let end = head.as_ref().map_or(u64::MAX, |h| h.seq);
-        let mut prev = Head {
-            seq: 0,
-            hash: GENESIS.to_string(),
-        };
+        let mut walk = ChainWalk::new(wanted);
         for item in self.inner.audit.range(entry_key(1)..=entry_key(end)) {
             let (k, v) = item?;
             let entry = match decode_entry(&k, &v) {
                 Ok(e) => e,
-                Err(e) => return broken(prev.seq, format!("{e}")),
+                Err(e) => return Ok((broken(walk.prev.seq, format!("{e}")), walk.seen)),
             };
-            let n = entry.seq;
-            if k.as_ref() != entry_key(n) {
+            if k.as_ref() != entry_key(entry.seq) {
                 let at = super::audit::key_name(&k);
-                return broken(prev.seq, format!("{at}: holds a record with seq {n}"));
+                let problem = format!("{at}: holds a record with seq {}", entry.seq);
+                return Ok((broken(walk.prev.seq, problem), walk.seen));
             }
-            if n != prev.seq + 1 {
-                return broken(prev.seq, format!("seq gap: {n} follows {}", prev.seq));
+            if let Err(problem) = walk.step(entry) {
+                return Ok((broken(walk.prev.seq, problem), walk.seen));
             }
-            if entry.compute_hash()? != entry.hash {
-                return broken(
-                    prev.seq,
-                    format!("entry {n}: hash mismatch (record altered)"),
-                );
-            }
-            if entry.prev_hash != prev.hash {
-                let before = match prev.seq {
-                    0 => "the genesis hash".to_string(),
-                    p => format!("entry {p}"),
-                };
-                return broken(
-                    prev.seq,
-                    format!("entry {n}: prev_hash does not match {before}"),
-                );
-            }
-            prev = Head {
-                seq: n,
-                hash: entry.hash,
-            };
         }
+        let prev = &walk.prev;
         let problem = match head {
             None if prev.seq > 0 => Some(format!(
                 "the head record is missing (the log holds {} entries)",
@@ -102,10 +146,11 @@ impl AuditLog<'_> {
             Some(_) => self.entry_after_head()?,
             None => None,
         };
-        Ok(VerifyReport {
+        let report = VerifyReport {
             entries: prev.seq,
             first_problem: problem,
-        })
+        };
+        Ok((report, walk.seen))
     }
 
     /// Entries the head record does not cover were written behind the log's back. Checked under

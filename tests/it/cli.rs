@@ -30,6 +30,9 @@ fn check_config_exits_64_with_every_error_and_its_path() {
 
 #[test]
 fn example_config_is_valid() {
+    // The example reads the audit key as the systemd credential `audit-key`.
+    let credentials = tempfile::tempdir().expect("tempdir");
+    std::fs::write(credentials.path().join("audit-key"), "ab".repeat(32)).expect("key");
     let out = Command::new(env!("CARGO_BIN_EXE_lockstep"))
         .args([
             "check-config",
@@ -42,6 +45,7 @@ fn example_config_is_valid() {
         .env("BRIVO_API_KEY", "x")
         .env("BRIVO_CLIENT_SECRET", "x")
         .env("BRIVO_PASSWORD", "x")
+        .env("CREDENTIALS_DIRECTORY", credentials.path())
         .output()
         .expect("run");
     assert!(

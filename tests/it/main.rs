@@ -1,5 +1,6 @@
 //! The one integration test binary: the real daemon and CLI against the built-in simulators.
 
+mod audit;
 mod cli;
 mod crash;
 mod csv;
