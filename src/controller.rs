@@ -109,6 +109,7 @@ impl Controller {
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Controller>, String> {
         let connectors = Connectors::build(&config, &metrics)?;
+        metrics.prime(&config, None);
         let config_quarantine = config.quarantine_retry;
         Ok(Arc::new(Controller {
             config: RwLock::new(Arc::new(config)),
@@ -160,6 +161,14 @@ impl Controller {
         {
             self.metrics.forget_property(gone);
             lock(&self.status).remove(gone);
+        }
+        self.metrics.prime(&new, Some(&old));
+        for name in self.health.reset_changed(&old, &new) {
+            tracing::info!(connector = %name, "configuration changed; quarantine lifted");
+            self.metrics
+                .system_quarantined
+                .with_label_values(&[&name])
+                .set(0);
         }
         let portfolio = new.portfolio.clone();
         *self.connectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(connectors);
@@ -269,7 +278,6 @@ impl Controller {
         m.cycle_duration
             .with_label_values(&[id])
             .observe(started.elapsed().as_secs_f64());
-        m.last_cycle_timestamp.set(now as f64);
         let config = self.config();
         let stale_after = config
             .sources

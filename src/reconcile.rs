@@ -19,6 +19,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 mod problems;
+mod signals;
 
 /// Everything one cycle needs, borrowed from the controller for its duration.
 pub struct Cycle<'a> {
@@ -113,6 +114,7 @@ impl Cycle<'_> {
         if self.dry_run {
             return Ok(report);
         }
+        self.note_planned(&plan);
         let fingerprints = fingerprints(&desired);
         let Gated {
             execute,
@@ -122,6 +124,7 @@ impl Cycle<'_> {
         report.held = held.len();
         self.record_guard(&verdict, held.len())?;
         self.sync_suggestions(&suggest, &fingerprints, &mut report)?;
+        self.note_awaiting(&suggest)?;
         let mut outcomes = Vec::new();
         let mut record_error = None;
         Executor {
@@ -438,16 +441,8 @@ impl Cycle<'_> {
             ));
             let id = crate::store::suggestion_id(self.property_id, system, &o.action);
             let suggestion = self.store.suggestions().get(&id)?;
-            if o.result.is_ok() && o.action.direction() == Direction::Revoke {
-                // Due when first planned: the suggestion's birth, or this cycle's start.
-                let due = suggestion
-                    .as_ref()
-                    .map_or(self.now, |s| s.created_at.min(self.now));
-                let latency = (crate::controller::now() - due).max(0) as f64;
-                self.metrics
-                    .revocation_latency
-                    .with_label_values(&[system])
-                    .observe(latency);
+            if o.result.is_ok() {
+                self.note_revoked(&o.action, suggestion.as_ref());
             }
             if let Some(mut s) = suggestion {
                 s.state = if o.result.is_ok() {

@@ -5,5 +5,6 @@ mod crash;
 mod daemon;
 mod faults;
 mod harness;
+mod notify;
 mod safety;
 mod yardi;
