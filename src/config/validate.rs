@@ -155,6 +155,15 @@ impl Check<'_> {
                 value: v.clone(),
                 origin: "the config file".into(),
             },
+            Some(RawSecret::Env(name)) if !env_name(name) => {
+                // Not a variable name: perhaps the secret itself, so it is not repeated.
+                self.err(
+                    path,
+                    "env: is not an environment variable name (letters, digits and _, not \
+                     starting with a digit); the text is not shown, it may be the secret",
+                );
+                missing
+            }
             Some(RawSecret::Env(name)) => match self.env.var(name) {
                 Some(v) if !v.is_empty() => Secret {
                     value: v,
@@ -220,6 +229,12 @@ impl Check<'_> {
             );
         }
     }
+}
+
+/// `NAME` of `{env: NAME}`: what a shell would accept as a variable name.
+fn env_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl Config {
