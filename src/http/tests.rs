@@ -232,3 +232,5 @@ proptest! {
         })?;
     }
 }
+
+mod hardening;
