@@ -667,6 +667,12 @@ impl Controller {
         let Ok(open) = self.store.intents().unresolved() else {
             return 0;
         };
+        // Parked for the next cycle of their property, which audits what landed; until they are
+        // parked safely the journal keeps them.
+        if let Err(e) = crate::reconcile::park_recovered(&self.store, &open) {
+            tracing::error!(error = %e, "cannot park unfinished intents; they stay journaled");
+            return open.len();
+        }
         let portfolio = self.config().portfolio.clone();
         for intent in &open {
             let mut d = event(
@@ -676,7 +682,7 @@ impl Controller {
                 "controller",
                 AuditOutcome::Recorded,
                 &format!(
-                    "unfinished before restart: {}; re-observed on the next cycle",
+                    "unfinished before restart: {}; the next cycle audits it as applied if it landed",
                     intent.action.describe()
                 ),
                 now(),

@@ -19,6 +19,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 mod problems;
+mod recovered;
+pub use recovered::park as park_recovered;
 mod signals;
 
 /// Everything one cycle needs, borrowed from the controller for its duration.
@@ -115,6 +117,7 @@ impl Cycle<'_> {
             return Ok(report);
         }
         self.note_planned(&plan);
+        self.confirm_recovered(&actual).await?;
         let fingerprints = fingerprints(&desired);
         let Gated {
             execute,
