@@ -6,5 +6,6 @@ mod daemon;
 mod faults;
 mod harness;
 mod notify;
+mod reload;
 mod safety;
 mod yardi;
