@@ -108,3 +108,26 @@ async fn notify_socket_hears_ready_watchdog_reload_and_stopping() {
     assert!(status_of(&stopping).starts_with("stopping"), "{stopping}");
     assert!(daemon.stop().success(), "exit 0 after SIGTERM");
 }
+
+/// The unit asks for what the daemon does, and leaves its config readable to a dynamic user.
+#[test]
+fn the_unit_matches_the_handshake() {
+    let unit = include_str!("../../systemd/lockstep.service");
+    let value = |key: &str| {
+        unit.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key}=")))
+            .unwrap_or_else(|| panic!("{key}= missing from the unit"))
+    };
+    assert_eq!(value("Type"), "notify");
+    assert_eq!(value("NotifyAccess"), "main");
+    assert_eq!(value("RestartPreventExitStatus"), "64");
+    assert!(humantime::parse_duration(value("WatchdogSec")).is_ok());
+    assert_eq!(value("DynamicUser"), "yes");
+    // systemd does not chown ConfigurationDirectory= to the dynamic user: others need r-x.
+    let mode = u32::from_str_radix(value("ConfigurationDirectoryMode"), 8).expect("octal");
+    assert_eq!(
+        mode & 0o005,
+        0o005,
+        "the dynamic user could not read /etc/lockstep"
+    );
+}
