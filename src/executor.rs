@@ -54,6 +54,8 @@ pub struct Outcome {
     pub action: Action,
     pub attempts: u32,
     pub result: Result<(), AccessError>,
+    /// Unix time (fractional seconds) the access system answered, for revocation latency.
+    pub answered_at: f64,
 }
 
 /// Applies actions for one property against one access system.
@@ -109,6 +111,7 @@ impl Executor<'_> {
                     action: action.clone(),
                     attempts,
                     result,
+                    answered_at: crate::metrics::unix_now(),
                 });
             }
             record(&out);

@@ -445,7 +445,7 @@ impl Cycle<'_> {
             let id = crate::store::suggestion_id(self.property_id, system, &o.action);
             let suggestion = self.store.suggestions().get(&id)?;
             if o.result.is_ok() {
-                self.note_revoked(&o.action, suggestion.as_ref());
+                self.note_revoked(&o.action, suggestion.as_ref(), o.answered_at);
             }
             if let Some(mut s) = suggestion {
                 s.state = if o.result.is_ok() {

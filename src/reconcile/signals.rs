@@ -56,8 +56,13 @@ impl Cycle<'_> {
         Ok(())
     }
 
-    /// A revocation the access system just confirmed: observe how long it was due.
-    pub(super) fn note_revoked(&self, action: &Action, suggestion: Option<&Suggestion>) {
+    /// A revocation the access system confirmed at `answered_at`: observe how long it was due.
+    pub(super) fn note_revoked(
+        &self,
+        action: &Action,
+        suggestion: Option<&Suggestion>,
+        answered_at: f64,
+    ) {
         if action.direction() != Direction::Revoke {
             return;
         }
@@ -66,7 +71,7 @@ impl Cycle<'_> {
             self.property_id,
             &self.action_id(action),
             fallback,
-            unix_now(),
+            answered_at,
         );
         self.metrics
             .revocation_latency

@@ -5,6 +5,7 @@ mod crash;
 mod daemon;
 mod faults;
 mod harness;
+mod metrics;
 mod notify;
 mod reload;
 mod safety;
