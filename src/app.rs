@@ -128,9 +128,19 @@ pub async fn run_loop(
                 }
             }
             Event::Reload => {
-                notifier.reloading();
+                // Before the first full cycle READY=1 would announce readiness too early: the
+                // reload's outcome is then only a status line.
+                let ready = controller.is_ready();
+                if ready {
+                    notifier.reloading();
+                }
                 let result = reload(&controller, config_path.as_ref());
-                notifier.ready(&reload_status(&result, config_path.as_ref()));
+                let status = reload_status(&result, config_path.as_ref());
+                if ready {
+                    notifier.ready(&status);
+                } else {
+                    notifier.status(&status);
+                }
                 if result.is_ok() {
                     let new = controller.config();
                     if new.interval != config.interval {

@@ -95,6 +95,11 @@ impl Notifier {
         ));
     }
 
+    /// A status line alone (`systemctl status` shows it).
+    pub fn status(&self, status: &str) {
+        self.send(&format!("STATUS={}", one_line(status)));
+    }
+
     pub fn watchdog(&self) {
         self.send("WATCHDOG=1");
     }
@@ -219,6 +224,8 @@ mod tests {
             .parse()
             .expect("number");
         assert!(usec > 0);
+        n.status("busy");
+        assert_eq!(recv(&listener), "STATUS=busy");
         n.stopping("bye");
         assert_eq!(recv(&listener), "STOPPING=1\nSTATUS=bye");
     }

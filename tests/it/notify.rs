@@ -131,3 +131,54 @@ fn the_unit_matches_the_handshake() {
         "the dynamic user could not read /etc/lockstep"
     );
 }
+
+/// A SIGHUP before the first full cycle must not announce readiness: its outcome is a status line
+/// only, and the first `READY=1` is still the one after the first full cycle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_before_the_first_cycle_does_not_say_ready() {
+    let s = setup(6, 92, "0s", |y| y).await;
+    // A slow source keeps the first cycle going while the signal arrives.
+    s.sims.sims.yardi.core.set_faults(lockstep::sim::Faults {
+        latency_ms: 3000,
+        ..lockstep::sim::Faults::default()
+    });
+    let socket_path = s.dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind the notify socket");
+    let daemon = Daemon::start_with_env(
+        &s.path,
+        s.port,
+        &s.token,
+        &[("NOTIFY_SOCKET", socket_path.display().to_string())],
+    );
+    // The HTTP listener answers only after the signal handlers are installed.
+    eventually("the listener", LONG, || async {
+        reqwest::get(format!("{}/healthz", daemon.url))
+            .await
+            .ok()
+            .filter(|r| r.status().is_success())
+            .map(|_| ())
+    })
+    .await;
+    let (_, v) = daemon.get("/api/v1/status").await;
+    let early = v["ready"] == false;
+    daemon.signal("HUP");
+    let first = expect(&socket, "READY=1 or STATUS=", |m| {
+        m.starts_with("READY=1") || m.starts_with("STATUS=")
+    })
+    .await;
+    if early {
+        assert!(first.starts_with("STATUS=configuration"), "{first}");
+        assert!(status_of(&first).contains("accepted"), "{first}");
+    }
+    let ready = expect(&socket, "READY=1", |m| m.starts_with("READY=1")).await;
+    assert!(
+        status_of(&ready).contains("first full cycle"),
+        "the first READY=1 must follow the first full cycle: {ready}"
+    );
+    s.sims
+        .sims
+        .yardi
+        .core
+        .set_faults(lockstep::sim::Faults::default());
+    assert!(daemon.stop().success());
+}
