@@ -13,6 +13,16 @@ need shellcheck shellcheck
 need python3 python3
 
 (cd deploy/prometheus && promtool check config prometheus.yml && promtool check rules alerts.yml && promtool test rules alerts_test.yml)
+# Every alert must be exercised by the promtool tests.
+python3 - <<'PY'
+import re, sys
+rules = set(re.findall(r"^\s*- alert: (\S+)", open("deploy/prometheus/alerts.yml").read(), re.M))
+tested = set(re.findall(r"^\s*alertname: (\S+)", open("deploy/prometheus/alerts_test.yml").read(), re.M))
+missing = sorted(rules - tested)
+if missing:
+    sys.exit("deploy/prometheus/alerts_test.yml does not test: " + ", ".join(missing))
+print(f"alert tests cover all {len(rules)} rules")
+PY
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -3,9 +3,11 @@
 //! Ticks run a full reconcile of every property; triggers bring one property's next cycle
 //! forward; SIGHUP reloads the config (validated first, swapped atomically); SIGTERM/SIGINT stop
 //! starting actions, let in-flight ones finish within the grace period, flush the store and exit.
+//! The supervisor hears of each step through `notify` (ready, watchdog, reloading, stopping).
 
 use crate::config::{Config, ProcessEnv};
 use crate::controller::Controller;
+use crate::notify::Notifier;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -54,13 +56,20 @@ pub fn forward_signals(events: Events) -> std::io::Result<signal_hook::iterator:
 }
 
 /// Runs the loop until `Event::Shutdown`. `config_path` is re-read on `Event::Reload`.
+///
+/// `WATCHDOG=1` is sent from this loop's own `select!`, so it stops when the loop stops turning
+/// (a reload or a branch that hangs), and systemd restarts the daemon.
 pub async fn run_loop(
     controller: Arc<Controller>,
     mut rx: mpsc::UnboundedReceiver<Event>,
     config_path: Option<PathBuf>,
+    notifier: Notifier,
 ) {
     let mut config = controller.config();
     let mut interval = ticker(config.interval);
+    let watchdog_every = notifier.watchdog_every();
+    let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
+    watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut semaphore = Arc::new(Semaphore::new(config.concurrency));
     let mut tasks: JoinSet<String> = JoinSet::new();
     let mut running = BTreeSet::new();
@@ -69,14 +78,19 @@ pub async fn run_loop(
     loop {
         let event = tokio::select! {
             _ = interval.tick() => Event::Tick,
+            _ = watchdog.tick(), if watchdog_every.is_some() => {
+                notifier.watchdog();
+                continue;
+            }
             Some(e) = rx.recv() => e,
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
                 if let Ok(property) = done {
+                    // Set here, by the loop, so the gauge goes stale when the loop stops cycling.
+                    controller.metrics.last_cycle_timestamp.set(crate::metrics::unix_now());
                     running.remove(&property);
                     done_once.insert(property.clone());
-                    if config.properties.keys().all(|p| done_once.contains(p)) && !controller.is_ready() {
-                        controller.mark_ready();
-                        tracing::info!("first full cycle done; ready");
+                    if config.properties.keys().all(|p| done_once.contains(p)) {
+                        become_ready(&controller, &notifier, config.properties.len());
                     }
                     if again.remove(&property) {
                         spawn_cycle(&controller, &semaphore, &mut tasks, &mut running, &mut again, property);
@@ -98,7 +112,7 @@ pub async fn run_loop(
                     );
                 }
                 if config.properties.is_empty() {
-                    controller.mark_ready();
+                    become_ready(&controller, &notifier, 0);
                 }
             }
             Event::Trigger(Some(property)) => {
@@ -114,7 +128,20 @@ pub async fn run_loop(
                 }
             }
             Event::Reload => {
-                if reload(&controller, config_path.as_ref()) {
+                // Before the first full cycle READY=1 would announce readiness too early: the
+                // reload's outcome is then only a status line.
+                let ready = controller.is_ready();
+                if ready {
+                    notifier.reloading();
+                }
+                let result = reload(&controller, config_path.as_ref());
+                let status = reload_status(&result, config_path.as_ref());
+                if ready {
+                    notifier.ready(&status);
+                } else {
+                    notifier.status(&status);
+                }
+                if result.is_ok() {
                     let new = controller.config();
                     if new.interval != config.interval {
                         interval = ticker(new.interval);
@@ -128,7 +155,32 @@ pub async fn run_loop(
             Event::Shutdown => break,
         }
     }
+    notifier.stopping("stopping: finishing in-flight actions, then flushing the store");
     shutdown(&controller, tasks, config.shutdown_grace).await;
+}
+
+/// Marks the daemon ready once (readyz, the `lockstep_ready` gauge) and tells the supervisor.
+fn become_ready(controller: &Controller, notifier: &Notifier, properties: usize) {
+    if controller.is_ready() {
+        return;
+    }
+    controller.mark_ready();
+    tracing::info!(properties, "first full cycle done; ready");
+    notifier.ready(&format!(
+        "ready: first full cycle of {properties} properties done"
+    ));
+}
+
+/// The `STATUS=` line after a reload: accepted, or rejected and why.
+pub fn reload_status(result: &Result<(), String>, path: Option<&PathBuf>) -> String {
+    let file = path.map_or_else(
+        || "(embedded config)".to_string(),
+        |p| p.display().to_string(),
+    );
+    match result {
+        Ok(()) => format!("configuration {file} accepted and running"),
+        Err(why) => format!("configuration {file} rejected, the previous one keeps running: {why}"),
+    }
 }
 
 fn ticker(period: Duration) -> tokio::time::Interval {
@@ -175,13 +227,14 @@ fn spawn_cycle(
     });
 }
 
-/// Validates and swaps in the config file; a bad file keeps the old config running.
-pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> bool {
+/// Validates and swaps in the config file; a bad file keeps the old config running and its
+/// errors (paths and messages, never secret values) come back as the `Err`.
+pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> Result<(), String> {
     let Some(path) = path else {
         tracing::warn!(
             "reload requested, but this daemon runs an embedded config; nothing to re-read"
         );
-        return false;
+        return Err("this daemon runs an embedded config; there is no file to re-read".into());
     };
     let result = Config::load(path, &ProcessEnv)
         .map_err(|e| e.to_string())
@@ -195,7 +248,7 @@ pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> bool {
                 .with_label_values(&["success"])
                 .inc();
             tracing::info!(path = %path.display(), "configuration reloaded");
-            true
+            Ok(())
         }
         Err(errors) => {
             controller
@@ -213,9 +266,9 @@ pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> bool {
                 "new configuration rejected",
                 crate::controller::now(),
             );
-            d.error = Some(errors);
+            d.error = Some(errors.clone());
             controller.audit(vec![d]);
-            false
+            Err(errors)
         }
     }
 }

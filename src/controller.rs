@@ -120,6 +120,7 @@ impl Controller {
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Controller>, String> {
         let connectors = Connectors::build(&config, &metrics)?;
+        metrics.prime(&config, None);
         let config_quarantine = config.quarantine_retry;
         let resync = config.resync;
         Ok(Arc::new(Controller {
@@ -173,6 +174,14 @@ impl Controller {
         {
             self.metrics.forget_property(gone);
             lock(&self.status).remove(gone);
+        }
+        self.metrics.prime(&new, Some(&old));
+        for name in self.health.reset_changed(&old, &new) {
+            tracing::info!(connector = %name, "configuration changed; quarantine lifted");
+            self.metrics
+                .system_quarantined
+                .with_label_values(&[&name])
+                .set(0);
         }
         let portfolio = new.portfolio.clone();
         *self.connectors.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(connectors);
@@ -294,6 +303,12 @@ impl Controller {
         let Ok(open) = self.store.intents().unresolved() else {
             return 0;
         };
+        // Parked for the next cycle of their property, which audits what landed; until they are
+        // parked safely the journal keeps them.
+        if let Err(e) = crate::reconcile::park_recovered(&self.store, &open) {
+            tracing::error!(error = %e, "cannot park unfinished intents; they stay journaled");
+            return open.len();
+        }
         let portfolio = self.config().portfolio.clone();
         for intent in &open {
             let mut d = event(
@@ -303,7 +318,7 @@ impl Controller {
                 "controller",
                 AuditOutcome::Recorded,
                 &format!(
-                    "unfinished before restart: {}; re-observed on the next cycle",
+                    "unfinished before restart: {}; the next cycle audits it as applied if it landed",
                     intent.action.describe()
                 ),
                 now(),

@@ -56,6 +56,8 @@ pub struct Outcome {
     pub result: Result<(), AccessError>,
     /// The vendor's id of the user a `CreateUser` made (or found).
     pub user_id: Option<String>,
+    /// Unix time (fractional seconds) the access system answered, for revocation latency.
+    pub answered_at: f64,
 }
 
 /// Applies actions for one property against one access system.
@@ -118,6 +120,7 @@ impl Executor<'_> {
                     attempts,
                     result,
                     user_id,
+                    answered_at: crate::metrics::unix_now(),
                 });
             }
             record(&out);

@@ -2,6 +2,7 @@
 //! retried at a slow cadence instead of every cycle, and released by its first success. Other
 //! properties and systems carry on at full speed.
 
+use crate::config::Config;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -96,6 +97,32 @@ impl Health {
     pub fn is_quarantined(&self, name: &str) -> bool {
         self.lock().get(name).is_some_and(|e| e.quarantined)
     }
+
+    /// On reload: a connector whose configuration changed (new credentials, URL, timeouts) or
+    /// that left the config starts with a clean record, since its failures were those of the old
+    /// settings; an operator who fixed a key should not wait out `quarantine_retry`. Returns the
+    /// connectors still configured whose quarantine this lifted.
+    pub fn reset_changed(&self, old: &Config, new: &Config) -> Vec<String> {
+        let sources = old
+            .sources
+            .iter()
+            .filter(|(name, cfg)| new.sources.get(*name) != Some(*cfg))
+            .map(|(name, _)| (name, new.sources.contains_key(name)));
+        let systems = old
+            .access_systems
+            .iter()
+            .filter(|(name, cfg)| new.access_systems.get(*name) != Some(*cfg))
+            .map(|(name, _)| (name, new.access_systems.contains_key(name)));
+        let mut entries = self.lock();
+        let mut lifted = Vec::new();
+        for (name, kept) in sources.chain(systems) {
+            let was = entries.remove(name.as_str()).is_some_and(|e| e.quarantined);
+            if was && kept {
+                lifted.push(name.clone());
+            }
+        }
+        lifted
+    }
 }
 
 #[cfg(test)]
@@ -127,5 +154,40 @@ mod tests {
         assert!(h.success("kisi"), "a success releases");
         assert!(h.allow("kisi", t0 + Duration::from_secs(63)));
         assert_eq!(h.get("kisi").consecutive_failures, 0);
+    }
+
+    fn config(kisi_key: &str, yardi_url: &str) -> Config {
+        let yaml = format!(
+            "portfolio: t\ndata_dir: /tmp/unused\n\
+             sources:\n  y:\n    type: yardi_voyager\n    url: {yardi_url}\n    username: u\n    password: p\n    server_name: s\n    database: d\n    platform: SQL Server\n    interface_entity: e\n    interface_license: l\n\
+             access_systems:\n  kisi:\n    type: kisi\n    url: http://127.0.0.1:1\n    api_key: {kisi_key}\n  brivo-untouched:\n    type: kisi\n    url: http://127.0.0.1:2\n    api_key: b\n"
+        );
+        Config::from_yaml_str(&yaml, &crate::config::ProcessEnv).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_reload_lifts_quarantine_only_of_connectors_whose_config_changed() {
+        let h = Health::new(Duration::from_secs(3600));
+        let t0 = Instant::now();
+        for name in ["kisi", "brivo-untouched", "y"] {
+            for _ in 0..QUARANTINE_AFTER {
+                h.failure(name, "401", t0);
+            }
+            assert!(h.is_quarantined(name));
+        }
+        let old = config("old-key", "http://127.0.0.1:3");
+        // Same settings: nothing lifted.
+        assert!(h.reset_changed(&old, &old).is_empty());
+        assert!(h.is_quarantined("kisi"));
+        let new = config("new-key", "http://127.0.0.1:4");
+        let lifted = h.reset_changed(&old, &new);
+        assert_eq!(lifted, vec!["y".to_string(), "kisi".to_string()]);
+        assert!(!h.is_quarantined("kisi") && h.allow("kisi", t0));
+        assert_eq!(h.get("kisi").consecutive_failures, 0);
+        assert!(!h.is_quarantined("y"));
+        assert!(
+            h.is_quarantined("brivo-untouched"),
+            "unchanged stays quarantined"
+        );
     }
 }

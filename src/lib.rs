@@ -18,6 +18,7 @@ pub mod informer;
 pub mod metrics;
 pub mod model;
 pub mod net;
+pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod reconcile;

@@ -1,7 +1,13 @@
 //! Prometheus metrics (DESIGN §9): one `Metrics` struct owning the registry, bounded labels only.
 //!
 //! Labels are property, system, source, action, result, status and error kind: all come from
-//! config names or closed enums. A person's id or name is never a label.
+//! config names or closed enums. A person's id or name is never a label. `prime` creates the
+//! children of every configured name up front; `revocation` times revocations from due to done.
+
+mod prime;
+mod revocation;
+pub use prime::{ACTIONS, AUDIT_EVENTS};
+pub use revocation::{unix_now, DueClock};
 
 use prometheus::{
     Encoder, Gauge, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec,
@@ -15,8 +21,11 @@ pub struct Metrics {
     pub cycles: IntCounterVec,
     pub cycle_duration: HistogramVec,
     pub drift: IntGaugeVec,
+    /// The part of `drift` that waits for a manager's approval (not a fault).
+    pub drift_awaiting_approval: IntGaugeVec,
     pub actions: IntCounterVec,
     pub suggestions_pending: IntGaugeVec,
+    pub suggestions_oldest_pending: GaugeVec,
     pub source_last_success: GaugeVec,
     pub source_errors: IntCounterVec,
     pub source_stale: IntGaugeVec,
@@ -33,6 +42,9 @@ pub struct Metrics {
     pub ready: IntGauge,
     pub last_cycle_timestamp: Gauge,
     pub audit_last_checkpoint: Gauge,
+    pub reconcile_interval: Gauge,
+    /// When each outstanding revocation became due.
+    pub due: DueClock,
 }
 
 fn opts(name: &str, help: &str) -> Opts {
@@ -48,8 +60,11 @@ impl Metrics {
         let latency = vec![
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
         ];
-        let slow = vec![
-            0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+        // From a fraction of a second (automatic mode, a fast vendor) to days (a revocation
+        // waiting for a manager).
+        let revocation = vec![
+            0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0,
+            3600.0, 14400.0, 86400.0, 259200.0,
         ];
         let m = Metrics {
             registry: Registry::new(),
@@ -75,6 +90,14 @@ impl Metrics {
                 &["property", "system", "action"],
             )
             .expect("metric"),
+            drift_awaiting_approval: IntGaugeVec::new(
+                opts(
+                    "drift_awaiting_approval",
+                    "Planned actions waiting as suggestions for a manager (part of lockstep_drift).",
+                ),
+                &["property", "system", "action"],
+            )
+            .expect("metric"),
             actions: IntCounterVec::new(
                 opts("actions_total", "Actions executed against access systems."),
                 &["system", "action", "result"],
@@ -82,6 +105,14 @@ impl Metrics {
             .expect("metric"),
             suggestions_pending: IntGaugeVec::new(
                 opts("suggestions_pending", "Suggestions waiting for a manager."),
+                &["property"],
+            )
+            .expect("metric"),
+            suggestions_oldest_pending: GaugeVec::new(
+                opts(
+                    "suggestions_oldest_pending_timestamp_seconds",
+                    "Unix time the oldest pending suggestion was made; 0 when none is pending.",
+                ),
                 &["property"],
             )
             .expect("metric"),
@@ -163,8 +194,8 @@ impl Metrics {
             revocation_latency: HistogramVec::new(
                 hist(
                     "revocation_latency_seconds",
-                    "Revocation due to confirmed by the access system.",
-                    slow,
+                    "Seconds from a revocation first becoming due (planned) to its confirmation by the access system.",
+                    revocation,
                 ),
                 &["system"],
             )
@@ -186,7 +217,7 @@ impl Metrics {
             .expect("metric"),
             last_cycle_timestamp: Gauge::with_opts(opts(
                 "last_cycle_timestamp_seconds",
-                "Unix time the last cycle of any property finished.",
+                "Unix time the event loop last saw a property's cycle finish (the process start until one has).",
             ))
             .expect("metric"),
             audit_last_checkpoint: Gauge::with_opts(opts(
@@ -195,7 +226,15 @@ impl Metrics {
                  not configured).",
             ))
             .expect("metric"),
+            reconcile_interval: Gauge::with_opts(opts(
+                "reconcile_interval_seconds",
+                "The configured period of the full reconcile.",
+            ))
+            .expect("metric"),
+            due: DueClock::default(),
         };
+        // A loop that never finishes its first cycle must look stale too.
+        m.last_cycle_timestamp.set(unix_now());
         m.register();
         m.build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
@@ -207,12 +246,28 @@ impl Metrics {
     }
 
     fn register(&self) {
-        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+        for c in self.collectors() {
+            self.registry.register(c).expect("metric names are unique");
+        }
+        // process_resident_memory_bytes, process_cpu_seconds_total, process_open_fds, ...
+        #[cfg(target_os = "linux")]
+        self.registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("process metric names are unique");
+    }
+
+    /// Every `lockstep_` family, for registration and for the test that all are exported.
+    fn collectors(&self) -> Vec<Box<dyn prometheus::core::Collector>> {
+        vec![
             Box::new(self.cycles.clone()),
             Box::new(self.cycle_duration.clone()),
             Box::new(self.drift.clone()),
+            Box::new(self.drift_awaiting_approval.clone()),
             Box::new(self.actions.clone()),
             Box::new(self.suggestions_pending.clone()),
+            Box::new(self.suggestions_oldest_pending.clone()),
             Box::new(self.source_last_success.clone()),
             Box::new(self.source_errors.clone()),
             Box::new(self.source_stale.clone()),
@@ -229,10 +284,8 @@ impl Metrics {
             Box::new(self.ready.clone()),
             Box::new(self.last_cycle_timestamp.clone()),
             Box::new(self.audit_last_checkpoint.clone()),
-        ];
-        for c in collectors {
-            self.registry.register(c).expect("metric names are unique");
-        }
+            Box::new(self.reconcile_interval.clone()),
+        ]
     }
 
     /// The text exposition format for `GET /metrics`.
@@ -255,6 +308,14 @@ impl Metrics {
     pub fn forget_property(&self, property: &str) {
         let _ = self.guard_tripped.remove_label_values(&[property]);
         let _ = self.suggestions_pending.remove_label_values(&[property]);
+        let _ = self
+            .suggestions_oldest_pending
+            .remove_label_values(&[property]);
+        let _ = self.cycle_duration.remove_label_values(&[property]);
+        for result in prime::CYCLE_RESULTS {
+            let _ = self.cycles.remove_label_values(&[property, result]);
+        }
+        self.due.forget(property);
     }
 }
 
@@ -284,56 +345,4 @@ impl crate::net::Observer for AccessObserver {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_every_design_metric() {
-        let m = Metrics::new();
-        m.cycles.with_label_values(&["p1", "ok"]).inc();
-        m.cycle_duration.with_label_values(&["p1"]).observe(0.1);
-        m.drift
-            .with_label_values(&["p1", "kisi", "add_to_group"])
-            .set(2);
-        m.actions
-            .with_label_values(&["kisi", "add_to_group", "applied"])
-            .inc();
-        m.suggestions_pending.with_label_values(&["p1"]).set(0);
-        m.source_last_success.with_label_values(&["yardi"]).set(1.0);
-        m.source_errors
-            .with_label_values(&["yardi", "incomplete"])
-            .inc();
-        let hook = m.access_hook("kisi");
-        hook.answered("200", Duration::from_millis(3));
-        hook.deprecated();
-        m.guard_tripped.with_label_values(&["p1"]).set(0);
-        m.audit_entries.with_label_values(&["add_to_group"]).inc();
-        m.revocation_latency
-            .with_label_values(&["kisi"])
-            .observe(1.0);
-        let text = m.render();
-        for name in [
-            "lockstep_reconcile_cycles_total",
-            "lockstep_reconcile_duration_seconds",
-            "lockstep_drift",
-            "lockstep_actions_total",
-            "lockstep_suggestions_pending",
-            "lockstep_source_last_success_timestamp_seconds",
-            "lockstep_source_errors_total",
-            "lockstep_access_requests_total",
-            "lockstep_access_request_duration_seconds",
-            "lockstep_access_deprecation_notices_total",
-            "lockstep_guard_tripped",
-            "lockstep_config_reloads_total",
-            "lockstep_audit_entries_total",
-            "lockstep_revocation_latency_seconds",
-            "lockstep_build_info",
-            "lockstep_audit_last_checkpoint_timestamp_seconds",
-        ] {
-            assert!(
-                text.contains(&format!("\n{name}")) || text.contains(&format!("# TYPE {name} ")),
-                "{name} missing"
-            );
-        }
-    }
-}
+mod tests;

@@ -24,8 +24,11 @@ mod apply;
 mod desired;
 mod observe;
 mod problems;
+mod recovered;
+mod signals;
 mod suggest;
 
+pub use recovered::park as park_recovered;
 pub use suggest::person_suggestions;
 
 /// Everything one cycle needs, borrowed from the controller for its duration.
@@ -169,10 +172,15 @@ impl Cycle<'_> {
         if self.dry_run {
             return Ok(report);
         }
+        self.note_planned(&views);
+        self.confirm_recovered(&views).await?;
+        self.note_planned(&views);
+        self.confirm_recovered(&views).await?;
         let gated = self.gate(&views, &verdict)?;
         report.held = gated.held;
         self.record_guard(&verdict, gated.held)?;
         let approved = self.sync_suggestions(&gated.suggest, &decided, &views, &mut report)?;
+        self.note_awaiting(&gated.suggest)?;
         self.execute(&views, gated.execute, &approved, &decided, &mut report)
             .await?;
         report.pending_suggestions = self.store.suggestions().count_pending(self.property_id)?;

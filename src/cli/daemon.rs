@@ -7,6 +7,7 @@ use crate::config::{Config, LogFormat};
 use crate::controller::Controller;
 use crate::http::{self, AppState};
 use crate::metrics::Metrics;
+use crate::notify::{Notifier, NotifyEnv};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,17 +25,25 @@ pub fn open_store(config: &Config) -> Result<Store, CliError> {
 pub fn run(path: &Path) -> CliResult {
     let config = load_config(path)?;
     init_logging(&config.log.level, config.log.format == LogFormat::Json);
-    runtime()?.block_on(serve(config, Some(path.to_path_buf()), None))
+    let notifier = match Notifier::from_env(&NotifyEnv::from_process(), std::process::id()) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot talk to the supervisor; running without sd_notify");
+            Notifier::disabled()
+        }
+    };
+    runtime()?.block_on(serve(config, Some(path.to_path_buf()), None, notifier))
 }
 
 /// Starts the daemon with `config` and runs it until SIGTERM/SIGINT (or `Event::Shutdown` sent
-/// through the returned channel by a caller such as the demo).
+/// through the returned channel by a caller such as the demo). `notifier` tells systemd.
 pub async fn serve(
     config: Config,
     path: Option<PathBuf>,
     ready: Option<
         tokio::sync::oneshot::Sender<(Arc<Controller>, app::Events, std::net::SocketAddr)>,
     >,
+    notifier: Notifier,
 ) -> CliResult {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -79,7 +88,7 @@ pub async fn serve(
     let periodic = checkpoints
         .clone()
         .map(|c| tokio::spawn(checkpoint_every(c)));
-    app::run_loop(controller.clone(), rx, path).await;
+    app::run_loop(controller.clone(), rx, path, notifier).await;
     let _ = stop_watch.send(());
     let _ = watcher.await;
     if let Some(p) = periodic {

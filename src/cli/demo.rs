@@ -166,7 +166,12 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         ))
     })?;
     let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-    let daemon = tokio::spawn(daemon::serve(config, None, Some(ready_tx)));
+    let daemon = tokio::spawn(daemon::serve(
+        config,
+        None,
+        Some(ready_tx),
+        crate::notify::Notifier::disabled(),
+    ));
     let Ok((controller, events, addr)) = ready_rx.await else {
         return daemon
             .await

@@ -206,41 +206,125 @@ pub struct RawUnits {
 
 /// Secrets are a plain string, `{env: NAME}` or `{file: PATH}`. Written by hand rather than as an
 /// untagged enum so that a wrong shape says what is expected, not "did not match any variant".
+///
+/// No message here ever quotes what was written in a secret's place: serde's own messages would
+/// (`invalid type: integer `1234``), and a password typed unquoted as a number, a boolean, a
+/// list or a map key is still a password. A quoted `"{env: NAME}"` is refused too: it would
+/// otherwise become the literal password `{env: NAME}`.
 impl<'de> Deserialize<'de> for RawSecret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct SecretVisitor;
-
-        impl<'de> Visitor<'de> for SecretVisitor {
-            type Value = RawSecret;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a secret: a quoted string, {env: NAME} or {file: PATH}")
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSecret, E> {
-                Ok(RawSecret::Plain(v.to_string()))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSecret, A::Error> {
-                const KEYS: &[&str] = &["env", "file"];
-                let Some(key) = map.next_key::<String>()? else {
-                    return Err(de::Error::invalid_length(0, &self));
-                };
-                let secret = match key.as_str() {
-                    "env" => RawSecret::Env(map.next_value()?),
-                    "file" => RawSecret::File(map.next_value()?),
-                    other => return Err(de::Error::unknown_field(other, KEYS)),
-                };
-                if let Some(extra) = map.next_key::<String>()? {
-                    return Err(de::Error::custom(format_args!(
-                        "unexpected key `{extra}`: a secret takes exactly one of `env` or `file`"
-                    )));
-                }
-                Ok(secret)
-            }
-        }
-
         d.deserialize_any(SecretVisitor)
+    }
+}
+
+struct SecretVisitor;
+
+const SECRET_SHAPE: &str = "a secret is a quoted string, {env: NAME} or {file: PATH}";
+
+/// The error for a value of the wrong type, naming the type only.
+fn wrong<E: de::Error>(what: &str) -> E {
+    E::custom(format_args!(
+        "{SECRET_SHAPE}; found {what} (the value is not shown, it may be the secret)"
+    ))
+}
+
+/// `"{env: X}"` or `"{file: X}"` written in quotes (with or without the space).
+fn quoted_reference(v: &str) -> bool {
+    let Some(inner) = v
+        .trim()
+        .strip_prefix('{')
+        .and_then(|rest| rest.strip_suffix('}'))
+    else {
+        return false;
+    };
+    let inner = inner.trim_start();
+    ["env", "file"].iter().any(|key| {
+        inner
+            .strip_prefix(key)
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    })
+}
+
+impl<'de> Visitor<'de> for SecretVisitor {
+    type Value = RawSecret;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(SECRET_SHAPE)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawSecret, E> {
+        if quoted_reference(v) {
+            return Err(E::custom(
+                "a quoted {env: ...} or {file: ...} is a literal password, not a reference: \
+                 remove the quotes (write {env: NAME} or {file: PATH})",
+            ));
+        }
+        Ok(RawSecret::Plain(v.to_string()))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawSecret, E> {
+        Err(wrong("a boolean"))
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawSecret, E> {
+        Err(wrong("a number; quote it"))
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawSecret, E> {
+        Err(wrong("a number; quote it"))
+    }
+    fn visit_i128<E: de::Error>(self, _: i128) -> Result<RawSecret, E> {
+        Err(wrong("a number; quote it"))
+    }
+    fn visit_u128<E: de::Error>(self, _: u128) -> Result<RawSecret, E> {
+        Err(wrong("a number; quote it"))
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawSecret, E> {
+        Err(wrong("a number; quote it"))
+    }
+    fn visit_bytes<E: de::Error>(self, _: &[u8]) -> Result<RawSecret, E> {
+        Err(wrong("binary data"))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<RawSecret, E> {
+        Err(wrong("nothing (null)"))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<RawSecret, E> {
+        Err(wrong("nothing (null)"))
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<RawSecret, A::Error> {
+        Err(wrong("a list"))
+    }
+    fn visit_enum<A: de::EnumAccess<'de>>(self, _: A) -> Result<RawSecret, A::Error> {
+        Err(wrong("a tagged value"))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawSecret, A::Error> {
+        let key = match map.next_key::<serde_yaml::Value>()? {
+            None => return Err(wrong("an empty map")),
+            Some(serde_yaml::Value::String(k)) if k == "env" || k == "file" => k,
+            Some(_) => {
+                return Err(de::Error::custom(format_args!(
+                    "{SECRET_SHAPE}; found a map with another key (not shown, it may be the \
+                     secret; `{{env:NAME}}` needs a space after the colon)"
+                )))
+            }
+        };
+        let value = match map.next_value::<serde_yaml::Value>()? {
+            serde_yaml::Value::String(v) => v,
+            _ => {
+                return Err(de::Error::custom(format_args!(
+                    "{key}: must be a string (the value is not shown, it may be the secret)"
+                )))
+            }
+        };
+        if map.next_key::<serde_yaml::Value>()?.is_some() {
+            return Err(de::Error::custom(
+                "a secret takes exactly one of `env` or `file` (other keys are not shown)",
+            ));
+        }
+        Ok(if key == "env" {
+            RawSecret::Env(value)
+        } else {
+            RawSecret::File(value)
+        })
     }
 }
 

@@ -8,11 +8,11 @@ mod audit;
 mod connectors;
 mod load;
 mod property;
+mod secret;
 
-use super::raw::{RawConfig, RawLog, RawSecret, RawToken};
+use super::raw::{RawConfig, RawLog, RawToken};
 use super::*;
 use std::fmt;
-use std::path::Path;
 
 /// One configuration error with its location, e.g.
 /// `properties.maple-court.access_system: no access system named "kisii"`.
@@ -132,63 +132,6 @@ impl Check<'_> {
             Some(_) => {}
         }
         url.trim_end_matches('/').to_string()
-    }
-
-    /// Resolves a secret. Messages name the variable or file, never the value.
-    fn secret(&mut self, path: &str, value: &Option<RawSecret>) -> Secret {
-        let missing = Secret {
-            value: String::new(),
-            origin: "missing".into(),
-        };
-        match value {
-            None => {
-                self.err(
-                    path,
-                    "is required (give {env: NAME}, {file: PATH} or a value)",
-                );
-                missing
-            }
-            Some(RawSecret::Plain(v)) if v.is_empty() => {
-                self.err(path, "must not be empty");
-                missing
-            }
-            Some(RawSecret::Plain(v)) => Secret {
-                value: v.clone(),
-                origin: "the config file".into(),
-            },
-            Some(RawSecret::Env(name)) => match self.env.var(name) {
-                Some(v) if !v.is_empty() => Secret {
-                    value: v,
-                    origin: format!("env {name}"),
-                },
-                Some(_) => {
-                    self.err(path, format!("environment variable {name} is empty"));
-                    missing
-                }
-                None => {
-                    self.err(path, format!("environment variable {name} is not set"));
-                    missing
-                }
-            },
-            Some(RawSecret::File(file)) => match self.env.read_file(Path::new(file)) {
-                Ok(text) => {
-                    let v = text.strip_suffix('\n').unwrap_or(&text);
-                    let v = v.strip_suffix('\r').unwrap_or(v);
-                    if v.is_empty() {
-                        self.err(path, format!("secret file {file} is empty"));
-                        return missing;
-                    }
-                    Secret {
-                        value: v.to_string(),
-                        origin: format!("file {file}"),
-                    }
-                }
-                Err(e) => {
-                    self.err(path, format!("cannot read secret file {file}: {e}"));
-                    missing
-                }
-            },
-        }
     }
 
     fn rps(&mut self, path: &str, value: Option<f64>) -> Option<f64> {

@@ -21,7 +21,6 @@ impl Controller {
         m.cycle_duration
             .with_label_values(&[id])
             .observe(started.elapsed().as_secs_f64());
-        m.last_cycle_timestamp.set(now as f64);
         let config = self.config();
         let mut all = lock(&self.status);
         let status = all.entry(id.to_string()).or_default();

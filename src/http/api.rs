@@ -1,6 +1,6 @@
 //! JSON API handlers under `/api/v1`.
 
-use super::{authorize, parse_body, ApiError, AppState};
+use super::{authorize, input, parse_body, ApiError, AppState};
 use crate::app::Event;
 use crate::config::Role;
 use crate::model::LeaseStatus;
@@ -68,6 +68,7 @@ struct Ids {
 pub async fn approve(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
     let Ids { ids } = parse_body(&body)?;
+    let ids = input::unique_ids(ids)?;
     let results = state.controller.approve(&ids, &caller.name).await?;
     Ok(Json(serde_json::json!({ "results": results })).into_response())
 }
@@ -75,6 +76,7 @@ pub async fn approve(State(state): State<AppState>, headers: HeaderMap, body: By
 pub async fn discard(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
     let Ids { ids } = parse_body(&body)?;
+    let ids = input::unique_ids(ids)?;
     let n = state.controller.discard(&ids, &caller.name)?;
     Ok(Json(serde_json::json!({ "discarded": n })).into_response())
 }
@@ -129,8 +131,8 @@ pub async fn audit(
         property: q.property,
         person: q.person,
         action: q.action,
-        after_seq: q.after_seq,
-        limit: Some(q.limit.unwrap_or(1000).min(100_000)),
+        after_seq: input::after_seq(q.after_seq, state.controller.store.audit().len())?,
+        limit: Some(input::limit(q.limit)?),
     };
     let entries = state
         .controller
@@ -257,6 +259,11 @@ pub async fn set_override(
 ) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
     let b: OverrideBody = parse_body(&body)?;
+    input::id("property", &b.property)?;
+    input::id("person", &b.person)?;
+    if let Some(note) = &b.note {
+        input::text("note", note, input::MAX_NOTE)?;
+    }
     let manual = crate::policy::ManualOverride {
         force_status: b.force_status,
         add_groups: b.add_groups,
@@ -275,6 +282,7 @@ pub async fn clear_override(
     Path((property, person)): Path<(String, String)>,
 ) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
+    input::id("person", &person)?;
     if !state
         .controller
         .clear_override(&property, &person, &caller.name)?
@@ -304,6 +312,11 @@ pub async fn lost_credential(
 ) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
     let b: LostBody = parse_body(&body)?;
+    input::id("property", &b.property)?;
+    input::id("person", &b.person)?;
+    if let Some(credential) = &b.credential {
+        input::id("credential", credential)?;
+    }
     let report = state
         .controller
         .lost_credential(

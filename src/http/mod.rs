@@ -2,10 +2,14 @@
 //!
 //! `router(state)` builds everything so tests can drive it with `oneshot` and no socket.
 //! API requests carry a bearer token; tokens are stored as SHA-256 hashes and compared in
-//! constant time; roles are viewer < approver < admin.
+//! constant time; roles are viewer < approver < admin. `hardening` gives every answer its security
+//! headers and every error a JSON body; `input` bounds the free text and ids requests carry.
 
 mod api;
 pub use api::parse_time;
+mod hardening;
+pub use hardening::MAX_BODY;
+mod input;
 mod ui;
 
 use crate::app::Events;
@@ -55,6 +59,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/lost-credential", post(api::lost_credential))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(hardening::harden))
         .with_state(state)
 }
 

@@ -282,3 +282,5 @@ proptest! {
         })?;
     }
 }
+
+mod hardening;

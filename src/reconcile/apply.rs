@@ -141,10 +141,7 @@ impl Cycle<'_> {
                 report.applied += 1;
                 if o.action.direction() == Direction::Revoke {
                     report.applied_revocations += 1;
-                    self.metrics
-                        .revocation_latency
-                        .with_label_values(&[v.name])
-                        .observe((crate::controller::now() - self.now).max(0) as f64);
+                    self.note_revoked(v.name, &o.action, None, o.answered_at);
                 }
                 match &o.action {
                     Action::AddToGroup {

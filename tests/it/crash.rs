@@ -118,3 +118,86 @@ async fn kill_9_during_a_large_apply_loses_nothing_and_duplicates_nothing() {
         seen.len()
     );
 }
+
+/// A create the dead process sent (and the vendor applied) but never recorded is audited as
+/// applied exactly once after restart, confirmed by observation; one it journaled but never
+/// sent is executed and audited once too; neither is duplicated at the vendor, and a further
+/// restart audits nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creations_cut_short_by_kill_9_are_audited_as_applied_once_confirmed() {
+    let s = setup(6, 77, "0s", |y| y).await;
+    let residents: Vec<String> = {
+        let state = lockstep::sim::read(&s.sims.sims.yardi.state);
+        let p = state.properties.iter().find(|p| p.id == "p1").expect("p1");
+        p.people
+            .iter()
+            .filter(|x| x.status == "current" && x.role.is_none())
+            .map(|x| x.id.clone())
+            .take(2)
+            .collect()
+    };
+    let (landed, unsent) = (&residents[0], &residents[1]);
+    let create = |person: &str| lockstep::model::Action::CreateUser {
+        external_id: format!("lockstep:yardi-sim:{person}"),
+        person_id: person.to_string(),
+        name: format!("Resident {person}"),
+        email: None,
+    };
+    // What the killed process got done: both intents journaled, one create sent and applied.
+    let metrics = lockstep::metrics::Metrics::new();
+    let kisi = lockstep::access::build("kisi-sim", &s.config.access_systems["kisi-sim"], &metrics)
+        .expect("connector");
+    kisi.create_user(&lockstep::access::NewUser {
+        external_id: format!("lockstep:yardi-sim:{landed}"),
+        name: format!("Resident {landed}"),
+        email: None,
+    })
+    .await
+    .expect("create at the vendor");
+    {
+        let store = lockstep::store::Store::open(&s.config.data_dir).expect("store");
+        store
+            .intents()
+            .begin_many(
+                "p1",
+                "kisi-sim",
+                &[create(landed), create(unsent)],
+                lockstep::controller::now(),
+            )
+            .expect("journal");
+    }
+
+    let daemon = s.start().await;
+    let creates = |person: String| {
+        let daemon = &daemon;
+        async move {
+            let (status, v) = daemon
+                .get(&format!("/api/v1/audit?person={person}&action=create_user"))
+                .await;
+            assert_eq!(status, 200, "{v}");
+            v["entries"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let entries = creates(landed.clone()).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["outcome"], "applied");
+    assert!(
+        entries[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("abrupt stop")),
+        "{entries:?}"
+    );
+    let entries = creates(unsent.clone()).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(entries[0]["outcome"], "applied");
+    let (dup_users, _, _) = crate::safety::kisi_integrity(&s.sims);
+    assert_eq!(dup_users, 0, "a create was repeated at the vendor");
+
+    assert!(daemon.stop().success());
+    let daemon = s.start().await;
+    let (_, v) = daemon
+        .get(&format!("/api/v1/audit?person={landed}&action=create_user"))
+        .await;
+    assert_eq!(v["entries"].as_array().map(Vec::len), Some(1), "{v}");
+    assert!(daemon.stop().success());
+}

@@ -190,10 +190,21 @@ pub struct Daemon {
 
 impl Daemon {
     pub fn start(config_path: &Path, port: u16, token: &str) -> Daemon {
+        Daemon::start_with_env(config_path, port, token, &[])
+    }
+
+    /// Starts the binary with extra environment variables (e.g. `NOTIFY_SOCKET`).
+    pub fn start_with_env(
+        config_path: &Path,
+        port: u16,
+        token: &str,
+        vars: &[(&str, String)],
+    ) -> Daemon {
         let child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
             .args(["run", "--config"])
             .arg(config_path)
             .env("RUST_LOG", "lockstep=debug")
+            .envs(vars.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::from(
                 std::fs::File::create(config_path.with_extension("log")).expect("log file"),

@@ -7,5 +7,8 @@ mod csv;
 mod daemon;
 mod faults;
 mod harness;
+mod metrics;
+mod notify;
+mod reload;
 mod safety;
 mod yardi;
