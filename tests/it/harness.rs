@@ -97,7 +97,19 @@ pub async fn setup(
     activation_delay: &str,
     edit: impl FnOnce(String) -> String,
 ) -> Setup {
-    let sims = start_sims(2, residents, seed).await;
+    setup_with(2, residents, seed, activation_delay, edit).await
+}
+
+/// As `setup`, with `properties` generated properties (the third is split between Kisi for
+/// unit doors and Brivo for the rest).
+pub async fn setup_with(
+    properties: usize,
+    residents: usize,
+    seed: u64,
+    activation_delay: &str,
+    edit: impl FnOnce(String) -> String,
+) -> Setup {
+    let sims = start_sims(properties, residents, seed).await;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let (yaml, token) = config_for(

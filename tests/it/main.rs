@@ -1,6 +1,7 @@
 //! The one integration test binary: the real daemon and CLI against the built-in simulators.
 
 mod audit;
+mod building;
 mod cli;
 mod crash;
 mod csv;

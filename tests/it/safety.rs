@@ -39,7 +39,7 @@ pub fn kisi_integrity(sims: &Sims) -> (usize, usize, usize) {
 }
 
 /// Ids of p1's current residents (with a unit) in the source.
-fn current_residents(sims: &Sims, property: &str) -> Vec<String> {
+pub fn current_residents(sims: &Sims, property: &str) -> Vec<String> {
     let state = lockstep::sim::read(&sims.sims.yardi.state);
     let p = state
         .properties
