@@ -100,8 +100,13 @@ fn with_property_keys(extra: &str) -> String {
 fn example_config_parses_with_every_option() {
     let config = valid(EXAMPLE, &example_env());
     assert_eq!(config.portfolio, "acme-residential");
-    assert_eq!(config.properties.len(), 3);
+    assert_eq!(config.properties.len(), 4);
     assert_eq!(config.properties["maple-court"].mode, Mode::Automatic);
+    assert_eq!(config.resync, Duration::from_secs(15 * 60));
+    let birch = &config.properties["birch-hall"];
+    assert_eq!(birch.sources.len(), 2);
+    assert_eq!(birch.system_of("Birch Unit 4B"), Some("kisi-main"));
+    assert_eq!(birch.system_of("Birch Staff Entrance"), Some("brivo-main"));
     let harbor = &config.properties["harbor-view"];
     assert_eq!(harbor.mode, Mode::ApprovalRequired);
     assert_eq!(harbor.revocations, RevocationMode::AlwaysAutomatic);
