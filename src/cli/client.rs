@@ -142,20 +142,27 @@ pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
                 .cloned()
                 .unwrap_or_default();
             for s in &list {
-                let action = &s["action"];
-                let object = action
-                    .get("group")
-                    .or_else(|| action.get("credential_id"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
+                let text = |k: &str| s[k].as_str().unwrap_or("").to_string();
+                let unit = s["unit"]
+                    .as_str()
+                    .map(|u| format!(" ({u})"))
+                    .unwrap_or_default();
                 println!(
-                    "{}  {:<5} {:<10} {:<14} {:<18} {object}",
-                    s["id"].as_str().unwrap_or(""),
-                    s["colour"].as_str().unwrap_or(""),
-                    s["property"].as_str().unwrap_or(""),
-                    action["person_id"].as_str().unwrap_or(""),
-                    action["kind"].as_str().unwrap_or("")
+                    "{}  {:<6} {:<10} {}{unit}, {}: {}",
+                    text("id"),
+                    text("colour"),
+                    text("property"),
+                    text("name"),
+                    text("kind"),
+                    text("reason")
                 );
+                for step in s["steps"].as_array().into_iter().flatten() {
+                    println!(
+                        "      {:<14} {}",
+                        step["system"].as_str().unwrap_or(""),
+                        step["describe"].as_str().unwrap_or("")
+                    );
+                }
             }
             println!("{} suggestions", list.len());
             Ok(())

@@ -178,6 +178,21 @@ async fn approval_flow_survives_restart_and_reload() {
         .await;
     assert_eq!(status, 400, "{body}");
 
+    // The CLI shows the same per-person suggestions: id, colour, name, kind, reason, then steps.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(["suggestions", "list", "--property", "p2"])
+        .env("LOCKSTEP_SERVER", &daemon.url)
+        .env("LOCKSTEP_TOKEN", &daemon.token)
+        .output()
+        .expect("run the CLI");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let first_name = first["name"].as_str().unwrap_or_default();
+    assert!(
+        text.contains(first_name) && text.contains("create the account"),
+        "{text}"
+    );
+
     // Approve one person: the account and all its grants execute after a fresh observation,
     // and the answer says so for that suggestion.
     let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
