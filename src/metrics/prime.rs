@@ -51,6 +51,8 @@ pub const AUDIT_EVENTS: &[&str] = &[
     "lost_credential",
     "intent_recovered",
     "suggestion_withdrawn",
+    "suggestion_executed",
+    "suggestion_failed",
     "duplicate_accounts",
     "source_record_held",
     "source_record_released",

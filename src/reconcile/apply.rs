@@ -97,6 +97,7 @@ impl Cycle<'_> {
     /// `failed`, with the reason of the first failure.
     fn finish_suggestions(&self, approved: Vec<Suggestion>) -> Result<(), CycleError> {
         let mut done = Vec::new();
+        let mut drafts = Vec::new();
         for mut s in approved {
             let failure = s.steps.iter().find_map(|step| match &step.result {
                 Some(StepResult::Applied) => None,
@@ -111,12 +112,30 @@ impl Cycle<'_> {
             } else {
                 SuggestionState::Executed
             };
+            let (action, outcome, reason) = match &failure {
+                None => (
+                    "suggestion_executed",
+                    AuditOutcome::Applied,
+                    s.reason.clone(),
+                ),
+                Some(why) => (
+                    "suggestion_failed",
+                    AuditOutcome::Failed,
+                    s.reason.clone() + "; " + why,
+                ),
+            };
+            let mut d = self.draft(action, outcome, reason);
+            d.person_id = Some(s.person_id.clone());
+            d.person_name = Some(s.name.clone());
+            d.object = s.id.clone();
+            d.error = failure.clone();
+            drafts.push(d);
             s.error = failure;
             s.decided_at.get_or_insert(self.now);
             done.push(s);
         }
         self.store.suggestions().put_many(&done)?;
-        Ok(())
+        self.audit(drafts)
     }
 
     fn record_outcomes(

@@ -240,3 +240,80 @@ impl Cycle<'_> {
         Ok(approved)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{LeaseStatus, Window};
+
+    fn add(ext: &str, group: &str) -> Action {
+        Action::AddToGroup {
+            external_id: ext.into(),
+            person_id: "a".into(),
+            group: group.into(),
+            window: Window::OPEN,
+        }
+    }
+
+    fn remove(ext: &str, group: &str) -> Action {
+        Action::RemoveFromGroup {
+            external_id: ext.into(),
+            person_id: "a".into(),
+            group: group.into(),
+            account: None,
+        }
+    }
+
+    #[test]
+    fn one_suggestion_per_person_in_order_with_its_colour_and_reason() {
+        let ext = "lockstep:yardi:a";
+        let people: BTreeMap<String, PersonInfo> = [(
+            ext.to_string(),
+            PersonInfo {
+                person_id: "a".into(),
+                source: "yardi".into(),
+                name: "Ana Diaz".into(),
+                unit: Some("101".into()),
+                kind: "resident".into(),
+                status: LeaseStatus::Current,
+                reason: "moved from 203 to 101".into(),
+            },
+        )]
+        .into();
+        let suggest = vec![
+            ("kisi".to_string(), add(ext, "Unit 101")),
+            ("kisi".to_string(), remove(ext, "Unit 203")),
+            ("brivo".to_string(), remove("lockstep:yardi:gone", "Lobby")),
+        ];
+        let fallback = |_: &str| ("Former Tenant".to_string(), Some("7".to_string()));
+        let list = person_suggestions("p1", &suggest, &people, &fallback, 100);
+        assert_eq!(list.len(), 2);
+        let ana = list.iter().find(|s| s.person == ext).expect("ana");
+        assert_eq!(ana.colour, Colour::Mixed);
+        assert_eq!(ana.reason, "moved from 203 to 101");
+        assert_eq!(ana.name, "Ana Diaz");
+        let steps: Vec<&str> = ana.steps.iter().map(|s| s.describe.as_str()).collect();
+        assert_eq!(steps, ["remove from \"Unit 203\"", "add to \"Unit 101\""]);
+        let gone = list.iter().find(|s| s.person != ext).expect("gone");
+        assert_eq!(gone.colour, Colour::Red);
+        assert_eq!(gone.kind, "unlisted");
+        assert_eq!(gone.reason, "no longer listed by yardi");
+        assert_eq!(gone.unit.as_deref(), Some("7"));
+        // The same change is the same suggestion; another change is another.
+        let again = person_suggestions("p1", &suggest, &people, &fallback, 999);
+        assert_eq!(again[0].id, list[0].id);
+        let changed = person_suggestions("p1", &suggest[..1], &people, &fallback, 100);
+        assert_ne!(
+            changed.iter().find(|s| s.person == ext).map(|s| &s.id),
+            Some(&ana.id)
+        );
+        assert_eq!(Colour::of([&add(ext, "x")]), Colour::Green);
+        let window = Action::SetWindow {
+            external_id: ext.into(),
+            person_id: "a".into(),
+            group: "x".into(),
+            window: Window::OPEN,
+        };
+        assert_eq!(Colour::of([&window]), Colour::Grey);
+    }
+}
