@@ -1,8 +1,11 @@
 //! Benchmarks (`cargo bench`): `plan` on 100k residents × 3 groups, and full reconcile cycles
-//! against the built-in simulators at 10k and 100k residents, with requests made versus the
-//! minimum needed and peak memory. Figures are printed, never asserted: machines are noisy.
+//! against the simulators, run as their own process, at 10k and 100k residents, with requests
+//! made versus the minimum the vendor APIs allow and lockstep's own peak memory. Figures are
+//! printed, never asserted: machines are noisy.
 //!
-//! `cargo bench -- plan` runs only the planner part; `cargo bench -- cycle` only the cycles.
+//! `cargo bench --bench bench -- plan` runs only the planner part; `-- cycle` every default
+//! cycle scenario; `-- brivo-100k` (any part of a scenario key) only the scenarios named.
+#![forbid(unsafe_code)]
 
 use lockstep::model::{
     ActualMembership, ActualState, ActualUser, Capabilities, DesiredState, DesiredUser,
@@ -13,32 +16,24 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 mod cycle;
+mod rss;
 
 fn main() {
+    if std::env::var_os(cycle::setup::HELPER_ENV).is_some() {
+        cycle::setup::main();
+        return;
+    }
     let filter: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let wants = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
-    if wants("plan") {
+    if filter.is_empty() || filter.iter().any(|f| "plan".contains(f.as_str())) {
         bench_plan();
     }
-    if wants("cycle") {
-        cycle::bench_cycles();
+    let scenarios = cycle::selected(&filter);
+    if !scenarios.is_empty() {
+        cycle::bench_cycles(&scenarios);
     }
-}
-
-/// Peak resident set size of this process so far, from /proc (Linux), in MiB.
-pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 fn desired_and_actual(residents: usize, drift_every: usize) -> (DesiredState, ActualState) {
@@ -149,5 +144,5 @@ fn bench_plan() {
         best.as_secs_f64() * 1e3,
         p.actions.len()
     );
-    println!("  peak RSS so far {:.0} MiB", peak_rss_mib());
+    println!("  peak RSS so far {:.0} MiB", rss::peak_mib());
 }

@@ -1,302 +1,357 @@
-//! Full reconcile cycles against the in-process simulators: wall time, requests made versus the
-//! minimum the vendor APIs allow, and peak memory.
+//! Full reconcile cycles with the simulators in their own process: wall time, requests made
+//! per access system versus the least the vendor's API allows (`minimum.rs`), and the peak RSS
+//! of this process, which holds lockstep and nothing else.
+//!
+//! Three processes: `lockstep sim` (the built binary, on 127.0.0.1 with an ephemeral port); a
+//! helper (this executable again, `setup.rs`) that generates the world, loads it through the
+//! simulators' `/_sim/state`, churns leases and computes minimums; and this one, which runs
+//! lockstep's controller and reads the simulators' `/_sim/stats`.
+//!
+//! A scenario is a world (properties × residents, each property on one access system) and a
+//! list of phases; adding one is adding an entry to `SCENARIOS`.
 
+mod minimum;
+mod process;
+pub mod setup;
+
+use super::rss;
 use lockstep::config::{Config, ProcessEnv};
 use lockstep::controller::Controller;
 use lockstep::metrics::Metrics;
-use lockstep::sim::brivo::BrivoSim;
-use lockstep::sim::kisi::KisiSim;
-use lockstep::sim::serve::Simulators;
-use lockstep::sim::world::{self, SourceState};
-use lockstep::sim::yardi::YardiSim;
+use lockstep::sim::Stats;
 use lockstep::store::Store;
-use std::fmt::Write as _;
-use std::time::Instant;
+use minimum::Minimum;
+use process::{helper, SimProcess};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
 
-const RESIDENTS_PER_PROPERTY: usize = 10_000;
+/// Bounds on each step, so a wedged run fails instead of hanging.
+const LOAD_LIMIT: Duration = Duration::from_secs(600);
+const HELPER_LIMIT: Duration = Duration::from_secs(300);
+const CYCLE_LIMIT: Duration = Duration::from_secs(1800);
 
-/// Floors of 20 units: "Floor 3" opens units 301..320. Three groups per resident in all.
-fn floors(units: &[String]) -> Vec<(String, Vec<String>)> {
-    units
-        .chunks(20)
-        .enumerate()
-        .map(|(i, chunk)| (format!("Floor {}", i + 1), chunk.to_vec()))
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum System {
+    Kisi,
+    Brivo,
+}
+
+impl System {
+    pub fn name(self) -> &'static str {
+        match self {
+            System::Kisi => "kisi",
+            System::Brivo => "brivo",
+        }
+    }
+
+    /// Where the simulator serves it.
+    pub fn path(self) -> &'static str {
+        match self {
+            System::Kisi => "/kisi",
+            System::Brivo => "/brivo",
+        }
+    }
+}
+
+/// What the access systems hold before the first phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Only the groups (and the simulator's few hand-made users).
+    Empty,
+    /// Every resident already provisioned, written straight into the simulator (Brivo only).
+    Converged,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Provision,
+    Steady,
+    /// 1% of residents change (move-ins, notices, move-outs, unit changes) before the cycle.
+    Churn,
+}
+
+impl Phase {
+    fn label(self) -> &'static str {
+        match self {
+            Phase::Provision => "provision (from empty)",
+            Phase::Steady => "steady state (no change)",
+            Phase::Churn => "1% churn",
+        }
+    }
+}
+
+pub struct Scenario {
+    /// Selects it on the command line: `cargo bench --bench bench -- brivo-100k`.
+    pub key: &'static str,
+    pub label: &'static str,
+    pub properties: usize,
+    pub residents_per_property: usize,
+    /// Property `i` is served by `systems[i % systems.len()]`.
+    pub systems: &'static [System],
+    pub start: Start,
+    pub phases: &'static [Phase],
+    /// Run by `-- cycle`; otherwise only when named.
+    pub by_default: bool,
+}
+
+impl Scenario {
+    pub fn system_of(&self, property: usize) -> System {
+        self.systems[property % self.systems.len()]
+    }
+
+    /// Each access system once, in order of first use.
+    pub fn systems(&self) -> Vec<System> {
+        let mut out: Vec<System> = Vec::new();
+        for s in self.systems {
+            if !out.contains(s) {
+                out.push(*s);
+            }
+        }
+        out
+    }
+}
+
+const FULL: &[Phase] = &[Phase::Provision, Phase::Steady, Phase::Churn];
+
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        key: "kisi-10k",
+        label: "10k Kisi",
+        properties: 1,
+        residents_per_property: 10_000,
+        systems: &[System::Kisi],
+        start: Start::Empty,
+        phases: FULL,
+        by_default: true,
+    },
+    Scenario {
+        key: "brivo-10k",
+        label: "10k Brivo",
+        properties: 1,
+        residents_per_property: 10_000,
+        systems: &[System::Brivo],
+        start: Start::Empty,
+        phases: FULL,
+        by_default: true,
+    },
+    Scenario {
+        key: "brivo-100k",
+        label: "100k Brivo (10 properties)",
+        properties: 10,
+        residents_per_property: 10_000,
+        systems: &[System::Brivo],
+        start: Start::Converged,
+        phases: &[Phase::Steady, Phase::Churn],
+        by_default: true,
+    },
+    Scenario {
+        key: "brivo-100k-provision",
+        label: "100k Brivo (10 properties) from empty",
+        properties: 10,
+        residents_per_property: 10_000,
+        systems: &[System::Brivo],
+        start: Start::Empty,
+        phases: &[Phase::Provision, Phase::Steady],
+        by_default: false,
+    },
+];
+
+pub fn scenario(key: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|s| s.key == key)
+}
+
+/// The scenarios `filter` asks for: all default ones for no filter or `cycle`, else those whose
+/// key contains a filter word.
+pub fn selected(filter: &[String]) -> Vec<&'static Scenario> {
+    SCENARIOS
+        .iter()
+        .filter(|s| {
+            (s.by_default && (filter.is_empty() || filter.iter().any(|f| "cycle".contains(f))))
+                || filter.iter().any(|f| s.key.contains(f.as_str()))
+        })
         .collect()
 }
 
-fn groups_of(p: &world::SimProperty) -> Vec<String> {
-    let (common, _, maintenance) = world::group_scheme(&p.name);
-    let mut groups = common;
-    groups.extend(
-        floors(&p.units)
-            .into_iter()
-            .map(|(f, _)| format!("{} {f}", p.name)),
+pub fn bench_cycles(scenarios: &[&Scenario]) {
+    println!("== full cycles, simulators in their own process (lockstep sim), 3 groups per resident, automatic mode");
+    println!("  lists/writes: requests the access simulator served (GET / others; OAuth token requests apart as auth)");
+    println!("  min: the least the vendor API allows (lists: each account observed once; per-prop: each property observing alone)");
+    println!("  RSS: this process, which holds only lockstep: resident before the cycle -> peak during it (VmHWM)");
+    println!(
+        "  {:<46} {:<6} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6} {:>6} {:>13}",
+        "scenario",
+        "system",
+        "wall s",
+        "lists",
+        "min",
+        "per-prop",
+        "writes",
+        "min",
+        "batched",
+        "auth",
+        "source",
+        "ratio",
+        "applied",
+        "RSS MiB"
     );
-    groups.push(maintenance);
-    groups
+    for s in scenarios {
+        run(s);
+    }
 }
 
-fn config(world: &SourceState, base: &str, data_dir: &str, system: &str) -> String {
-    let mut y = String::new();
-    let _ = writeln!(y, "portfolio: bench\ndata_dir: {data_dir}\nconcurrency: 4\ndefaults:\n  activation_delay: 0s\n  max_revocations: 100000");
-    let _ = writeln!(y, "sources:\n  yardi-sim:\n    type: yardi_voyager\n    url: {base}/yardi_voyager\n    username: {}\n    password: {}\n    server_name: s\n    database: d\n    interface_entity: e\n    interface_license: {}", YardiSim::USERNAME, YardiSim::PASSWORD, YardiSim::LICENSE);
-    let _ = writeln!(
-        y,
-        "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}\n    requests_per_second: 100000",
-        KisiSim::API_KEY
+fn run(s: &Scenario) {
+    let sim = SimProcess::start();
+    eprintln!(
+        "  [{}] simulators: pid {} at {}; loading the world",
+        s.key,
+        sim.id(),
+        sim.base
     );
-    let _ = writeln!(y, "  brivo-sim:\n    type: brivo\n    url: {base}/brivo\n    auth_url: {base}/brivo\n    api_key: {}\n    client_id: {}\n    client_secret: {}\n    username: {}\n    password: {}", BrivoSim::API_KEY, BrivoSim::CLIENT_ID, BrivoSim::CLIENT_SECRET, BrivoSim::USERNAME, BrivoSim::PASSWORD);
-    let _ = writeln!(y, "properties:");
-    for p in &world.properties {
-        let (common, _, maintenance) = world::group_scheme(&p.name);
-        let _ = writeln!(y, "  {}:\n    source: yardi-sim\n    source_property_id: {}\n    access_system: {system}\n    mode: automatic", p.id, p.id);
-        let _ = writeln!(y, "    common_groups: [{:?}, {:?}]\n    roles:\n      maintenance: [{maintenance:?}]\n    units:\n      groups:", common[0], common[1]);
-        for (floor, units) in floors(&p.units) {
-            let _ = writeln!(
-                y,
-                "        {:?}: [{}]",
-                format!("{} {floor}", p.name),
-                units
-                    .iter()
-                    .map(|u| format!("{u:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    y
-}
-
-struct Run {
-    label: String,
-    wall: f64,
-    requests: u64,
-    lists: u64,
-    writes: u64,
-    applied: usize,
-    minimum: u64,
-}
-
-fn lists_minimum(system: &str, world: &SourceState) -> u64 {
-    // Pages each API needs: users, groups and memberships as the vendor exposes them.
-    let users: u64 = world
-        .properties
-        .iter()
-        .map(|p| {
-            p.people
-                .iter()
-                .filter(|x| x.status == "current" || x.status == "notice")
-                .count() as u64
-        })
-        .sum();
-    let groups: u64 = world
-        .properties
-        .iter()
-        .map(|p| groups_of(p).len() as u64)
-        .sum::<u64>()
-        + 1;
-    let pages = |n: u64, per: u64| n.div_ceil(per).max(1);
-    let per_group: u64 = world
-        .properties
-        .iter()
-        .map(|p| {
-            let floors = floors(&p.units).len() as u64;
-            let residents = p
-                .people
-                .iter()
-                .filter(|x| x.status == "current" || x.status == "notice")
-                .count() as u64;
-            2 * pages(residents, 100) + floors + 1
-        })
-        .sum();
-    let sources = world.properties.len() as u64;
-    match system {
-        "brivo" => sources + 1 + pages(users, 100) + pages(groups, 100) + per_group,
-        _ => sources + pages(users, 100) + pages(groups, 100) + pages(users * 3, 250),
-    }
-}
-
-/// Writes the converged state straight into the Brivo simulator (users with external ids and
-/// their memberships), so a 100k run measures steady-state cycles without a 400k-request
-/// provisioning first.
-fn seed_converged_brivo(sims: &Simulators, world: &SourceState) {
-    use lockstep::sim::brivo::{BrivoMembership, BrivoUser};
-    let mut state = sims.brivo.state();
-    let ids: std::collections::BTreeMap<String, u64> = state
-        .groups
-        .iter()
-        .map(|g| (g.name.clone(), g.id))
-        .collect();
-    for p in &world.properties {
-        let (common, _, maintenance) = world::group_scheme(&p.name);
-        let mut floor_of = std::collections::BTreeMap::new();
-        for (floor, units) in floors(&p.units) {
-            for unit in units {
-                floor_of.insert(unit, format!("{} {floor}", p.name));
-            }
-        }
-        for person in p
-            .people
-            .iter()
-            .filter(|x| x.status == "current" || x.status == "notice")
-        {
-            let groups: Vec<String> = match (&person.role, &person.unit) {
-                (Some(_), _) => vec![maintenance.clone()],
-                (None, Some(unit)) => {
-                    vec![common[0].clone(), common[1].clone(), floor_of[unit].clone()]
-                }
-                (None, None) => continue,
-            };
-            state.next_id += 1;
-            let id = state.next_id;
-            let (first, last) = person
-                .name
-                .split_once(' ')
-                .unwrap_or((person.name.as_str(), ""));
-            state.users.push(BrivoUser {
-                id,
-                first_name: first.into(),
-                last_name: last.into(),
-                external_id: Some(format!("lockstep:yardi-sim:{}", person.id)),
-                ..BrivoUser::default()
-            });
-            for g in groups {
-                state.memberships.push(BrivoMembership {
-                    group_id: ids[&g],
-                    user_id: id,
-                });
-            }
-        }
-    }
-    sims.brivo.set_state(state);
-}
-
-fn run(label: &str, system: &str, properties: usize) -> Vec<Run> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let (config_path, data_dir, snapshot) = (path("lockstep.yaml"), path("data"), path("snap"));
+    std::fs::create_dir_all(&data_dir).expect("data dir");
+    helper(
+        &["load", s.key, &sim.base, &config_path, &data_dir],
+        LOAD_LIMIT,
+    );
+    let yaml = std::fs::read_to_string(&config_path).expect("the bench config");
+    let config = Config::from_yaml_str(&yaml, &ProcessEnv).expect("bench config");
+    drop(yaml);
+    let ids: Vec<String> = config.properties.keys().cloned().collect();
+    let controller = Controller::new(
+        config,
+        Store::open(std::path::Path::new(&data_dir)).expect("store"),
+        Metrics::new(),
+    )
+    .expect("controller");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(async {
-        let world = world::generate(
-            properties,
-            RESIDENTS_PER_PROPERTY,
-            7,
-            lockstep::controller::now(),
-        );
-        let sims = Simulators {
-            yardi: YardiSim::new(world.clone(), 1),
-            kisi: KisiSim::new(2),
-            brivo: BrivoSim::new(3),
-        };
-        for p in &world.properties {
-            match system {
-                "kisi" => sims.kisi.seed_groups(&groups_of(p)),
-                _ => sims.brivo.seed_groups(&groups_of(p)),
-            }
-        }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let served = sims.clone();
-        tokio::spawn(async move { served.serve(listener, std::future::pending()).await });
-        let dir = tempfile::tempdir().expect("tempdir");
-        let yaml = config(
-            &world,
-            &base,
-            &dir.path().display().to_string(),
-            &format!("{system}-sim"),
-        );
-        let config = Config::from_yaml_str(&yaml, &ProcessEnv).expect("bench config");
-        let ids: Vec<String> = config.properties.keys().cloned().collect();
-        let controller = Controller::new(
-            config,
-            Store::open(dir.path()).expect("store"),
-            Metrics::new(),
-        )
-        .expect("controller");
-        let core = if system == "kisi" {
-            sims.kisi.core.clone()
-        } else {
-            sims.brivo.core.clone()
-        };
-        let mut runs = Vec::new();
-        let phases: &[&str] = if properties > 1 {
-            seed_converged_brivo(&sims, &world);
-            &["steady state (no change)", "1% churn"]
-        } else {
-            &[
-                "provision (from empty)",
-                "steady state (no change)",
-                "1% churn",
-            ]
-        };
-        for phase in phases.iter().copied() {
-            if phase == "1% churn" {
-                let mut state = lockstep::sim::write(&sims.yardi.state);
-                let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(5);
-                world::churn(
-                    &mut state,
-                    properties * RESIDENTS_PER_PROPERTY / 100,
-                    lockstep::controller::now(),
-                    &mut rng,
-                );
-            }
-            core.reset_stats();
-            sims.yardi.core.reset_stats();
-            let start = Instant::now();
-            let mut tasks = tokio::task::JoinSet::new();
-            for id in ids.clone() {
-                let c = controller.clone();
-                tasks.spawn(async move { c.reconcile(&id, false).await });
-            }
-            let mut applied = 0;
-            while let Some(r) = tasks.join_next().await {
-                let report = r.expect("task").expect("cycle");
-                assert!(report.skipped.is_none(), "{:?}", report.skipped);
-                applied += report.applied;
-            }
-            let wall = start.elapsed().as_secs_f64();
-            let stats = core.stats();
-            let source_requests = sims.yardi.core.stats().requests;
-            let gets = stats.by_method.get("GET").copied().unwrap_or(0);
-            let writes = stats.requests - gets;
-            runs.push(Run {
-                label: format!("{label}: {phase}"),
-                wall,
-                requests: stats.requests + source_requests,
-                lists: gets + source_requests,
-                writes,
-                applied,
-                minimum: lists_minimum(system, &world) + applied as u64,
-            });
-        }
-        runs
-    })
-}
-
-pub fn bench_cycles() {
-    println!("== full cycles against the simulators ({RESIDENTS_PER_PROPERTY} residents per property, 3 groups each, automatic mode)");
-    println!(
-        "  {:<44} {:>8} {:>9} {:>8} {:>8} {:>8} {:>9}",
-        "scenario", "wall s", "requests", "lists", "writes", "applied", "minimum"
-    );
-    let scenarios: [(&str, &str, usize); 3] = [
-        ("10k kisi", "kisi", 1),
-        ("10k brivo", "brivo", 1),
-        ("100k brivo (10 properties)", "brivo", 10),
-    ];
-    for (label, system, properties) in scenarios {
-        for r in run(label, system, properties) {
-            println!(
-                "  {:<44} {:>8.2} {:>9} {:>8} {:>8} {:>8} {:>9}",
-                r.label, r.wall, r.requests, r.lists, r.writes, r.applied, r.minimum
+    let http = reqwest::Client::new();
+    let measure = || -> BTreeMap<String, Minimum> {
+        let out = helper(&["measure", s.key, &sim.base, &snapshot], HELPER_LIMIT);
+        serde_json::from_str(out.trim()).expect("the helper's minimum")
+    };
+    let mut before = measure();
+    for (n, phase) in s.phases.iter().copied().enumerate() {
+        if phase == Phase::Churn {
+            helper(
+                &["churn", s.key, &sim.base, &(5 + n).to_string()],
+                HELPER_LIMIT,
             );
         }
+        let paths: Vec<&str> = s.systems().iter().map(|x| x.path()).collect();
+        rt.block_on(async {
+            for p in paths.iter().chain(["/yardi_voyager"].iter()) {
+                let url = format!("{}{p}/_sim/stats", sim.base);
+                http.delete(&url).send().await.expect("reset stats");
+            }
+        });
+        let reset = rss::reset_peak();
+        let rss_before = rss::current_mib();
+        let start = Instant::now();
+        let applied = rt.block_on(cycle(&controller, &ids));
+        let wall = start.elapsed().as_secs_f64();
+        let peak = rss::peak_mib();
+        let stats: Vec<Stats> = rt.block_on(async {
+            let mut out = Vec::new();
+            for p in paths.iter().chain(["/yardi_voyager"].iter()) {
+                let url = format!("{}{p}/_sim/stats", sim.base);
+                let reply = http.get(&url).send().await.expect("stats");
+                out.push(reply.json::<Stats>().await.expect("stats body"));
+            }
+            out
+        });
+        let after = measure();
+        let source = stats.last().map_or(0, |st| st.requests);
+        for (system, st) in s.systems().into_iter().zip(&stats) {
+            let min_before = before.get(system.name()).cloned().unwrap_or_default();
+            let min_after = after.get(system.name()).cloned().unwrap_or_default();
+            let row = Row {
+                label: format!("{}: {}", s.label, phase.label()),
+                system: system.name(),
+                wall,
+                stats: st,
+                lists_min: min_before.lists_shared,
+                lists_per_property: min_before.lists_per_property,
+                writes_min: min_after.writes,
+                writes_batched: min_after.writes_batched,
+                source,
+                applied,
+                rss: (rss_before, peak, reset),
+            };
+            row.print();
+        }
+        before = after;
     }
-    println!(
-        "  peak RSS (bench process, simulators included) {:.0} MiB",
-        super::peak_rss_mib()
-    );
+}
+
+/// One cycle of every property at once; the number of actions applied.
+async fn cycle(controller: &std::sync::Arc<Controller>, ids: &[String]) -> usize {
+    let mut tasks = tokio::task::JoinSet::new();
+    for id in ids {
+        let (c, id) = (controller.clone(), id.clone());
+        tasks.spawn(async move { c.reconcile(&id, false).await });
+    }
+    let all = async {
+        let mut applied = 0;
+        while let Some(r) = tasks.join_next().await {
+            let report = r.expect("task").expect("cycle");
+            assert!(report.skipped.is_none(), "{:?}", report.skipped);
+            applied += report.applied;
+        }
+        applied
+    };
+    tokio::time::timeout(CYCLE_LIMIT, all)
+        .await
+        .unwrap_or_else(|_| panic!("a cycle overran {CYCLE_LIMIT:?}"))
+}
+
+struct Row<'a> {
+    label: String,
+    system: &'static str,
+    wall: f64,
+    stats: &'a Stats,
+    lists_min: u64,
+    lists_per_property: u64,
+    writes_min: u64,
+    writes_batched: u64,
+    source: u64,
+    applied: usize,
+    /// Resident before, peak during, and whether the peak was reset before the cycle.
+    rss: (f64, f64, bool),
+}
+
+impl Row<'_> {
+    fn print(&self) {
+        let st = self.stats;
+        let lists = st.by_method.get("GET").copied().unwrap_or(0);
+        let auth: u64 = st
+            .by_path
+            .iter()
+            .filter(|(k, _)| k.ends_with("/oauth/token"))
+            .map(|(_, n)| n)
+            .sum();
+        let writes = st.requests - lists - auth;
+        let ratio = (lists + writes) as f64 / (self.lists_min + self.writes_min).max(1) as f64;
+        let (before, peak, reset) = self.rss;
+        let since = if reset { "" } else { " (peak since start)" };
+        println!(
+            "  {:<46} {:<6} {:>7.2} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6.2} {:>6} {:>6.0} -> {:<4.0}{since}",
+            self.label, self.system, self.wall, lists, self.lists_min, self.lists_per_property,
+            writes, self.writes_min, self.writes_batched, auth, self.source, ratio, self.applied,
+            before, peak
+        );
+        let routes: Vec<String> = st.by_path.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("      routes: {}", routes.join(", "));
+        let statuses: Vec<String> = st
+            .by_status
+            .iter()
+            .map(|(k, n)| format!("{k}: {n}"))
+            .collect();
+        println!("      statuses: {}", statuses.join(", "));
+    }
 }

@@ -70,7 +70,9 @@ pub fn sim(args: SimArgs) -> CliResult {
         );
         let sims = Simulators::new(world.clone(), args.seed);
         let base = format!("http://{addr}");
-        // Banners go to stderr: with --print-config, stdout is exactly the config.
+        // Banners go to stderr: with --print-config, stdout is exactly the config. The first
+        // names the address, so a caller of `--listen 127.0.0.1:0` (the cycle bench) learns it.
+        eprintln!("lockstep sim: listening on {base}");
         for line in sims.describe(&base) {
             eprintln!("{line}");
         }
