@@ -230,6 +230,7 @@ fn run(s: &Scenario) {
         .enable_all()
         .build()
         .expect("runtime");
+    lockstep::net::install_crypto();
     let http = reqwest::Client::new();
     let measure = || -> BTreeMap<String, Minimum> {
         let out = helper(&["measure", s.key, &sim.base, &snapshot], HELPER_LIMIT);

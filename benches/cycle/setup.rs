@@ -34,6 +34,7 @@ pub fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    lockstep::net::install_crypto();
     let http = reqwest::Client::new();
     rt.block_on(async {
         match arg(0) {
