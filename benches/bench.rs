@@ -23,6 +23,10 @@ fn main() {
         cycle::setup::main();
         return;
     }
+    if let Some(key) = std::env::var_os(cycle::SCENARIO_ENV) {
+        cycle::run(&key.to_string_lossy());
+        return;
+    }
     let filter: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))

@@ -2,10 +2,13 @@
 //! per access system versus the least the vendor's API allows (`minimum.rs`), and the peak RSS
 //! of this process, which holds lockstep and nothing else.
 //!
-//! Three processes: `lockstep sim` (the built binary, on 127.0.0.1 with an ephemeral port); a
-//! helper (this executable again, `setup.rs`) that generates the world, loads it through the
-//! simulators' `/_sim/state`, churns leases and computes minimums; and this one, which runs
-//! lockstep's controller and reads the simulators' `/_sim/stats`.
+//! Per scenario, three processes besides the bench's own: `lockstep sim` (the built binary, on
+//! 127.0.0.1 with an ephemeral port); a helper (this executable again, `setup.rs`) that
+//! generates the world, loads it through the simulators' `/_sim/state`, churns leases and
+//! computes minimums; and a fresh runner (this executable again) that runs lockstep's
+//! controller as the daemon does (at most `concurrency` property cycles at once) and reads the
+//! simulators' `/_sim/stats`. A fresh runner per scenario keeps one scenario's freed-but-kept
+//! heap out of the next one's RSS.
 //!
 //! A scenario is a world (properties × residents, each property on one access system) and a
 //! list of phases; adding one is adding an entry to `SCENARIOS`.
@@ -21,14 +24,19 @@ use lockstep::metrics::Metrics;
 use lockstep::sim::Stats;
 use lockstep::store::Store;
 use minimum::Minimum;
-use process::{helper, SimProcess};
+use process::{helper, own_process, SimProcess};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bounds on each step, so a wedged run fails instead of hanging.
 const LOAD_LIMIT: Duration = Duration::from_secs(600);
 const HELPER_LIMIT: Duration = Duration::from_secs(300);
 const CYCLE_LIMIT: Duration = Duration::from_secs(1800);
+const SCENARIO_LIMIT: Duration = Duration::from_secs(3 * 3600);
+
+/// Set in the environment of a scenario's runner process, naming the scenario.
+pub const SCENARIO_ENV: &str = "LOCKSTEP_BENCH_SCENARIO";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum System {
@@ -81,7 +89,7 @@ impl Phase {
 }
 
 pub struct Scenario {
-    /// Selects it on the command line: `cargo bench --bench bench -- brivo-100k`.
+    /// Selects it on the command line: `cargo bench --bench bench -- brivo-100k-provision`.
     pub key: &'static str,
     pub label: &'static str,
     pub properties: usize,
@@ -160,15 +168,19 @@ pub fn scenario(key: &str) -> Option<&'static Scenario> {
     SCENARIOS.iter().find(|s| s.key == key)
 }
 
-/// The scenarios `filter` asks for: all default ones for no filter or `cycle`, else those whose
-/// key contains a filter word.
+/// The scenarios `filter` asks for: every default one for no filter or `cycle`; a default one
+/// whose key contains a filter word; any one whose key is a filter word.
 pub fn selected(filter: &[String]) -> Vec<&'static Scenario> {
+    let named = |s: &Scenario| filter.iter().any(|f| f == s.key);
+    let matched = |s: &Scenario| {
+        filter.is_empty()
+            || filter
+                .iter()
+                .any(|f| "cycle".contains(f.as_str()) || s.key.contains(f.as_str()))
+    };
     SCENARIOS
         .iter()
-        .filter(|s| {
-            (s.by_default && (filter.is_empty() || filter.iter().any(|f| "cycle".contains(f))))
-                || filter.iter().any(|f| s.key.contains(f.as_str()))
-        })
+        .filter(|s| named(s) || (s.by_default && matched(s)))
         .collect()
 }
 
@@ -195,11 +207,13 @@ pub fn bench_cycles(scenarios: &[&Scenario]) {
         "RSS MiB"
     );
     for s in scenarios {
-        run(s);
+        own_process(SCENARIO_ENV, s.key, SCENARIO_LIMIT);
     }
 }
 
-fn run(s: &Scenario) {
+/// Runs one scenario in this process (the runner: see the module comment).
+pub fn run(key: &str) {
+    let s = scenario(key).unwrap_or_else(|| panic!("no scenario {key:?}"));
     let sim = SimProcess::start();
     eprintln!(
         "  [{}] simulators: pid {} at {}; loading the world",
@@ -219,6 +233,7 @@ fn run(s: &Scenario) {
     let config = Config::from_yaml_str(&yaml, &ProcessEnv).expect("bench config");
     drop(yaml);
     let ids: Vec<String> = config.properties.keys().cloned().collect();
+    let concurrency = config.concurrency;
     let controller = Controller::new(
         config,
         Store::open(std::path::Path::new(&data_dir)).expect("store"),
@@ -254,7 +269,7 @@ fn run(s: &Scenario) {
         let reset = rss::reset_peak();
         let rss_before = rss::current_mib();
         let start = Instant::now();
-        let applied = rt.block_on(cycle(&controller, &ids));
+        let applied = rt.block_on(cycle(&controller, &ids, concurrency));
         let wall = start.elapsed().as_secs_f64();
         let peak = rss::peak_mib();
         let stats: Vec<Stats> = rt.block_on(async {
@@ -290,12 +305,17 @@ fn run(s: &Scenario) {
     }
 }
 
-/// One cycle of every property at once; the number of actions applied.
-async fn cycle(controller: &std::sync::Arc<Controller>, ids: &[String]) -> usize {
+/// One cycle of every property, at most `concurrency` at once as the daemon's loop runs them
+/// (`app.rs`); the number of actions applied.
+async fn cycle(controller: &Arc<Controller>, ids: &[String], concurrency: usize) -> usize {
+    let permits = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for id in ids {
-        let (c, id) = (controller.clone(), id.clone());
-        tasks.spawn(async move { c.reconcile(&id, false).await });
+        let (c, id, permits) = (controller.clone(), id.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await.expect("open semaphore");
+            c.reconcile(&id, false).await
+        });
     }
     let all = async {
         let mut applied = 0;
@@ -337,13 +357,18 @@ impl Row<'_> {
             .map(|(_, n)| n)
             .sum();
         let writes = st.requests - lists - auth;
+        // Kisi has no call that changes several memberships at once.
+        let batched = match self.system {
+            "brivo" => self.writes_batched.to_string(),
+            _ => "-".to_string(),
+        };
         let ratio = (lists + writes) as f64 / (self.lists_min + self.writes_min).max(1) as f64;
         let (before, peak, reset) = self.rss;
         let since = if reset { "" } else { " (peak since start)" };
         println!(
             "  {:<46} {:<6} {:>7.2} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6.2} {:>6} {:>6.0} -> {:<4.0}{since}",
             self.label, self.system, self.wall, lists, self.lists_min, self.lists_per_property,
-            writes, self.writes_min, self.writes_batched, auth, self.source, ratio, self.applied,
+            writes, self.writes_min, batched, auth, self.source, ratio, self.applied,
             before, peak
         );
         let routes: Vec<String> = st.by_path.iter().map(|(k, n)| format!("{k} {n}")).collect();

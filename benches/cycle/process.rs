@@ -65,6 +65,35 @@ impl Drop for SimProcess {
     }
 }
 
+/// Runs this bench executable again with `env` set to `value`, its output shown as it comes;
+/// waits at most `limit`. Panics if it fails or overruns (it is killed then).
+pub fn own_process(env: &str, value: &str, limit: Duration) {
+    let exe = std::env::current_exe().expect("the bench executable");
+    let mut child = Command::new(exe)
+        .env(env, value)
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("start a bench runner");
+    let status = wait_bounded(&mut child, limit, value);
+    assert!(status.success(), "bench runner {value:?} failed: {status}");
+}
+
+/// Waits for `child` at most `limit`, killing it on overrun.
+fn wait_bounded(child: &mut Child, limit: Duration, what: &str) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for a child") {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("bench child {what:?} overran {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// Runs this bench executable again as the helper with `args`, waits at most `limit`, and
 /// returns what it printed. Panics if it fails or overruns (it is killed then).
 pub fn helper(args: &[&str], limit: Duration) -> String {
@@ -83,18 +112,7 @@ pub fn helper(args: &[&str], limit: Duration) -> String {
         let _ = stdout.read_to_string(&mut out);
         out
     });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the helper") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("bench helper {args:?} overran {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = wait_bounded(&mut child, limit, &args.join(" "));
     let out = reader.join().unwrap_or_default();
     assert!(status.success(), "bench helper {args:?} failed: {status}");
     out

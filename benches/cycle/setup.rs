@@ -160,20 +160,20 @@ fn converge_brivo(state: &mut BrivoState, s: &Scenario, world: &SourceState) {
         .enumerate()
         .filter(|(i, _)| s.system_of(*i) == System::Brivo)
     {
-        let (common, _, maintenance) = world::group_scheme(&p.name);
+        let (common, _, _) = world::group_scheme(&p.name);
         let mut floor_of = BTreeMap::new();
         for (floor, units) in floors(&p.units) {
             for unit in units {
                 floor_of.insert(unit, format!("{} {floor}", p.name));
             }
         }
+        // Yardi's GetResidents lists tenants only, so staff (a `role`) get nothing from it.
         for person in p.people.iter().filter(|x| holds_access(&x.status)) {
             let groups: Vec<String> = match (&person.role, &person.unit) {
-                (Some(_), _) => vec![maintenance.clone()],
                 (None, Some(unit)) => {
                     vec![common[0].clone(), common[1].clone(), floor_of[unit].clone()]
                 }
-                (None, None) => continue,
+                _ => continue,
             };
             let id = state.next_id();
             let (first, last) = person
