@@ -23,8 +23,9 @@ fn main() {
         cycle::setup::main();
         return;
     }
-    if let Some(key) = std::env::var_os(cycle::SCENARIO_ENV) {
-        cycle::run(&key.to_string_lossy());
+    if let Ok(key) = std::env::var(cycle::SCENARIO_ENV) {
+        let base = std::env::var(cycle::SIM_ENV).expect("the simulators' address");
+        cycle::run(&key, &base);
         return;
     }
     let filter: Vec<String> = std::env::args()

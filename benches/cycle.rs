@@ -2,13 +2,14 @@
 //! per access system versus the least the vendor's API allows (`minimum.rs`), and the peak RSS
 //! of this process, which holds lockstep and nothing else.
 //!
-//! Per scenario, three processes besides the bench's own: `lockstep sim` (the built binary, on
-//! 127.0.0.1 with an ephemeral port); a helper (this executable again, `setup.rs`) that
+//! Per scenario, the bench process starts two children: `lockstep sim` (the built binary, on
+//! 127.0.0.1 with an ephemeral port, killed by a drop guard when the scenario ends or panics)
+//! and a fresh runner (this executable again, `run`) that runs lockstep's controller as the
+//! daemon does (at most `concurrency` property cycles at once) and reads the simulators'
+//! `/_sim/stats`. The runner in turn calls a helper (this executable again, `setup.rs`) that
 //! generates the world, loads it through the simulators' `/_sim/state`, churns leases and
-//! computes minimums; and a fresh runner (this executable again) that runs lockstep's
-//! controller as the daemon does (at most `concurrency` property cycles at once) and reads the
-//! simulators' `/_sim/stats`. A fresh runner per scenario keeps one scenario's freed-but-kept
-//! heap out of the next one's RSS.
+//! computes minimums. A fresh runner per scenario keeps one scenario's freed-but-kept heap out
+//! of the next one's RSS, and the world never enters the process whose RSS is measured.
 //!
 //! A scenario is a world (properties × residents, each property on one access system) and a
 //! list of phases; adding one is adding an entry to `SCENARIOS`.
@@ -37,6 +38,8 @@ const SCENARIO_LIMIT: Duration = Duration::from_secs(3 * 3600);
 
 /// Set in the environment of a scenario's runner process, naming the scenario.
 pub const SCENARIO_ENV: &str = "LOCKSTEP_BENCH_SCENARIO";
+/// Set in the environment of a scenario's runner process: the simulators' base URL.
+pub const SIM_ENV: &str = "LOCKSTEP_BENCH_SIM";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum System {
@@ -207,39 +210,27 @@ pub fn bench_cycles(scenarios: &[&Scenario]) {
         "RSS MiB"
     );
     for s in scenarios {
-        own_process(SCENARIO_ENV, s.key, SCENARIO_LIMIT);
+        let sim = SimProcess::start();
+        eprintln!(
+            "  [{}] simulators: pid {} at {}; loading the world",
+            s.key,
+            sim.id(),
+            sim.base
+        );
+        let envs = [(SCENARIO_ENV, s.key), (SIM_ENV, sim.base.as_str())];
+        own_process(&envs, SCENARIO_LIMIT);
     }
 }
 
-/// Runs one scenario in this process (the runner: see the module comment).
-pub fn run(key: &str) {
+/// Runs one scenario against the simulators at `base` in this process (the runner).
+pub fn run(key: &str, base: &str) {
     let s = scenario(key).unwrap_or_else(|| panic!("no scenario {key:?}"));
-    let sim = SimProcess::start();
-    eprintln!(
-        "  [{}] simulators: pid {} at {}; loading the world",
-        s.key,
-        sim.id(),
-        sim.base
-    );
     let dir = tempfile::tempdir().expect("tempdir");
     let path = |name: &str| dir.path().join(name).display().to_string();
     let (config_path, data_dir, snapshot) = (path("lockstep.yaml"), path("data"), path("snap"));
     std::fs::create_dir_all(&data_dir).expect("data dir");
-    helper(
-        &["load", s.key, &sim.base, &config_path, &data_dir],
-        LOAD_LIMIT,
-    );
-    let yaml = std::fs::read_to_string(&config_path).expect("the bench config");
-    let config = Config::from_yaml_str(&yaml, &ProcessEnv).expect("bench config");
-    drop(yaml);
-    let ids: Vec<String> = config.properties.keys().cloned().collect();
-    let concurrency = config.concurrency;
-    let controller = Controller::new(
-        config,
-        Store::open(std::path::Path::new(&data_dir)).expect("store"),
-        Metrics::new(),
-    )
-    .expect("controller");
+    helper(&["load", s.key, base, &config_path, &data_dir], LOAD_LIMIT);
+    let (controller, ids, concurrency) = controller(&config_path, &data_dir);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -248,39 +239,25 @@ pub fn run(key: &str) {
     lockstep::net::install_crypto();
     let http = reqwest::Client::new();
     let measure = || -> BTreeMap<String, Minimum> {
-        let out = helper(&["measure", s.key, &sim.base, &snapshot], HELPER_LIMIT);
+        let out = helper(&["measure", s.key, base, &snapshot], HELPER_LIMIT);
         serde_json::from_str(out.trim()).expect("the helper's minimum")
     };
     let mut before = measure();
     for (n, phase) in s.phases.iter().copied().enumerate() {
         if phase == Phase::Churn {
-            helper(
-                &["churn", s.key, &sim.base, &(5 + n).to_string()],
-                HELPER_LIMIT,
-            );
+            helper(&["churn", s.key, base, &(5 + n).to_string()], HELPER_LIMIT);
         }
-        let paths: Vec<&str> = s.systems().iter().map(|x| x.path()).collect();
-        rt.block_on(async {
-            for p in paths.iter().chain(["/yardi_voyager"].iter()) {
-                let url = format!("{}{p}/_sim/stats", sim.base);
-                http.delete(&url).send().await.expect("reset stats");
-            }
-        });
+        // The access systems' simulators in order, then the source's.
+        let mut paths: Vec<&str> = s.systems().iter().map(|x| x.path()).collect();
+        paths.push("/yardi_voyager");
+        rt.block_on(stats(&http, base, &paths, true));
         let reset = rss::reset_peak();
         let rss_before = rss::current_mib();
         let start = Instant::now();
         let applied = rt.block_on(cycle(&controller, &ids, concurrency));
         let wall = start.elapsed().as_secs_f64();
         let peak = rss::peak_mib();
-        let stats: Vec<Stats> = rt.block_on(async {
-            let mut out = Vec::new();
-            for p in paths.iter().chain(["/yardi_voyager"].iter()) {
-                let url = format!("{}{p}/_sim/stats", sim.base);
-                let reply = http.get(&url).send().await.expect("stats");
-                out.push(reply.json::<Stats>().await.expect("stats body"));
-            }
-            out
-        });
+        let stats = rt.block_on(stats(&http, base, &paths, false));
         let after = measure();
         let source = stats.last().map_or(0, |st| st.requests);
         for (system, st) in s.systems().into_iter().zip(&stats) {
@@ -303,6 +280,38 @@ pub fn run(key: &str) {
         }
         before = after;
     }
+}
+
+/// Lockstep's controller over the config the helper wrote: the controller, its property ids and
+/// the daemon's concurrency.
+fn controller(config_path: &str, data_dir: &str) -> (Arc<Controller>, Vec<String>, usize) {
+    let yaml = std::fs::read_to_string(config_path).expect("the bench config");
+    let config = Config::from_yaml_str(&yaml, &ProcessEnv).expect("bench config");
+    let ids: Vec<String> = config.properties.keys().cloned().collect();
+    let concurrency = config.concurrency;
+    let store = Store::open(std::path::Path::new(data_dir)).expect("store");
+    let controller = Controller::new(config, store, Metrics::new()).expect("controller");
+    (controller, ids, concurrency)
+}
+
+/// Each simulator's `/_sim/stats` under `paths`, or (`reset`) clears them.
+async fn stats(http: &reqwest::Client, base: &str, paths: &[&str], reset: bool) -> Vec<Stats> {
+    let mut out = Vec::new();
+    for p in paths {
+        let url = format!("{base}{p}/_sim/stats");
+        if reset {
+            let reply = http.delete(&url).send().await.expect("reset stats");
+            assert!(
+                reply.status().is_success(),
+                "DELETE {url}: {}",
+                reply.status()
+            );
+        } else {
+            let reply = http.get(&url).send().await.expect("stats");
+            out.push(reply.json::<Stats>().await.expect("stats body"));
+        }
+    }
+    out
 }
 
 /// One cycle of every property, at most `concurrency` at once as the daemon's loop runs them

@@ -65,17 +65,18 @@ impl Drop for SimProcess {
     }
 }
 
-/// Runs this bench executable again with `env` set to `value`, its output shown as it comes;
-/// waits at most `limit`. Panics if it fails or overruns (it is killed then).
-pub fn own_process(env: &str, value: &str, limit: Duration) {
+/// Runs this bench executable again with `envs` set, its output shown as it comes; waits at
+/// most `limit`. Panics if it fails or overruns (it is killed then).
+pub fn own_process(envs: &[(&str, &str)], limit: Duration) {
     let exe = std::env::current_exe().expect("the bench executable");
     let mut child = Command::new(exe)
-        .env(env, value)
+        .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .spawn()
         .expect("start a bench runner");
-    let status = wait_bounded(&mut child, limit, value);
-    assert!(status.success(), "bench runner {value:?} failed: {status}");
+    let what = format!("{envs:?}");
+    let status = wait_bounded(&mut child, limit, &what);
+    assert!(status.success(), "bench runner {what} failed: {status}");
 }
 
 /// Waits for `child` at most `limit`, killing it on overrun.
