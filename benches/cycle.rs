@@ -191,6 +191,7 @@ pub fn bench_cycles(scenarios: &[&Scenario]) {
     println!("== full cycles, simulators in their own process (lockstep sim), 3 groups per resident, automatic mode");
     println!("  lists/writes: requests the access simulator served (GET / others; OAuth token requests apart as auth)");
     println!("  min: the least the vendor API allows (lists: each account observed once; per-prop: each property observing alone)");
+    println!("  ratio: (lists + writes) / (min lists + min writes); a cycle listing less than a full observation read a cache and needs no lists");
     println!("  RSS: this process, which holds only lockstep: resident before the cycle -> peak during it (VmHWM)");
     println!(
         "  {:<46} {:<6} {:>7} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6} {:>6} {:>13}",
@@ -371,11 +372,22 @@ impl Row<'_> {
             "brivo" => self.writes_batched.to_string(),
             _ => "-".to_string(),
         };
-        let ratio = (lists + writes) as f64 / (self.lists_min + self.writes_min).max(1) as f64;
+        // Fewer list requests than a full observation: lockstep read its cached observation, and
+        // such a cycle needs no listing at all.
+        let lists_needed = if lists >= self.lists_min {
+            self.lists_min
+        } else {
+            0
+        };
+        let ratio = match (lists + writes, lists_needed + self.writes_min) {
+            (0, 0) => "1.00".to_string(),
+            (_, 0) => "inf".to_string(),
+            (made, least) => format!("{:.2}", made as f64 / least as f64),
+        };
         let (before, peak, reset) = self.rss;
         let since = if reset { "" } else { " (peak since start)" };
         println!(
-            "  {:<46} {:<6} {:>7.2} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6.2} {:>6} {:>6.0} -> {:<4.0}{since}",
+            "  {:<46} {:<6} {:>7.2} {:>7} {:>7} {:>8} {:>7} {:>7} {:>7} {:>5} {:>6} {:>6} {:>6} {:>6.0} -> {:<4.0}{since}",
             self.label, self.system, self.wall, lists, self.lists_min, self.lists_per_property,
             writes, self.writes_min, batched, auth, self.source, ratio, self.applied,
             before, peak

@@ -42,6 +42,8 @@ impl SimProcess {
                     Some((_, url)) => {
                         let _ = tx.send(url.trim().to_string());
                     }
+                    // Its banners name the address; anything else (warnings) is shown.
+                    None if line.contains("http://127.0.0.1:") => {}
                     None => eprintln!("  [sim] {line}"),
                 }
             }
