@@ -4,7 +4,8 @@
 //! printed, never asserted: machines are noisy.
 //!
 //! `cargo bench --bench bench -- plan` runs only the planner part; `-- cycle` every default
-//! cycle scenario; `-- brivo-100k` (any part of a scenario key) only the scenarios named.
+//! cycle scenario; `-- kisi` (part of a default scenario's key, or the whole key of any, such
+//! as `brivo-100k-provision`) only the scenarios named.
 #![forbid(unsafe_code)]
 
 use lockstep::model::{
