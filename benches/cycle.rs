@@ -155,6 +155,18 @@ pub const SCENARIOS: &[Scenario] = &[
         phases: &[Phase::Steady, Phase::Churn],
         by_default: true,
     },
+    // Issue 7: a portfolio of 200 buildings on two access systems, provisioned from empty, then
+    // cycles that read the shared cache, then a day's churn.
+    Scenario {
+        key: "portfolio-100k",
+        label: "100k over 200 properties on Brivo and Kisi",
+        properties: 200,
+        residents_per_property: 500,
+        systems: &[System::Brivo, System::Kisi],
+        start: Start::Empty,
+        phases: &[Phase::Provision, Phase::Steady, Phase::Churn],
+        by_default: false,
+    },
     Scenario {
         key: "brivo-100k-provision",
         label: "100k Brivo (10 properties) from empty",

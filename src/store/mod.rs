@@ -85,11 +85,17 @@ impl std::fmt::Debug for Store {
 }
 
 /// sled can panic on some damaged files; turn that into an error naming the directory.
+/// sled's page cache (see `open_db`).
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+
 fn open_db(path: &Path) -> Result<sled::Db, BackendError> {
     let opened = std::panic::catch_unwind(|| {
         sled::Config::new()
             .path(path)
             .flush_every_ms(Some(200))
+            // sled's default page cache is 1 GiB; lockstep reads its trees once per cycle and
+            // keeps what it needs in memory itself, so a small cache bounds the daemon's RSS.
+            .cache_capacity(CACHE_BYTES)
             .open()
     });
     match opened {
