@@ -275,5 +275,6 @@ mod audit;
 mod csv;
 mod errors;
 mod fuzz;
+mod openpath;
 mod routing;
 mod secrets;
