@@ -6,6 +6,7 @@ use lockstep::controller::Controller;
 use lockstep::metrics::Metrics;
 use lockstep::sim::brivo::BrivoSim;
 use lockstep::sim::kisi::KisiSim;
+use lockstep::sim::openpath::OpenpathSim;
 use lockstep::sim::serve::Simulators;
 use lockstep::sim::world::{self, SourceState};
 use lockstep::sim::yardi::YardiSim;
@@ -188,6 +189,7 @@ fn run(label: &str, system: &str, properties: usize) -> Vec<Run> {
             yardi: YardiSim::new(world.clone(), 1),
             kisi: KisiSim::new(2),
             brivo: BrivoSim::new(3),
+            openpath: OpenpathSim::new(4),
         };
         for p in &world.properties {
             match system {
