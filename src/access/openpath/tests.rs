@@ -342,3 +342,42 @@ async fn another_org_is_refused_as_auth() {
     })
     .await;
 }
+
+/// The shared rate-limit fault answers 429 with `Retry-After` (assumption: Openpath documents
+/// no limit): reads wait and retry, a write hands the throttle to the executor.
+#[tokio::test]
+async fn a_throttled_read_is_retried_and_a_throttled_write_is_reported() {
+    within(async {
+        let (sim, base) = start().await;
+        sim.seed_groups(&["Lobby".into()]);
+        let lobby = group_id(&sim, "Lobby").to_string();
+        let op = openpath(&base, 1000);
+        op.observe(&scope(&["Lobby"])).await.expect("sign in first");
+        sim.core.set_faults(Faults {
+            throttle_every: 2,
+            ..Faults::default()
+        });
+        sim.core.reset_stats();
+        let actual = op
+            .observe(&scope(&["Lobby"]))
+            .await
+            .expect("observe through 429s");
+        assert!(actual.groups.contains_key("Lobby"));
+        let stats = sim.core.stats();
+        assert!(
+            stats.by_status.get("429").is_some_and(|n| *n >= 1),
+            "{stats:?}"
+        );
+        let user = sim.state().users[0].id.to_string();
+        let mut throttled = None;
+        for _ in 0..2 {
+            if let Err(e) = op.add_to_group(&user, &lobby, &Window::default()).await {
+                throttled = Some(e);
+            }
+        }
+        let e = throttled.expect("one of two writes meets the throttle");
+        assert_eq!(e.kind(), "throttled");
+        assert!(e.is_retryable());
+    })
+    .await;
+}
