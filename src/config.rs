@@ -196,6 +196,7 @@ pub struct CsvConfig {
 pub enum AccessSystemConfig {
     Kisi(KisiConfig),
     Brivo(BrivoConfig),
+    Openpath(OpenpathConfig),
 }
 
 impl AccessSystemConfig {
@@ -203,12 +204,14 @@ impl AccessSystemConfig {
         match self {
             AccessSystemConfig::Kisi(_) => "kisi",
             AccessSystemConfig::Brivo(_) => "brivo",
+            AccessSystemConfig::Openpath(_) => "openpath",
         }
     }
     pub fn common(&self) -> &Endpoint {
         match self {
             AccessSystemConfig::Kisi(c) => &c.endpoint,
             AccessSystemConfig::Brivo(c) => &c.endpoint,
+            AccessSystemConfig::Openpath(c) => &c.endpoint,
         }
     }
 }
@@ -229,6 +232,18 @@ pub struct BrivoConfig {
     pub client_secret: Secret,
     pub username: String,
     pub password: Secret,
+}
+
+/// Openpath / Avigilon Alta: `POST /auth/login` with an email and password gives a JWT; every
+/// resource lives under `/orgs/{org_id}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OpenpathConfig {
+    pub endpoint: Endpoint,
+    /// The login email of the API user (`/auth/login` `email`).
+    pub email: String,
+    pub password: Secret,
+    /// The organisation lockstep manages (the `{orgId}` of every path).
+    pub org_id: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

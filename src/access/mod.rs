@@ -5,6 +5,7 @@
 
 pub mod brivo;
 pub mod kisi;
+pub mod openpath;
 
 use crate::model::{
     ActualCredential, ActualState, ActualUser, Capabilities, ManagedGroups, Window,
@@ -24,6 +25,9 @@ pub fn build(
     Ok(match cfg {
         AccessSystemConfig::Kisi(c) => std::sync::Arc::new(kisi::Kisi::new(name, c, hook)?),
         AccessSystemConfig::Brivo(c) => std::sync::Arc::new(brivo::Brivo::new(name, c, hook)?),
+        AccessSystemConfig::Openpath(c) => {
+            std::sync::Arc::new(openpath::Openpath::new(name, c, hook)?)
+        }
     })
 }
 

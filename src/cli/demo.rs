@@ -13,7 +13,8 @@ pub struct DemoArgs {
     /// Where the daemon's API, UI and metrics listen.
     #[arg(long, default_value = "127.0.0.1:9797")]
     listen: String,
-    #[arg(long, default_value_t = 3)]
+    /// The fourth property lives in Openpath; the first three in Kisi, Brivo and both.
+    #[arg(long, default_value_t = 4)]
     properties: usize,
     #[arg(long, default_value_t = 100)]
     residents_per_property: usize,
@@ -31,7 +32,8 @@ pub struct DemoArgs {
 pub struct SimArgs {
     #[arg(long, default_value = "127.0.0.1:7700")]
     listen: String,
-    #[arg(long, default_value_t = 3)]
+    /// The fourth property lives in Openpath; the first three in Kisi, Brivo and both.
+    #[arg(long, default_value_t = 4)]
     properties: usize,
     #[arg(long, default_value_t = 100)]
     residents_per_property: usize,

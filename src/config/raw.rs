@@ -145,6 +145,9 @@ pub struct RawAccessSystem {
     pub client_secret: Option<RawSecret>,
     pub username: Option<String>,
     pub password: Option<RawSecret>,
+    // openpath (also `password`)
+    pub email: Option<String>,
+    pub org_id: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -32,6 +32,7 @@ fn example_env() -> FakeEnv {
         "BRIVO_API_KEY",
         "BRIVO_CLIENT_SECRET",
         "BRIVO_PASSWORD",
+        "OPENPATH_PASSWORD",
     ] {
         env.vars.insert(v.into(), format!("s3cret-{v}"));
     }
@@ -128,6 +129,7 @@ fn example_config_parses_with_every_option() {
         Duration::from_secs(3600)
     );
     assert_eq!(config.access_systems["brivo-main"].kind(), "brivo");
+    assert_eq!(config.access_systems["openpath-main"].kind(), "openpath");
     match &config.sources["yardi-main"] {
         SourceConfig::YardiVoyager(y) => {
             assert_eq!(y.password.value, "s3cret-YARDI_PASSWORD");
@@ -275,5 +277,6 @@ mod audit;
 mod csv;
 mod errors;
 mod fuzz;
+mod openpath;
 mod routing;
 mod secrets;

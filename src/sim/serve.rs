@@ -2,6 +2,7 @@
 
 use super::brivo::BrivoSim;
 use super::kisi::KisiSim;
+use super::openpath::OpenpathSim;
 use super::world::{self, SourceState};
 use super::yardi::YardiSim;
 use axum::Router;
@@ -16,6 +17,7 @@ pub struct Simulators {
     pub yardi: YardiSim,
     pub kisi: KisiSim,
     pub brivo: BrivoSim,
+    pub openpath: OpenpathSim,
 }
 
 impl Simulators {
@@ -25,6 +27,7 @@ impl Simulators {
             kisi: KisiSim::new(seed),
             brivo: BrivoSim::new(seed.wrapping_add(1)),
             yardi: YardiSim::new(world.clone(), seed.wrapping_add(2)),
+            openpath: OpenpathSim::new(seed.wrapping_add(3)),
         };
         for (index, property) in world.properties.iter().enumerate() {
             let layout = world::systems_of(index);
@@ -34,6 +37,7 @@ impl Simulators {
             for (system, groups) in [(layout.common, common), (layout.units, units)] {
                 match system {
                     "kisi" => sims.kisi.seed_groups(&groups),
+                    "openpath" => sims.openpath.seed_groups(&groups),
                     _ => sims.brivo.seed_groups(&groups),
                 }
             }
@@ -46,6 +50,7 @@ impl Simulators {
             .nest("/yardi_voyager", self.yardi.router())
             .nest("/kisi", self.kisi.router())
             .nest("/brivo", self.brivo.router())
+            .nest("/openpath", self.openpath.router())
     }
 
     /// Serves until `shutdown` resolves.
@@ -76,6 +81,11 @@ impl Simulators {
                 BrivoSim::API_KEY,
                 BrivoSim::CLIENT_ID,
                 BrivoSim::USERNAME
+            ),
+            format!(
+                "openpath       {base}/openpath  (login {}, org {})",
+                OpenpathSim::EMAIL,
+                OpenpathSim::ORG_ID
             ),
         ]
     }
@@ -166,6 +176,17 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         BrivoSim::USERNAME,
         BrivoSim::PASSWORD
     );
+    let uses_openpath =
+        (0..world.properties.len()).any(|i| world::systems_of(i).common == "openpath");
+    if uses_openpath {
+        let _ = writeln!(
+            y,
+            "  openpath-sim:\n    type: openpath\n    url: {base}/openpath\n    email: {}\n    password: {}\n    org_id: {}",
+            OpenpathSim::EMAIL,
+            OpenpathSim::PASSWORD,
+            OpenpathSim::ORG_ID
+        );
+    }
     let _ = writeln!(y, "properties:");
     for (index, property) in world.properties.iter().enumerate() {
         let (common, pattern, maintenance) = world::group_scheme(&property.name);

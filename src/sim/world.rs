@@ -89,7 +89,8 @@ pub fn access_system_of(index: usize) -> &'static str {
 }
 
 /// Where one generated property's groups live. Every third property is a building split
-/// between two systems: unit doors in Kisi, lobby, amenity and staff doors in Brivo.
+/// between two systems: unit doors in Kisi, lobby, amenity and staff doors in Brivo. The
+/// fourth property (index 3) lives wholly in Openpath.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     /// The access simulator holding the unit groups.
@@ -105,6 +106,12 @@ impl Layout {
 }
 
 pub fn systems_of(index: usize) -> Layout {
+    if index == 3 {
+        return Layout {
+            units: "openpath",
+            common: "openpath",
+        };
+    }
     match index % 3 {
         0 => Layout {
             units: "kisi",

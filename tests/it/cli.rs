@@ -45,6 +45,7 @@ fn example_config_is_valid() {
         .env("BRIVO_API_KEY", "x")
         .env("BRIVO_CLIENT_SECRET", "x")
         .env("BRIVO_PASSWORD", "x")
+        .env("OPENPATH_PASSWORD", "x")
         .env("CREDENTIALS_DIRECTORY", credentials.path())
         .output()
         .expect("run");

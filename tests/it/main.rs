@@ -10,6 +10,7 @@ mod faults;
 mod harness;
 mod metrics;
 mod notify;
+mod openpath;
 mod reload;
 mod safety;
 mod yardi;

@@ -4,13 +4,14 @@ use super::property::Settings;
 use super::Check;
 use crate::config::raw::{RawAccessSystem, RawSource};
 use crate::config::{
-    AccessSystemConfig, BrivoConfig, CsvConfig, Endpoint, KisiConfig, SourceConfig, YardiConfig,
+    AccessSystemConfig, BrivoConfig, CsvConfig, Endpoint, KisiConfig, OpenpathConfig, SourceConfig,
+    YardiConfig,
 };
 use std::path::PathBuf;
 use std::time::Duration;
 
 const SOURCE_TYPES: &str = "yardi_voyager, csv";
-const ACCESS_SYSTEM_TYPES: &str = "kisi, brivo";
+const ACCESS_SYSTEM_TYPES: &str = "kisi, brivo, openpath";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The keys every connector has.
@@ -230,6 +231,8 @@ pub(super) fn access_system(
                     ("client_secret", a.client_secret.is_some()),
                     ("username", a.username.is_some()),
                     ("password", a.password.is_some()),
+                    ("email", a.email.is_some()),
+                    ("org_id", a.org_id.is_some()),
                 ],
             );
             Some(AccessSystemConfig::Kisi(KisiConfig {
@@ -237,15 +240,24 @@ pub(super) fn access_system(
                 api_key: c.secret(&field("api_key"), &a.api_key),
             }))
         }
-        Some("brivo") => Some(AccessSystemConfig::Brivo(BrivoConfig {
-            endpoint: endpoint(c, &base, raw, d.stale_after),
-            auth_url: c.url(&field("auth_url"), &a.auth_url),
-            api_key: c.secret(&field("api_key"), &a.api_key),
-            client_id: c.required(&field("client_id"), &a.client_id),
-            client_secret: c.secret(&field("client_secret"), &a.client_secret),
-            username: c.required(&field("username"), &a.username),
-            password: c.secret(&field("password"), &a.password),
-        })),
+        Some("brivo") => {
+            not_for(
+                c,
+                &base,
+                "brivo",
+                &[("email", a.email.is_some()), ("org_id", a.org_id.is_some())],
+            );
+            Some(AccessSystemConfig::Brivo(BrivoConfig {
+                endpoint: endpoint(c, &base, raw, d.stale_after),
+                auth_url: c.url(&field("auth_url"), &a.auth_url),
+                api_key: c.secret(&field("api_key"), &a.api_key),
+                client_id: c.required(&field("client_id"), &a.client_id),
+                client_secret: c.secret(&field("client_secret"), &a.client_secret),
+                username: c.required(&field("username"), &a.username),
+                password: c.secret(&field("password"), &a.password),
+            }))
+        }
+        Some("openpath") => Some(AccessSystemConfig::Openpath(openpath(c, &base, a, raw, d))),
         Some(other) => {
             c.err(
                 field("type"),
@@ -262,5 +274,49 @@ pub(super) fn access_system(
             );
             None
         }
+    }
+}
+
+/// `type: openpath`: `email` and `password` for `/auth/login` (Openpath Swagger, `login`) and
+/// the `org_id` every path names. Keys of the other types are rejected with their path.
+fn openpath(
+    c: &mut Check<'_>,
+    base: &str,
+    a: &RawAccessSystem,
+    raw: RawEndpoint<'_>,
+    d: &Settings,
+) -> OpenpathConfig {
+    let field = |f: &str| format!("{base}.{f}");
+    not_for(
+        c,
+        base,
+        "openpath",
+        &[
+            ("api_key", a.api_key.is_some()),
+            ("auth_url", a.auth_url.is_some()),
+            ("client_id", a.client_id.is_some()),
+            ("client_secret", a.client_secret.is_some()),
+            ("username", a.username.is_some()),
+        ],
+    );
+    let org_id = match a.org_id {
+        Some(id) if id > 0 => id,
+        Some(_) => {
+            c.err(field("org_id"), "must be a positive organisation id");
+            0
+        }
+        None => {
+            c.err(
+                field("org_id"),
+                "is required (the {orgId} of Openpath's paths)",
+            );
+            0
+        }
+    };
+    OpenpathConfig {
+        endpoint: endpoint(c, base, raw, d.stale_after),
+        email: c.required(&field("email"), &a.email),
+        password: c.secret(&field("password"), &a.password),
+        org_id,
     }
 }

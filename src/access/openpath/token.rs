@@ -1,0 +1,144 @@
+//! Signing in to Openpath: `login` (`POST /auth/login {email, password}`, 201 with
+//! `data.token` and `data.expiresAt`) and `refreshLogin` (`POST /auth/accessTokens/refresh`
+//! with the current token, 201 with a new one; the old one is invalidated), per
+//! openpath-swagger. The token is cached, refreshed before it expires, and replaced by a fresh
+//! login when the refresh fails. Refusals become auth failures saying which settings to check.
+
+use super::wire::{parse_login, LoginData};
+use super::Openpath;
+use crate::net::NetError;
+use reqwest::Method;
+use serde_json::json;
+use std::time::{Duration, Instant, SystemTime};
+
+pub(super) const LOGIN_PATH: &str = "/auth/login";
+pub(super) const REFRESH_PATH: &str = "/auth/accessTokens/refresh";
+/// Lifetime assumed when `expiresAt` is null (assumption; a 401 still forces a new login).
+const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
+
+/// A cached JWT. Deliberately not `Debug`: tokens never reach logs.
+pub(super) struct Token {
+    access: String,
+    obtained: Instant,
+    lifetime: Duration,
+}
+
+impl Token {
+    fn new(data: LoginData, lifetime: Option<Duration>) -> Token {
+        Token {
+            access: data.token,
+            obtained: Instant::now(),
+            lifetime: lifetime
+                .unwrap_or(DEFAULT_TOKEN_LIFETIME)
+                .clamp(Duration::from_secs(1), Duration::from_secs(90 * 86_400)),
+        }
+    }
+
+    /// Due once less than a fifth of the lifetime or 10 s remain, but never in the first half
+    /// of a short-lived token's life (or every call would refresh).
+    fn refresh_due(&self) -> bool {
+        let margin = (self.lifetime / 5)
+            .max(Duration::from_secs(10))
+            .min(self.lifetime / 2);
+        self.obtained.elapsed() + margin >= self.lifetime
+    }
+}
+
+impl Openpath {
+    /// One answer of `login` or `refreshLogin` read as a token.
+    async fn token_call(
+        &self,
+        path: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Token, NetError> {
+        let reply = self.http.send(Method::POST, path, request).await?;
+        let bad = |detail: String| self.http.bad_response(Method::POST, path, detail);
+        let data = parse_login(&reply.body).map_err(bad)?;
+        let lifetime = data.lifetime(SystemTime::now()).map_err(bad)?;
+        Ok(Token::new(data, lifetime))
+    }
+
+    /// `login` with the configured email and password.
+    async fn login(&self) -> Result<Token, NetError> {
+        let body = json!({"email": self.cfg.email, "password": self.cfg.password.value});
+        let request = self.http.request(Method::POST, LOGIN_PATH).json(&body);
+        self.token_call(LOGIN_PATH, request)
+            .await
+            .map_err(refused_sign_in)
+    }
+
+    /// `refreshLogin` with the current token.
+    async fn refresh(&self, current: &str) -> Result<Token, NetError> {
+        let request = self
+            .http
+            .request(Method::POST, REFRESH_PATH)
+            .header(reqwest::header::AUTHORIZATION, current);
+        self.token_call(REFRESH_PATH, request).await
+    }
+
+    /// A valid token: the cached one, a refreshed one near its expiry, or a new login when
+    /// there is none or the refresh fails. Holding the lock across the call makes concurrent
+    /// callers share one token.
+    pub(super) async fn access_token(&self) -> Result<String, NetError> {
+        let mut cached = self.token.lock().await;
+        if let Some(t) = cached.as_ref().filter(|t| !t.refresh_due()) {
+            return Ok(t.access.clone());
+        }
+        let mut token = None;
+        if let Some(old) = cached.take() {
+            match self.refresh(&old.access).await {
+                Ok(t) => token = Some(t),
+                Err(error) => {
+                    let system = &self.http.name;
+                    tracing::debug!(%system, %error, "token refresh failed; signing in again");
+                }
+            }
+        }
+        let token = match token {
+            Some(t) => t,
+            None => self.login().await?,
+        };
+        let access = token.access.clone();
+        *cached = Some(token);
+        Ok(access)
+    }
+
+    /// Forgets `access` if it is still the cached token (another caller may have replaced it).
+    pub(super) async fn forget(&self, access: &str) {
+        let mut cached = self.token.lock().await;
+        if cached.as_ref().is_some_and(|t| t.access == access) {
+            *cached = None;
+        }
+    }
+}
+
+/// `login`'s refusals (the spec documents none: 400, 401 and 403 are read alike) as auth
+/// failures with what to check. The vendor's text is kept; no configured value is added.
+fn refused_sign_in(e: NetError) -> NetError {
+    match e {
+        NetError::Auth {
+            system,
+            method,
+            path,
+            status,
+            message,
+        }
+        | NetError::Status {
+            system,
+            method,
+            path,
+            status: status @ 400,
+            message,
+        } => NetError::Auth {
+            system,
+            method,
+            path,
+            status,
+            message: format!(
+                "Openpath refused the login ({message}); check email and password, and that \
+                 the API user needs no MFA code"
+            ),
+        },
+        other => other,
+    }
+}
