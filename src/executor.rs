@@ -56,6 +56,8 @@ pub struct Outcome {
     pub result: Result<(), AccessError>,
     /// The vendor's id of the user a `CreateUser` made (or found).
     pub user_id: Option<String>,
+    /// The vendor's id of the membership an `AddToGroup` made, where it has one.
+    pub membership_id: Option<String>,
     /// Unix time (fractional seconds) the access system answered, for revocation latency.
     pub answered_at: f64,
 }
@@ -115,11 +117,23 @@ impl Executor<'_> {
                     }
                     _ => None,
                 };
+                let membership_id = match action {
+                    Action::AddToGroup {
+                        external_id, group, ..
+                    } if result.is_ok() => ids
+                        .users
+                        .get(external_id)
+                        .and_then(|u| ids.memberships.get(&(u.clone(), group.clone())))
+                        .cloned()
+                        .flatten(),
+                    _ => None,
+                };
                 out.push(Outcome {
                     action: action.clone(),
                     attempts,
                     result,
                     user_id,
+                    membership_id,
                     answered_at: crate::metrics::unix_now(),
                 });
             }
@@ -196,7 +210,11 @@ impl Executor<'_> {
             } => {
                 let user = self.user_id(ids, external_id).await?;
                 let group_id = self.group_id(ids, group)?;
-                self.system.add_to_group(&user, &group_id, window).await
+                let membership = self.system.add_to_group(&user, &group_id, window).await?;
+                if membership.is_some() {
+                    ids.memberships.insert((user, group.clone()), membership);
+                }
+                Ok(())
             }
             Action::RemoveFromGroup {
                 external_id,

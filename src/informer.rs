@@ -169,6 +169,8 @@ pub struct Written {
     pub action: Action,
     /// The vendor's id of a user this write created.
     pub user_id: Option<String>,
+    /// The vendor's id of a membership this write made.
+    pub membership_id: Option<String>,
     pub result: WriteResult,
 }
 
@@ -187,6 +189,7 @@ impl Written {
         Written {
             action: o.action.clone(),
             user_id: o.user_id.clone(),
+            membership_id: o.membership_id.clone(),
             result: match &o.result {
                 Ok(()) => WriteResult::Done,
                 Err(e) if e.outcome_unknown() || e.kind() == "not_found" => WriteResult::InDoubt,
@@ -245,7 +248,11 @@ fn patch(c: &mut Cached, o: &Written) {
             ..
         } => {
             if let Some(u) = state.users.get_mut(external_id) {
-                u.groups.entry(group.clone()).or_default().window = *window;
+                let m = u.groups.entry(group.clone()).or_default();
+                m.window = *window;
+                if o.membership_id.is_some() {
+                    m.id = o.membership_id.clone();
+                }
                 c.members
                     .entry(group.clone())
                     .or_default()

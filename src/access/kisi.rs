@@ -387,19 +387,26 @@ impl AccessSystem for Kisi {
         user_id: &str,
         group_id: &str,
         _: &Window,
-    ) -> Result<(), AccessError> {
+    ) -> Result<Option<String>, AccessError> {
         let path = "/role_assignments";
         let req = self
             .request(Method::POST, path)
             .json(&wire::grant_body(user_id, group_id));
-        let Err(e) = self.http.send(Method::POST, path, req).await else {
-            return Ok(());
+        let e = match self.http.send(Method::POST, path, req).await {
+            // createRoleAssignment answers with the assignment: its id removes it later.
+            Ok(reply) => {
+                let created: AssignmentItem = self.http.json(Method::POST, path, &reply)?;
+                return Ok(Some(created.id.0));
+            }
+            Err(e) => e,
         };
         match e.status() {
-            Some(422) if !self.memberships_of(user_id, group_id).await?.is_empty() => Ok(()),
-            Some(422) => Err(self.rejected(format!(
-                "cannot add user {user_id} to group {group_id}: {e}"
-            ))),
+            Some(422) => match self.memberships_of(user_id, group_id).await?.first() {
+                Some(existing) => Ok(Some(existing.clone())),
+                None => Err(self.rejected(format!(
+                    "cannot add user {user_id} to group {group_id}: {e}"
+                ))),
+            },
             Some(404) => {
                 let system = self.http.name.clone();
                 let what = format!("user {user_id} or group {group_id}");

@@ -70,12 +70,14 @@ pub trait AccessSystem: Send + Sync {
     async fn create_user(&self, user: &NewUser) -> Result<String, AccessError>;
 
     /// Adds a user to a group (by the vendor's ids). Adding an existing membership is not an error.
+    /// Returns the vendor's id of the membership where it has one (Kisi role assignments), so a
+    /// later removal needs no lookup.
     async fn add_to_group(
         &self,
         user_id: &str,
         group_id: &str,
         window: &Window,
-    ) -> Result<(), AccessError>;
+    ) -> Result<Option<String>, AccessError>;
 
     /// Removes a user from a group. `membership_id` is the vendor's id for the membership where it
     /// has one. Removing a membership that is already gone is not an error.

@@ -92,6 +92,7 @@ async fn confirmed_writes_patch_the_cache_and_doubt_forces_a_relist() {
         let done = Written {
             action: add.clone(),
             user_id: None,
+            membership_id: None,
             result: WriteResult::Done,
         };
         informer.confirm("brivo", &[done]).await;
@@ -105,6 +106,7 @@ async fn confirmed_writes_patch_the_cache_and_doubt_forces_a_relist() {
         let doubt = Written {
             action: add,
             user_id: None,
+            membership_id: None,
             result: WriteResult::InDoubt,
         };
         informer.confirm("brivo", &[doubt]).await;

@@ -135,10 +135,10 @@ impl AccessSystem for Brivo {
         user_id: &str,
         group_id: &str,
         _window: &Window,
-    ) -> Result<(), AccessError> {
+    ) -> Result<Option<String>, AccessError> {
         let path = format!("/groups/{}/users/{}", segment(group_id), segment(user_id));
         match self.call(Method::PUT, &path, None).await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(None),
             Err(e) => Err(self.assignment_refused(user_id, group_id, e)),
         }
     }

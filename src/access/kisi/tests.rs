@@ -221,13 +221,20 @@ async fn writes_are_idempotent() {
         let id = kisi.create_user(&person(2)).await.unwrap();
         // A create that already landed (same email, same external id) gives the same user.
         assert_eq!(kisi.create_user(&person(2)).await.unwrap(), id);
-        kisi.add_to_group(&id, &gym, &Window::OPEN).await.unwrap();
-        kisi.add_to_group(&id, &gym, &Window::OPEN).await.unwrap();
+        let made = kisi.add_to_group(&id, &gym, &Window::OPEN).await.unwrap();
+        // The second add meets the 422 of an existing assignment and names that one.
+        let again = kisi.add_to_group(&id, &gym, &Window::OPEN).await.unwrap();
         let state = kisi.observe(&scope(&["Gym"])).await.unwrap();
         let membership = state.users["lockstep:yardi:p1-00002"].groups["Gym"]
             .id
             .clone();
         let membership = membership.unwrap();
+        assert_eq!(
+            made.as_deref(),
+            Some(membership.as_str()),
+            "the create answer's id"
+        );
+        assert_eq!(again, made);
         kisi.remove_from_group(&id, &gym, Some(&membership))
             .await
             .unwrap();

@@ -156,10 +156,10 @@ impl AccessSystem for Openpath {
         user_id: &str,
         group_id: &str,
         _window: &Window,
-    ) -> Result<(), AccessError> {
+    ) -> Result<Option<String>, AccessError> {
         let path = self.membership_path(user_id, group_id)?;
         match self.call(Method::PUT, &path, None).await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(None),
             Err(NetError::Status {
                 status: 404,
                 message,
