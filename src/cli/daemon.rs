@@ -72,6 +72,7 @@ pub async fn serve(
             controller: controller.clone(),
             events: tx.clone(),
             checkpoints: checkpoints.clone(),
+            sessions: Default::default(),
         },
         async {
             let _ = http_stopped.await;

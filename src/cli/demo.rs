@@ -181,7 +181,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         "lockstep demo: {} properties, {} residents each, simulators at {base}",
         args.properties, args.residents_per_property
     );
-    println!("  approval page  http://{addr}/");
+    println!("  console        http://{addr}/  (sign in with a token below)");
     println!("  API            http://{addr}/api/v1/status");
     println!("  metrics        http://{addr}/metrics");
     println!("  admin token    {admin}");
