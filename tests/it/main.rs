@@ -3,6 +3,7 @@
 mod audit;
 mod building;
 mod cli;
+mod console;
 mod crash;
 mod csv;
 mod daemon;
@@ -12,4 +13,5 @@ mod metrics;
 mod notify;
 mod reload;
 mod safety;
+mod webdriver;
 mod yardi;

@@ -199,11 +199,15 @@ pub fn page(title: &str, user: Option<&User>, body: Markup) -> Response {
         .into_response()
 }
 
-/// A time as RFC 3339 with how long ago it was.
-pub fn when(ts: Option<crate::model::Timestamp>, now: crate::model::Timestamp) -> String {
+/// How long ago a time was, with the exact time (RFC 3339, UTC) as its machine-readable value
+/// and tooltip.
+pub fn when(ts: Option<crate::model::Timestamp>, now: crate::model::Timestamp) -> Markup {
     match ts {
-        None => "never".into(),
-        Some(t) => format!("{} ({})", crate::store::rfc3339(t), ago(now - t)),
+        None => html! { "never" },
+        Some(t) => {
+            let exact = crate::store::rfc3339(t);
+            html! { time datetime=(exact) title=(exact) { (ago(now - t)) } }
+        }
     }
 }
 

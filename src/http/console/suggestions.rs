@@ -267,17 +267,21 @@ pub async fn decide(
     tracing::info!(actor = %u.name, property = %id, decision, count = ids.len(), "console decision");
     let flash = match outcome {
         Ok(results) => {
-            let failed = results.iter().filter(|(_, s, _)| s == "failed").count();
+            let mut by_state: BTreeMap<&str, usize> = BTreeMap::new();
+            for (_, st, _) in &results {
+                *by_state.entry(st.as_str()).or_default() += 1;
+            }
+            let counts: Vec<String> = by_state.iter().map(|(st, n)| format!("{n} {st}")).collect();
             Flash {
                 notice: Some(format!(
-                    "{} {}d{}.",
-                    results.len(),
-                    decision,
-                    if failed > 0 {
-                        format!("; {failed} failed, see below")
+                    "{} {}: {}. Each row shows its result below.",
+                    if decision == "approve" {
+                        "Approved"
                     } else {
-                        String::new()
-                    }
+                        "Discarded"
+                    },
+                    results.len(),
+                    counts.join(", ")
                 )),
                 results,
             }
