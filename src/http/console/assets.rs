@@ -20,6 +20,7 @@ h1{font-size:1.5rem;margin:.4rem 0 1rem}h2{font-size:1.15rem;margin:0 0 .5rem}h3
 button{font:inherit;padding:.45rem .9rem;border-radius:6px;border:1px solid #0b57d0;background:#0b57d0;color:#fff;cursor:pointer}
 button.secondary{background:#fff;color:#0b57d0}button.danger{background:#b3261e;border-color:#b3261e}
 input,select{font:inherit;padding:.4rem;border:1px solid #8a94a6;border-radius:6px;max-width:100%}
+td .muted{white-space:nowrap}
 .muted{color:#5f6b7a}.error{color:#b3261e}.warn{color:#8a5a00}.ok{color:#1e6b34}
 .notice{background:#e8f0fe;border-left:4px solid #0b57d0;padding:.5rem .8rem}
 .alert,strong.alert{color:#8a1c12;font-weight:700}
