@@ -104,6 +104,28 @@ async fn a_manager_does_the_days_work_in_the_console() {
     let steps = first["steps"].as_array().expect("steps");
     assert_eq!(granted.len(), steps.len() - 1, "every door of {person}");
 
+    // The person's page: found by name, the doors lockstep granted, an override with a note.
+    let first_name = first["name"].as_str().expect("name");
+    b.goto(&format!(
+        "{url}/console/people?q={}",
+        first_name.replace(' ', "+")
+    ))
+    .await;
+    b.click(&format!("ul.people a[href$='/{person}']")).await;
+    let doors = b.wait_text("main", "Doors lockstep granted").await;
+    for group in &granted {
+        assert!(doors.contains(group.as_str()), "{group} missing: {doors}");
+    }
+    b.type_into("input[name=note]", "moved out early, keys returned")
+        .await;
+    b.click("select[name=status] option[value=past]").await;
+    b.click(".person-actions form:first-child button").await;
+    b.wait_text(".notice", "forced to past").await;
+    b.wait_text("main", "keys returned").await;
+    b.screenshot(&shot("person")).await;
+    b.goto(&format!("{url}/console/properties/p2/suggestions"))
+        .await;
+
     // The access system fails: the row says so, with the reason, where it was.
     sims.sims.brivo.core.set_faults(lockstep::sim::Faults {
         error_rate: 1.0,

@@ -42,6 +42,8 @@ ul.steps{margin:.2rem 0 0;padding-left:1.1rem}li.grant{color:#1e6b34}li.revoke{c
 .state{font-weight:700}.state.executed,.state.discarded{color:#1e6b34}.state.failed{color:#b3261e}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 form.signin{display:grid;gap:.6rem;max-width:28rem}
+.person-actions{display:flex;flex-wrap:wrap;gap:.8rem;align-items:center;margin:.6rem 0}
+.person-actions form{display:flex;flex-wrap:wrap;gap:.4rem;align-items:center}
 code{word-break:break-all;font-size:.85em}
 @media (max-width:640px){
  main{padding:.6rem}.cards{grid-template-columns:1fr}

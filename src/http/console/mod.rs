@@ -10,6 +10,7 @@
 mod assets;
 mod audit;
 mod overview;
+mod people;
 pub mod session;
 mod signin;
 mod suggestions;
@@ -44,6 +45,9 @@ pub fn routes() -> Router<AppState> {
             "/console/properties/{id}/guard/release",
             post(overview::release),
         )
+        .route("/console/people", get(people::search))
+        .route("/console/people/{property}/{id}", get(people::person))
+        .route("/console/people/{property}/{id}/{what}", post(people::act))
         .route("/console/audit", get(audit::show))
         .route("/console/audit/export", get(audit::export))
         .route("/console/assets/{file}", get(assets::serve))
@@ -176,6 +180,7 @@ pub fn page(title: &str, user: Option<&User>, body: Markup) -> Response {
                     @if let Some(u) = user {
                         nav aria-label="Main" {
                             a href="/console" { "Overview" }
+                            a href="/console/people" { "People" }
                             a href="/console/audit" { "Audit" }
                         }
                         form.signout method="post" action="/console/sign-out" {
@@ -197,6 +202,20 @@ pub fn page(title: &str, user: Option<&User>, body: Markup) -> Response {
         Html(markup.into_string()),
     )
         .into_response()
+}
+
+/// A value as one URL path segment or query value: unreserved characters kept, the rest
+/// percent-encoded (ids come from sources and may hold anything printable).
+pub fn seg(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// How long ago a time was, with the exact time (RFC 3339, UTC) as its machine-readable value

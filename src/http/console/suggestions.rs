@@ -5,7 +5,7 @@
 
 use super::session::Flash;
 use super::{
-    check_csrf, csrf_field, field, form_fields, page, user, when, PageError, PageResult, User,
+    check_csrf, csrf_field, field, form_fields, page, seg, user, when, PageError, PageResult, User,
 };
 use crate::config::Role;
 use crate::controller::{Controller, MAX_APPROVALS};
@@ -185,7 +185,10 @@ fn row(
                     input type="checkbox" name="id" value=(s.id) aria-label=(format!("Select {}", s.name));
                 }
             }
-            td.person { strong { (s.name) } br; span.muted { (s.person_id) } }
+            td.person {
+                a href=(format!("/console/people/{}/{}", seg(&s.property), seg(&s.person_id))) { strong { (s.name) } }
+                br; span.muted { (s.person_id) }
+            }
             td { (s.unit.as_deref().unwrap_or("—")) }
             td { (s.kind) }
             td {

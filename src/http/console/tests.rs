@@ -8,13 +8,21 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
+mod people;
+
+pub(super) struct Answer {
+    pub(super) status: StatusCode,
+    pub(super) headers: HeaderMap,
+    pub(super) body: String,
 }
 
-async fn send(state: &AppState, method: Method, path: &str, cookies: &str, form: &str) -> Answer {
+pub(super) async fn send(
+    state: &AppState,
+    method: Method,
+    path: &str,
+    cookies: &str,
+    form: &str,
+) -> Answer {
     let mut req = Request::builder()
         .method(method)
         .uri(path)
@@ -53,13 +61,13 @@ fn value(cookie: &str) -> &str {
         .map_or("", |(_, v)| v)
 }
 
-fn hidden_csrf(body: &str) -> String {
+pub(super) fn hidden_csrf(body: &str) -> String {
     let at = body.find("name=\"csrf\" value=\"").expect("a csrf field") + 19;
     body[at..].split('"').next().unwrap_or_default().to_string()
 }
 
 /// Signs in with `token`; returns the `Cookie` header of the session.
-async fn sign_in(state: &AppState, token: &str) -> String {
+pub(super) async fn sign_in(state: &AppState, token: &str) -> String {
     let form = send(state, Method::GET, "/console/sign-in", "", "").await;
     let signin = set_cookie(&form, "lockstep_signin").expect("sign-in cookie");
     let csrf = hidden_csrf(&form.body);
