@@ -231,7 +231,7 @@ pub async fn decide(
     let fields = form_fields(&body);
     check_csrf(&u, &fields)?;
     known_property(&state, &id)?;
-    let back = Redirect::to(&format!("/console/properties/{id}/suggestions"));
+    let back = Redirect::to(&format!("/console/properties/{}/suggestions", seg(&id)));
     let ids: Vec<String> = fields
         .iter()
         .filter(|(k, _)| k == "id")
