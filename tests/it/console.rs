@@ -38,7 +38,7 @@ async fn sign_in(b: &Browser, url: &str, token: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_does_the_days_work_in_the_console() {
-    let s = setup(30, 41, "0s", |y| y).await;
+    let s = setup(70, 41, "0s", |y| y).await;
     let (sims, config) = (&s.sims, &s.config);
     let (approver, admin) = (token(&s.yaml, "approver"), token(&s.yaml, "admin"));
     let daemon = s.start().await;
@@ -46,7 +46,7 @@ async fn a_manager_does_the_days_work_in_the_console() {
     let all = eventually("suggestions for p2", WAIT, || async {
         let (_, v) = daemon.get("/api/v1/suggestions?property=p2").await;
         let list = pending(&v);
-        (list.len() >= 3).then_some(list)
+        (list.len() > 50).then_some(list)
     })
     .await;
     let Some(b) = Browser::start().await else {
@@ -86,6 +86,28 @@ async fn a_manager_does_the_days_work_in_the_console() {
         assert!(table.contains(name), "{name} missing from the page");
     }
     b.screenshot(&shot("suggestions")).await;
+
+    // Select-all takes the first 50 shown; with a search typed, only the rows still shown.
+    b.click("#select-all").await;
+    assert_eq!(b.count("input[name=id]:checked").await, 50);
+    b.wait_text("#selected", "50 selected").await;
+    b.click("#select-all").await;
+    assert_eq!(b.count("input[name=id]:checked").await, 0);
+    let lone = all[3]["person_id"].as_str().expect("person");
+    b.type_into("#q", lone).await;
+    b.click("#select-all").await;
+    assert_eq!(b.count("input[name=id]:checked").await, 1);
+    assert_eq!(
+        b.count(&format!(
+            "input[value='{}']:checked",
+            all[3]["id"].as_str().unwrap_or("?")
+        ))
+        .await,
+        1
+    );
+    b.click("#select-all").await;
+    b.goto(&format!("{url}/console/properties/p2/suggestions"))
+        .await;
 
     // Approve a whole person: every door of theirs is granted in the simulator.
     let (first, second, third) = (&all[0], &all[1], &all[2]);

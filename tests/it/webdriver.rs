@@ -144,6 +144,18 @@ impl Browser {
         v.as_array()?.first()?[ELEMENT].as_str().map(str::to_string)
     }
 
+    /// How many elements match `css` now.
+    pub async fn count(&self, css: &str) -> usize {
+        let v = self
+            .cmd(
+                reqwest::Method::POST,
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v.as_array().map_or(0, Vec::len)
+    }
+
     /// Waits (bounded) for an element matching `css`.
     pub async fn find(&self, css: &str) -> String {
         eventually(&format!("an element {css:?}"), WAIT, || self.try_find(css)).await
