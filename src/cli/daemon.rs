@@ -14,12 +14,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 pub fn open_store(config: &Config) -> Result<Store, CliError> {
-    Store::open(&config.data_dir).map_err(|e| {
-        CliError::failure(format!(
-            "cannot open the store in {}: {e}",
-            config.data_dir.display()
-        ))
-    })
+    Store::open(&config.data_dir).map_err(|e| open_failed(config, &e))
+}
+
+fn open_failed(config: &Config, e: &crate::store::StoreError) -> CliError {
+    CliError::failure(format!(
+        "cannot open the store in {}: {e}",
+        config.data_dir.display()
+    ))
 }
 
 pub fn run(path: &Path) -> CliResult {
@@ -184,7 +186,13 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
         .filter(|k| property.is_none_or(|p| p == k.as_str()))
         .cloned()
         .collect();
-    let store = open_store(&config)?;
+    let store = match Store::open(&config.data_dir) {
+        Ok(store) => store,
+        Err(e @ crate::store::StoreError::Locked { .. }) if dry_run => {
+            return super::remote_plan::plan(&config, property, json, &e.to_string());
+        }
+        Err(e) => return Err(open_failed(&config, &e)),
+    };
     let metrics = Metrics::new();
     let checkpoints = match dry_run {
         true => None,
@@ -225,7 +233,7 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
     }
 }
 
-fn print_report(r: &crate::reconcile::Report, dry_run: bool) {
+pub(super) fn print_report(r: &crate::reconcile::Report, dry_run: bool) {
     if let Some(reason) = &r.skipped {
         println!("{}: skipped: {reason}", r.property);
         return;

@@ -6,6 +6,7 @@ mod client;
 mod daemon;
 mod demo;
 mod offline;
+mod remote_plan;
 mod verify;
 
 use clap::{Parser, Subcommand};

@@ -211,6 +211,34 @@ pub async fn reconcile(
         .into_response())
 }
 
+/// A dry-run cycle of one property (or all) on the running daemon: what would change, computed
+/// from fresh reads of the sources and access systems, without the shared cache, writes or
+/// status updates (what `lockstep plan` falls back to while the daemon holds the store).
+pub async fn plan(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    authorize(&state, &headers, Role::Approver)?;
+    let ReconcileBody { property } = if body.is_empty() {
+        ReconcileBody::default()
+    } else {
+        parse_body(&body)?
+    };
+    let config = state.controller.config();
+    let ids: Vec<String> = match property {
+        Some(p) if config.properties.contains_key(&p) => vec![p],
+        Some(p) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("property: no property named {p:?}"),
+            ))
+        }
+        None => config.properties.keys().cloned().collect(),
+    };
+    let mut reports = Vec::new();
+    for id in &ids {
+        reports.push(state.controller.reconcile(id, true).await?);
+    }
+    Ok(Json(serde_json::json!({ "reports": reports })).into_response())
+}
+
 pub async fn release_guard(
     State(state): State<AppState>,
     headers: HeaderMap,

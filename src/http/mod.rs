@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit", get(api::audit))
         .route("/api/v1/audit/checkpoint", get(api::checkpoint))
         .route("/api/v1/reconcile", post(api::reconcile))
+        .route("/api/v1/plan", post(api::plan))
         .route(
             "/api/v1/properties/{id}/guard/release",
             post(api::release_guard),

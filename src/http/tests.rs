@@ -91,6 +91,7 @@ const ENDPOINTS: &[(&str, &str, Role, &str)] = &[
         r#"{"ids":["x"]}"#,
     ),
     ("POST", "/api/v1/reconcile", Role::Approver, ""),
+    ("POST", "/api/v1/plan", Role::Approver, ""),
     (
         "POST",
         "/api/v1/overrides",

@@ -118,3 +118,55 @@ fn sim_prints_a_config_that_validates() {
     assert_eq!(p3.access_systems.len(), 2, "{yaml}");
     assert_eq!(config.sources["staff-csv"].kind(), "csv");
 }
+
+/// `lockstep plan` while the daemon runs: without a token it says which process holds the store,
+/// in plain words; with one it plans through the daemon's API, changing nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_works_while_the_daemon_holds_the_store() {
+    use crate::harness::*;
+    let s = setup(20, 31, "0s", |y| y).await;
+    let approver = s
+        .yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("# approver token: "))
+        .expect("approver token")
+        .to_string();
+    let daemon = s.start().await;
+    let plan = |token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lockstep"));
+        cmd.args(["plan", "--config"])
+            .arg(&s.path)
+            .args(["--property", "p2"])
+            .env_remove("LOCKSTEP_SERVER")
+            .env_remove("LOCKSTEP_TOKEN");
+        if let Some(t) = token {
+            cmd.env("LOCKSTEP_TOKEN", t);
+        }
+        cmd.output().expect("run lockstep plan")
+    };
+    let out = plan(None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let pid = daemon.child.id().to_string();
+    assert!(
+        err.contains(&format!("in use by process {pid} (")) && err.contains("run --config"),
+        "the holder is named: {err}"
+    );
+    assert!(err.contains("LOCKSTEP_TOKEN"), "{err}");
+
+    let before = daemon.get("/api/v1/suggestions?property=p2").await.1;
+    let out = plan(Some(&approver));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("p2: ") && text.contains("would run") && text.contains("add_to_group"),
+        "{text}"
+    );
+    let after = daemon.get("/api/v1/suggestions?property=p2").await.1;
+    assert_eq!(before, after, "a plan changes nothing");
+    assert!(daemon.stop().success());
+}
