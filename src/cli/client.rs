@@ -110,7 +110,7 @@ pub fn call(
 }
 
 fn print(value: &Value) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
@@ -147,7 +147,7 @@ pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
                     .as_str()
                     .map(|u| format!(" ({u})"))
                     .unwrap_or_default();
-                println!(
+                out!(
                     "{}  {:<6} {:<10} {}{unit}, {}: {}",
                     text("id"),
                     text("colour"),
@@ -157,14 +157,14 @@ pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
                     text("reason")
                 );
                 for step in s["steps"].as_array().into_iter().flatten() {
-                    println!(
+                    out!(
                         "      {:<14} {}",
                         step["system"].as_str().unwrap_or(""),
                         step["describe"].as_str().unwrap_or("")
                     );
                 }
             }
-            println!("{} suggestions", list.len());
+            out!("{} suggestions", list.len());
             Ok(())
         }
         SuggestionsCmd::Approve { ids } => {

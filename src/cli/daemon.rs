@@ -215,7 +215,7 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
     }
     let failed = reports.iter().any(|r| r.skipped.is_some() || r.failed > 0);
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&reports).unwrap_or_default()
         );
@@ -235,21 +235,27 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
 
 pub(super) fn print_report(r: &crate::reconcile::Report, dry_run: bool) {
     if let Some(reason) = &r.skipped {
-        println!("{}: skipped: {reason}", r.property);
+        out!("{}: skipped: {reason}", r.property);
         return;
     }
     let verb = if dry_run { "would" } else { "planned to" };
-    println!(
+    out!(
         "{}: {} users desired, {} actions {verb} run, {} applied, {} failed, {} suggested, {} held",
-        r.property, r.desired_users, r.drift, r.applied, r.failed, r.suggested, r.held
+        r.property,
+        r.desired_users,
+        r.drift,
+        r.applied,
+        r.failed,
+        r.suggested,
+        r.held
     );
     for (system, a) in r.actions() {
-        println!("  {system:<14} {:<18} {}", a.name(), a.describe());
+        out!("  {system:<14} {:<18} {}", a.name(), a.describe());
     }
     for p in &r.problems {
-        println!("  problem: {p}");
+        out!("  problem: {p}");
     }
     for e in &r.errors {
-        println!("  error: {e}");
+        out!("  error: {e}");
     }
 }

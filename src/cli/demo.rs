@@ -97,7 +97,7 @@ pub fn sim(args: SimArgs) -> CliResult {
                     staff_dir: Some(&staff_dir),
                 },
             );
-            println!("{yaml}");
+            out!("{yaml}");
         }
         sims.serve(listener, async {
             let _ = tokio::signal::ctrl_c().await;
@@ -177,18 +177,19 @@ async fn run_demo(args: DemoArgs) -> CliResult {
             .await
             .unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
     };
-    println!(
+    out!(
         "lockstep demo: {} properties, {} residents each, simulators at {base}",
-        args.properties, args.residents_per_property
+        args.properties,
+        args.residents_per_property
     );
-    println!("  console        http://{addr}/  (sign in with a token below)");
-    println!("  API            http://{addr}/api/v1/status");
-    println!("  metrics        http://{addr}/metrics");
-    println!("  admin token    {admin}");
-    println!("  try: curl -H 'Authorization: Bearer {admin}' http://{addr}/api/v1/suggestions");
-    println!("  data dir       {data_dir}");
-    println!("  staff sheets   {staff_dir} (a CSV source: edit a file, rename it into place)");
-    println!("Ctrl-C stops.");
+    out!("  console        http://{addr}/  (sign in with a token below)");
+    out!("  API            http://{addr}/api/v1/status");
+    out!("  metrics        http://{addr}/metrics");
+    out!("  admin token    {admin}");
+    out!("  try: curl -H 'Authorization: Bearer {admin}' http://{addr}/api/v1/suggestions");
+    out!("  data dir       {data_dir}");
+    out!("  staff sheets   {staff_dir} (a CSV source: edit a file, rename it into place)");
+    out!("Ctrl-C stops.");
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut churn = tokio::time::interval(args.churn_every);
     churn.tick().await;
@@ -201,7 +202,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
                     world::churn(&mut state, 3, crate::controller::now(), &mut rng)
                 };
                 for c in &changes {
-                    println!("churn: {}", describe(c));
+                    out!("churn: {}", describe(c));
                 }
                 let _ = events.send(Event::Trigger(None));
             }
@@ -216,7 +217,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         .unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
     let _ = stop_sims.send(());
     let _ = sim_server.await;
-    println!("demo stopped; the audit log stays in {data_dir}");
+    out!("demo stopped; the audit log stays in {data_dir}");
     result
 }
 

@@ -1,6 +1,16 @@
 //! The command line: clap definitions and one function per subcommand.
 //!
-//! Exit codes (DESIGN §8): 0 success, 64 bad usage or config, 1 any other failure.
+//! Exit codes (DESIGN §8): 0 success, 64 bad usage or config, 1 any other failure. Output goes
+//! through [`out!`]: a closed pipe (`lockstep audit export | head`) ends the command quietly
+//! with 0, never a panic.
+
+/// `println!` for command output: a reader that went away (`| head`) ends the process quietly
+/// with exit 0; any other failure to write is reported and exits 1.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
 
 mod client;
 mod daemon;
@@ -39,6 +49,37 @@ impl CliError {
 }
 
 pub type CliResult = Result<(), CliError>;
+
+/// Writes one line of output to stdout (see [`out!`]).
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written {
+        let e = CliError::io("standard output", &e);
+        if !e.message.is_empty() {
+            eprintln!("lockstep: {}", e.message);
+        }
+        std::process::exit(e.code);
+    }
+}
+
+impl CliError {
+    /// A failure to write `what`; a closed pipe is no failure: code 0 and no message.
+    pub fn io(what: &str, e: &std::io::Error) -> CliError {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError {
+                code: EXIT_OK,
+                message: String::new(),
+            }
+        } else {
+            CliError::failure(format!("{what}: {e}"))
+        }
+    }
+}
 
 #[derive(Parser, Debug)]
 #[command(

@@ -105,7 +105,7 @@ impl DataDir {
 
 pub fn check_config(path: &Path) -> CliResult {
     let config = load_config(path)?;
-    println!(
+    out!(
         "{}: ok ({} properties, {} sources, {} access systems)",
         path.display(),
         config.properties.len(),
@@ -195,7 +195,8 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
                     .unwrap_or_else(|| value.to_string());
                 return out
                     .write_all(text.as_bytes())
-                    .map_err(|e| CliError::failure(e.to_string()));
+                    .and_then(|()| out.flush())
+                    .map_err(|e| CliError::io("the export", &e));
             }
             let parse = |field: &str, v: &Option<String>| {
                 v.as_deref()
@@ -223,7 +224,8 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
             };
             written
                 .and_then(|()| crate::store::write_checkpoint_lines(&anchors, &mut out))
-                .map_err(|e| CliError::failure(e.to_string()))
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError::io("the export", &e))
         }
     }
 }

@@ -50,7 +50,7 @@ pub fn plan(config: &Config, property: Option<&str>, json: bool, locked: &str) -
     let body = property.map(|p| serde_json::json!({ "property": p }));
     let value = client::call(&server, Method::POST, "/api/v1/plan", body)?;
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&value["reports"]).unwrap_or_default()
         );

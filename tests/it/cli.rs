@@ -120,7 +120,8 @@ fn sim_prints_a_config_that_validates() {
 }
 
 /// `lockstep plan` while the daemon runs: without a token it says which process holds the store,
-/// in plain words; with one it plans through the daemon's API, changing nothing.
+/// in plain words; with one it plans through the daemon's API, changing nothing. And clients
+/// whose reader went away exit quietly with 0.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_works_while_the_daemon_holds_the_store() {
     use crate::harness::*;
@@ -168,5 +169,25 @@ async fn plan_works_while_the_daemon_holds_the_store() {
     );
     let after = daemon.get("/api/v1/suggestions?property=p2").await.1;
     assert_eq!(before, after, "a plan changes nothing");
+
+    // A reader that goes away (`| head`) ends a command quietly with 0, never a panic.
+    for args in [
+        &["suggestions", "list", "--property", "p2"][..],
+        &["audit", "export", "--via-api", "--format", "csv"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .args(args)
+            .env("LOCKSTEP_SERVER", &daemon.url)
+            .env("LOCKSTEP_TOKEN", &approver)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run lockstep");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?} said something: {err}");
+    }
     assert!(daemon.stop().success());
 }
