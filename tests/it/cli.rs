@@ -170,6 +170,69 @@ async fn plan_works_while_the_daemon_holds_the_store() {
     let after = daemon.get("/api/v1/suggestions?property=p2").await.1;
     assert_eq!(before, after, "a plan changes nothing");
 
+    // Overrides and lost credentials refuse people the source does not list, and no-op overrides.
+    let (status, body) = daemon
+        .post(
+            "/api/v1/overrides",
+            serde_json::json!({"property": "p2", "person": "p2-99999", "force_status": "past"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("\"p2-99999\""),
+        "{body}"
+    );
+    let (status, body) = daemon
+        .post(
+            "/api/v1/lost-credential",
+            serde_json::json!({"property": "p2", "person": "p2-99999"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = daemon
+        .post(
+            "/api/v1/overrides",
+            serde_json::json!({"property": "p2", "person": "p2-00001"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nothing to change"),
+        "{body}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args([
+            "override",
+            "set",
+            "--property",
+            "p2",
+            "--person",
+            "p2-99999",
+            "--status",
+            "past",
+        ])
+        .env("LOCKSTEP_SERVER", &daemon.url)
+        .env("LOCKSTEP_TOKEN", &approver)
+        .output()
+        .expect("run lockstep");
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = daemon.log();
+    assert!(
+        log.contains("override") && log.contains("actor=sim-approver") && log.contains("p2-99999"),
+        "every API action logs its actor and target"
+    );
+
     // A reader that goes away (`| head`) ends a command quietly with 0, never a panic.
     for args in [
         &["suggestions", "list", "--property", "p2"][..],
