@@ -15,6 +15,7 @@ macro_rules! out {
 mod client;
 mod daemon;
 mod demo;
+mod journald;
 mod offline;
 mod remote_plan;
 mod verify;
@@ -215,6 +216,19 @@ pub fn init_logging(level: &str, json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     use std::io::IsTerminal;
+    if !json && journald::under_journald() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .event_format(journald::Prefixed(
+                tracing_subscriber::fmt::format()
+                    .compact()
+                    .with_target(false)
+                    .with_ansi(false),
+            ))
+            .try_init();
+        return;
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())

@@ -103,7 +103,14 @@ impl Browser {
         })
     }
 
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    /// One WebDriver command; `Err` carries the driver's error (e.g. a stale element after a
+    /// navigation), for callers that wait and retry.
+    async fn try_cmd(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, Value> {
         let url = format!(
             "http://127.0.0.1:{}/session/{}{path}",
             self.driver_port, self.session
@@ -118,8 +125,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let ok = resp.status().is_success();
         let v: Value = resp.json().await.unwrap_or(Value::Null);
-        assert!(ok, "webdriver {method} {path}: {v}");
-        v["value"].clone()
+        if ok {
+            Ok(v["value"].clone())
+        } else {
+            Err(v)
+        }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        match self.try_cmd(method.clone(), path, body).await {
+            Ok(v) => v,
+            Err(v) => panic!("webdriver {method} {path}: {v}"),
+        }
     }
 
     pub async fn goto(&self, url: &str) {
@@ -135,12 +152,13 @@ impl Browser {
     /// The element matching `css` now, if any.
     pub async fn try_find(&self, css: &str) -> Option<String> {
         let v = self
-            .cmd(
+            .try_cmd(
                 reqwest::Method::POST,
                 "/elements",
                 Some(json!({"using": "css selector", "value": css})),
             )
-            .await;
+            .await
+            .ok()?;
         v.as_array()?.first()?[ELEMENT].as_str().map(str::to_string)
     }
 
@@ -161,43 +179,52 @@ impl Browser {
         eventually(&format!("an element {css:?}"), WAIT, || self.try_find(css)).await
     }
 
+    /// Clicks the element matching `css`, waiting (bounded) for one that is there and current.
     pub async fn click(&self, css: &str) {
-        let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/click"),
-            Some(json!({})),
-        )
+        eventually(&format!("to click {css:?}"), WAIT, || async {
+            let id = self.try_find(css).await?;
+            self.try_cmd(
+                reqwest::Method::POST,
+                &format!("/element/{id}/click"),
+                Some(json!({})),
+            )
+            .await
+            .ok()
+            .map(|_| ())
+        })
         .await;
     }
 
     /// Types into a field (WebDriver key codes such as `\u{E007}` for Enter work too).
     pub async fn type_into(&self, css: &str, text: &str) {
-        let id = self.find(css).await;
-        self.cmd(
-            reqwest::Method::POST,
-            &format!("/element/{id}/value"),
-            Some(json!({ "text": text })),
-        )
+        eventually(&format!("to type into {css:?}"), WAIT, || async {
+            let id = self.try_find(css).await?;
+            self.try_cmd(
+                reqwest::Method::POST,
+                &format!("/element/{id}/value"),
+                Some(json!({ "text": text })),
+            )
+            .await
+            .ok()
+            .map(|_| ())
+        })
         .await;
     }
 
-    /// The rendered text of the first element matching `css`.
+    /// The rendered text of the first element matching `css` (waiting, bounded, for one).
     pub async fn text(&self, css: &str) -> String {
-        let id = self.find(css).await;
-        let v = self
-            .cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-            .await;
-        v.as_str().unwrap_or_default().to_string()
+        self.wait_text(css, "").await
     }
 
     /// Waits (bounded) until the text of `css` contains `needle`; returns the text.
     pub async fn wait_text(&self, css: &str, needle: &str) -> String {
         eventually(&format!("{css:?} to say {needle:?}"), WAIT, || async {
             let id = self.try_find(css).await?;
+            // A page that navigates between the two calls makes the element stale: try again.
             let v = self
-                .cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
-                .await;
+                .try_cmd(reqwest::Method::GET, &format!("/element/{id}/text"), None)
+                .await
+                .ok()?;
             let text = v.as_str().unwrap_or_default().to_string();
             text.contains(needle).then_some(text)
         })
@@ -205,15 +232,19 @@ impl Browser {
     }
 
     pub async fn attribute(&self, css: &str, name: &str) -> Option<String> {
-        let id = self.find(css).await;
-        let v = self
-            .cmd(
+        eventually(&format!("attribute {name} of {css:?}"), WAIT, || async {
+            let id = self.try_find(css).await?;
+            self.try_cmd(
                 reqwest::Method::GET,
                 &format!("/element/{id}/attribute/{name}"),
                 None,
             )
-            .await;
-        v.as_str().map(str::to_string)
+            .await
+            .ok()
+        })
+        .await
+        .as_str()
+        .map(str::to_string)
     }
 
     /// The value of a cookie (HttpOnly ones too: WebDriver sees them).
