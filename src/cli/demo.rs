@@ -13,10 +13,13 @@ pub struct DemoArgs {
     /// Where the daemon's API, UI and metrics listen.
     #[arg(long, default_value = "127.0.0.1:9797")]
     listen: String,
+    /// How many properties to generate.
     #[arg(long, default_value_t = 3)]
     properties: usize,
+    /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]
     residents_per_property: usize,
+    /// Seed of the generated residents (the same seed gives the same people).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// How often leases change.
@@ -29,12 +32,16 @@ pub struct DemoArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SimArgs {
+    /// Where the simulators listen (a loopback address and port).
     #[arg(long, default_value = "127.0.0.1:7700")]
     listen: String,
+    /// How many properties to generate.
     #[arg(long, default_value_t = 3)]
     properties: usize,
+    /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]
     residents_per_property: usize,
+    /// Seed of the generated residents (the same seed gives the same people).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Also print a complete lockstep config pointing at these simulators.

@@ -108,6 +108,7 @@ pub struct Server {
 pub enum Command {
     /// Run the daemon.
     Run {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
     },
@@ -117,25 +118,31 @@ pub enum Command {
     Sim(demo::SimArgs),
     /// Validate a config file; every error with its location; exit 64 if bad.
     CheckConfig {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
     },
     /// One dry-run cycle: what would change.
     Plan {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// One real cycle of every property (or one), then exit.
     Reconcile {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
         /// Run a single cycle and exit (the only mode; kept explicit for cron lines).
         #[arg(long, required = true)]
         once: bool,
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
     },
@@ -155,8 +162,10 @@ pub enum Command {
     },
     /// Report a lost or stolen credential: revoked at once and kept revoked.
     LostCredential {
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: String,
+        /// A person id as the source names it (e.g. p1-00001).
         #[arg(long)]
         person: String,
         /// One credential id; without it every credential of the person.
@@ -247,4 +256,32 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every subcommand says what it is for (`--help`).
+    #[test]
+    fn every_flag_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "lockstep", &mut missing);
+        assert!(missing.is_empty(), "flags without help: {missing:#?}");
+    }
 }

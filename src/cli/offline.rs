@@ -16,8 +16,10 @@ pub enum AuditCmd {
     /// they signed (exit 1 if not). Works on a stopped daemon's store or an exported file; never
     /// creates a store.
     Verify {
+        /// The config file (YAML).
         #[arg(long, short, conflicts_with = "export")]
         config: Option<PathBuf>,
+        /// A stopped daemon's data directory (instead of --config).
         #[arg(long, conflicts_with_all = ["config", "export"])]
         data_dir: Option<PathBuf>,
         /// A checkpoint file (repeatable); default with --config: the configured one.
@@ -36,8 +38,10 @@ pub enum AuditCmd {
     },
     /// Print the public key that verifies checkpoints, derived from the signing key.
     PublicKey {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// The audit signing key: a file holding the Ed25519 seed as hex.
         #[arg(long, conflicts_with = "config")]
         key_file: Option<PathBuf>,
     },
@@ -51,12 +55,16 @@ pub enum AuditCmd {
         /// From this time (RFC 3339 or Unix seconds).
         #[arg(long)]
         from: Option<String>,
+        /// Up to this time (RFC 3339 or Unix seconds).
         #[arg(long)]
         to: Option<String>,
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
+        /// A person id as the source names it (e.g. p1-00001).
         #[arg(long)]
         person: Option<String>,
+        /// Only entries of this action (e.g. suggestion_approved).
         #[arg(long)]
         action: Option<String>,
         /// Write here instead of standard output.
@@ -80,8 +88,10 @@ pub enum AuditCmd {
 /// Where the store is: the config's `data_dir`, or a directory given directly.
 #[derive(clap::Args, Debug)]
 pub struct DataDir {
+    /// The config file (YAML).
     #[arg(long, short)]
     config: Option<PathBuf>,
+    /// A stopped daemon's data directory (instead of --config).
     #[arg(long, conflicts_with = "config")]
     data_dir: Option<PathBuf>,
 }
