@@ -52,7 +52,7 @@ impl Browser {
             return None;
         };
         let port = free_port();
-        let child = Command::new(&driver)
+        let mut child = Command::new(&driver)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -81,19 +81,21 @@ impl Browser {
                          format!("--user-data-dir={}", profile.path().display())]
             }
         }}});
-        let v: Value = http
+        let answer = match http
             .post(format!("http://127.0.0.1:{port}/session"))
             .json(&caps)
             .send()
             .await
-            .expect("new session")
-            .json()
-            .await
-            .expect("session body");
-        let session = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("chromedriver refused a session: {v}"))
-            .to_string();
+        {
+            Ok(r) => r.json::<Value>().await.unwrap_or(Value::Null),
+            Err(e) => Value::String(e.to_string()),
+        };
+        let Some(session) = answer["value"]["sessionId"].as_str().map(str::to_string) else {
+            // No Browser owns the driver yet: stop it here so a failed start leaves nothing behind.
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("chromedriver refused a session: {answer}");
+        };
         Some(Browser {
             http,
             driver_port: port,
