@@ -14,7 +14,10 @@ fn main() {
         }
     };
     if let Err(e) = cli::run(cli) {
-        eprintln!("lockstep: {}", e.message);
+        // A closed pipe comes back as code 0 with no message: nothing to say.
+        if !e.message.is_empty() {
+            eprintln!("lockstep: {}", e.message);
+        }
         std::process::exit(e.code);
     }
 }

@@ -9,42 +9,57 @@ use serde_json::{json, Value};
 pub enum SuggestionsCmd {
     /// List suggestions (pending by default).
     List {
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
         /// pending, approved, discarded, withdrawn, executed, failed or all.
         #[arg(long)]
         state: Option<String>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Approve suggestions by id (at most 50).
-    Approve { ids: Vec<String> },
+    Approve {
+        /// Suggestion ids, from `suggestions list` (at most 50).
+        ids: Vec<String>,
+    },
     /// Discard suggestions by id.
-    Discard { ids: Vec<String> },
+    Discard {
+        /// Suggestion ids, from `suggestions list`.
+        ids: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum OverrideCmd {
     /// Force a status and/or add or remove groups for one person.
     Set {
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: String,
+        /// A person id as the source names it (e.g. p1-00001).
         #[arg(long)]
         person: String,
         /// future, current, notice or past.
         #[arg(long)]
         status: Option<String>,
+        /// A group to add (repeatable).
         #[arg(long = "add")]
         add: Vec<String>,
+        /// A group to remove (repeatable).
         #[arg(long = "remove")]
         remove: Vec<String>,
+        /// Why, in words, for the audit log.
         #[arg(long)]
         note: Option<String>,
     },
     /// Clear a person's override: the source wins again.
     Clear {
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: String,
+        /// A person id as the source names it (e.g. p1-00001).
         #[arg(long)]
         person: String,
     },
@@ -110,7 +125,7 @@ pub fn call(
 }
 
 fn print(value: &Value) {
-    println!(
+    out!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()
     );
@@ -147,7 +162,7 @@ pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
                     .as_str()
                     .map(|u| format!(" ({u})"))
                     .unwrap_or_default();
-                println!(
+                out!(
                     "{}  {:<6} {:<10} {}{unit}, {}: {}",
                     text("id"),
                     text("colour"),
@@ -157,14 +172,14 @@ pub fn suggestions(cmd: SuggestionsCmd, server: &Server) -> CliResult {
                     text("reason")
                 );
                 for step in s["steps"].as_array().into_iter().flatten() {
-                    println!(
+                    out!(
                         "      {:<14} {}",
                         step["system"].as_str().unwrap_or(""),
                         step["describe"].as_str().unwrap_or("")
                     );
                 }
             }
-            println!("{} suggestions", list.len());
+            out!("{} suggestions", list.len());
             Ok(())
         }
         SuggestionsCmd::Approve { ids } => {

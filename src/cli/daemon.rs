@@ -14,12 +14,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 pub fn open_store(config: &Config) -> Result<Store, CliError> {
-    Store::open(&config.data_dir).map_err(|e| {
-        CliError::failure(format!(
-            "cannot open the store in {}: {e}",
-            config.data_dir.display()
-        ))
-    })
+    Store::open(&config.data_dir).map_err(|e| open_failed(config, &e))
+}
+
+fn open_failed(config: &Config, e: &crate::store::StoreError) -> CliError {
+    CliError::failure(format!(
+        "cannot open the store in {}: {e}",
+        config.data_dir.display()
+    ))
 }
 
 pub fn run(path: &Path) -> CliResult {
@@ -72,6 +74,7 @@ pub async fn serve(
             controller: controller.clone(),
             events: tx.clone(),
             checkpoints: checkpoints.clone(),
+            sessions: Default::default(),
         },
         async {
             let _ = http_stopped.await;
@@ -183,7 +186,13 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
         .filter(|k| property.is_none_or(|p| p == k.as_str()))
         .cloned()
         .collect();
-    let store = open_store(&config)?;
+    let store = match Store::open(&config.data_dir) {
+        Ok(store) => store,
+        Err(e @ crate::store::StoreError::Locked { .. }) if dry_run => {
+            return super::remote_plan::plan(&config, property, json, &e.to_string());
+        }
+        Err(e) => return Err(open_failed(&config, &e)),
+    };
     let metrics = Metrics::new();
     let checkpoints = match dry_run {
         true => None,
@@ -206,7 +215,7 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
     }
     let failed = reports.iter().any(|r| r.skipped.is_some() || r.failed > 0);
     if json {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(&reports).unwrap_or_default()
         );
@@ -224,23 +233,29 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
     }
 }
 
-fn print_report(r: &crate::reconcile::Report, dry_run: bool) {
+pub(super) fn print_report(r: &crate::reconcile::Report, dry_run: bool) {
     if let Some(reason) = &r.skipped {
-        println!("{}: skipped: {reason}", r.property);
+        out!("{}: skipped: {reason}", r.property);
         return;
     }
     let verb = if dry_run { "would" } else { "planned to" };
-    println!(
+    out!(
         "{}: {} users desired, {} actions {verb} run, {} applied, {} failed, {} suggested, {} held",
-        r.property, r.desired_users, r.drift, r.applied, r.failed, r.suggested, r.held
+        r.property,
+        r.desired_users,
+        r.drift,
+        r.applied,
+        r.failed,
+        r.suggested,
+        r.held
     );
     for (system, a) in r.actions() {
-        println!("  {system:<14} {:<18} {}", a.name(), a.describe());
+        out!("  {system:<14} {:<18} {}", a.name(), a.describe());
     }
     for p in &r.problems {
-        println!("  problem: {p}");
+        out!("  problem: {p}");
     }
     for e in &r.errors {
-        println!("  error: {e}");
+        out!("  error: {e}");
     }
 }

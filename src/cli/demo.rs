@@ -16,8 +16,10 @@ pub struct DemoArgs {
     /// The fourth property lives in Openpath; the first three in Kisi, Brivo and both.
     #[arg(long, default_value_t = 4)]
     properties: usize,
+    /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]
     residents_per_property: usize,
+    /// Seed of the generated residents (the same seed gives the same people).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// How often leases change.
@@ -30,13 +32,16 @@ pub struct DemoArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct SimArgs {
+    /// Where the simulators listen (a loopback address and port).
     #[arg(long, default_value = "127.0.0.1:7700")]
     listen: String,
     /// The fourth property lives in Openpath; the first three in Kisi, Brivo and both.
     #[arg(long, default_value_t = 4)]
     properties: usize,
+    /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]
     residents_per_property: usize,
+    /// Seed of the generated residents (the same seed gives the same people).
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Also print a complete lockstep config pointing at these simulators.
@@ -101,7 +106,7 @@ pub fn sim(args: SimArgs) -> CliResult {
                     staff_dir: Some(&staff_dir),
                 },
             );
-            println!("{yaml}");
+            out!("{yaml}");
         }
         sims.serve(listener, async {
             let _ = tokio::signal::ctrl_c().await;
@@ -181,18 +186,19 @@ async fn run_demo(args: DemoArgs) -> CliResult {
             .await
             .unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
     };
-    println!(
+    out!(
         "lockstep demo: {} properties, {} residents each, simulators at {base}",
-        args.properties, args.residents_per_property
+        args.properties,
+        args.residents_per_property
     );
-    println!("  approval page  http://{addr}/");
-    println!("  API            http://{addr}/api/v1/status");
-    println!("  metrics        http://{addr}/metrics");
-    println!("  admin token    {admin}");
-    println!("  try: curl -H 'Authorization: Bearer {admin}' http://{addr}/api/v1/suggestions");
-    println!("  data dir       {data_dir}");
-    println!("  staff sheets   {staff_dir} (a CSV source: edit a file, rename it into place)");
-    println!("Ctrl-C stops.");
+    out!("  console        http://{addr}/  (sign in with a token below)");
+    out!("  API            http://{addr}/api/v1/status");
+    out!("  metrics        http://{addr}/metrics");
+    out!("  admin token    {admin}");
+    out!("  try: curl -H 'Authorization: Bearer {admin}' http://{addr}/api/v1/suggestions");
+    out!("  data dir       {data_dir}");
+    out!("  staff sheets   {staff_dir} (a CSV source: edit a file, rename it into place)");
+    out!("Ctrl-C stops.");
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut churn = tokio::time::interval(args.churn_every);
     churn.tick().await;
@@ -205,7 +211,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
                     world::churn(&mut state, 3, crate::controller::now(), &mut rng)
                 };
                 for c in &changes {
-                    println!("churn: {}", describe(c));
+                    out!("churn: {}", describe(c));
                 }
                 let _ = events.send(Event::Trigger(None));
             }
@@ -220,7 +226,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         .unwrap_or_else(|e| Err(CliError::failure(e.to_string())));
     let _ = stop_sims.send(());
     let _ = sim_server.await;
-    println!("demo stopped; the audit log stays in {data_dir}");
+    out!("demo stopped; the audit log stays in {data_dir}");
     result
 }
 

@@ -1,11 +1,23 @@
 //! The command line: clap definitions and one function per subcommand.
 //!
-//! Exit codes (DESIGN §8): 0 success, 64 bad usage or config, 1 any other failure.
+//! Exit codes (DESIGN §8): 0 success, 64 bad usage or config, 1 any other failure. Output goes
+//! through [`out!`]: a closed pipe (`lockstep audit export | head`) ends the command quietly
+//! with 0, never a panic.
+
+/// `println!` for command output: a reader that went away (`| head`) ends the process quietly
+/// with exit 0; any other failure to write is reported and exits 1.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
 
 mod client;
 mod daemon;
 mod demo;
+mod journald;
 mod offline;
+mod remote_plan;
 mod verify;
 
 use clap::{Parser, Subcommand};
@@ -39,6 +51,37 @@ impl CliError {
 
 pub type CliResult = Result<(), CliError>;
 
+/// Writes one line of output to stdout (see [`out!`]).
+pub fn write_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+        .and_then(|()| stdout.flush());
+    if let Err(e) = written {
+        let e = CliError::io("standard output", &e);
+        if !e.message.is_empty() {
+            eprintln!("lockstep: {}", e.message);
+        }
+        std::process::exit(e.code);
+    }
+}
+
+impl CliError {
+    /// A failure to write `what`; a closed pipe is no failure: code 0 and no message.
+    pub fn io(what: &str, e: &std::io::Error) -> CliError {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            CliError {
+                code: EXIT_OK,
+                message: String::new(),
+            }
+        } else {
+            CliError::failure(format!("{what}: {e}"))
+        }
+    }
+}
+
 #[derive(Parser, Debug)]
 #[command(
     name = "lockstep",
@@ -65,6 +108,7 @@ pub struct Server {
 pub enum Command {
     /// Run the daemon.
     Run {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
     },
@@ -74,25 +118,31 @@ pub enum Command {
     Sim(demo::SimArgs),
     /// Validate a config file; every error with its location; exit 64 if bad.
     CheckConfig {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
     },
     /// One dry-run cycle: what would change.
     Plan {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
     /// One real cycle of every property (or one), then exit.
     Reconcile {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: PathBuf,
         /// Run a single cycle and exit (the only mode; kept explicit for cron lines).
         #[arg(long, required = true)]
         once: bool,
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
     },
@@ -112,8 +162,10 @@ pub enum Command {
     },
     /// Report a lost or stolen credential: revoked at once and kept revoked.
     LostCredential {
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: String,
+        /// A person id as the source names it (e.g. p1-00001).
         #[arg(long)]
         person: String,
         /// One credential id; without it every credential of the person.
@@ -173,6 +225,19 @@ pub fn init_logging(level: &str, json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     use std::io::IsTerminal;
+    if !json && journald::under_journald() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .event_format(journald::Prefixed(
+                tracing_subscriber::fmt::format()
+                    .compact()
+                    .with_target(false)
+                    .with_ansi(false),
+            ))
+            .try_init();
+        return;
+    }
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
@@ -191,4 +256,32 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::failure(format!("cannot start the async runtime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every flag and argument of every subcommand says what it is for (`--help`).
+    #[test]
+    fn every_flag_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "lockstep", &mut missing);
+        assert!(missing.is_empty(), "flags without help: {missing:#?}");
+    }
 }

@@ -16,8 +16,10 @@ pub enum AuditCmd {
     /// they signed (exit 1 if not). Works on a stopped daemon's store or an exported file; never
     /// creates a store.
     Verify {
+        /// The config file (YAML).
         #[arg(long, short, conflicts_with = "export")]
         config: Option<PathBuf>,
+        /// A stopped daemon's data directory (instead of --config).
         #[arg(long, conflicts_with_all = ["config", "export"])]
         data_dir: Option<PathBuf>,
         /// A checkpoint file (repeatable); default with --config: the configured one.
@@ -36,8 +38,10 @@ pub enum AuditCmd {
     },
     /// Print the public key that verifies checkpoints, derived from the signing key.
     PublicKey {
+        /// The config file (YAML).
         #[arg(long, short)]
         config: Option<PathBuf>,
+        /// The audit signing key: a file holding the Ed25519 seed as hex.
         #[arg(long, conflicts_with = "config")]
         key_file: Option<PathBuf>,
     },
@@ -51,12 +55,16 @@ pub enum AuditCmd {
         /// From this time (RFC 3339 or Unix seconds).
         #[arg(long)]
         from: Option<String>,
+        /// Up to this time (RFC 3339 or Unix seconds).
         #[arg(long)]
         to: Option<String>,
+        /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
+        /// A person id as the source names it (e.g. p1-00001).
         #[arg(long)]
         person: Option<String>,
+        /// Only entries of this action (e.g. suggestion_approved).
         #[arg(long)]
         action: Option<String>,
         /// Write here instead of standard output.
@@ -80,8 +88,10 @@ pub enum AuditCmd {
 /// Where the store is: the config's `data_dir`, or a directory given directly.
 #[derive(clap::Args, Debug)]
 pub struct DataDir {
+    /// The config file (YAML).
     #[arg(long, short)]
     config: Option<PathBuf>,
+    /// A stopped daemon's data directory (instead of --config).
     #[arg(long, conflicts_with = "config")]
     data_dir: Option<PathBuf>,
 }
@@ -105,7 +115,7 @@ impl DataDir {
 
 pub fn check_config(path: &Path) -> CliResult {
     let config = load_config(path)?;
-    println!(
+    out!(
         "{}: ok ({} properties, {} sources, {} access systems)",
         path.display(),
         config.properties.len(),
@@ -195,7 +205,8 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
                     .unwrap_or_else(|| value.to_string());
                 return out
                     .write_all(text.as_bytes())
-                    .map_err(|e| CliError::failure(e.to_string()));
+                    .and_then(|()| out.flush())
+                    .map_err(|e| CliError::io("the export", &e));
             }
             let parse = |field: &str, v: &Option<String>| {
                 v.as_deref()
@@ -223,7 +234,8 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
             };
             written
                 .and_then(|()| crate::store::write_checkpoint_lines(&anchors, &mut out))
-                .map_err(|e| CliError::failure(e.to_string()))
+                .and_then(|()| out.flush())
+                .map_err(|e| CliError::io("the export", &e))
         }
     }
 }

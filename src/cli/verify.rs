@@ -161,7 +161,7 @@ pub fn verify(args: VerifyArgs) -> CliResult {
     if cps.is_empty() {
         return match &chain.first_problem {
             None => {
-                println!(
+                out!(
                     "audit log ok: {} entries, hash chain intact; NOT ANCHORED: no checkpoint was \
                      checked, so a wiped, cut or re-hashed log would pass as well (configure \
                      audit.key, or give --checkpoint FILE)",
@@ -183,7 +183,7 @@ pub fn verify(args: VerifyArgs) -> CliResult {
     })?;
     let report = check_anchors(&chain, &seen, &cps, &key);
     if report.ok() {
-        println!("audit log ok: {}", report.reach());
+        out!("audit log ok: {}", report.reach());
         return Ok(());
     }
     let mut lines = vec![format!(
@@ -208,7 +208,7 @@ pub fn checkpoint(server: &Server) -> CliResult {
         "/api/v1/audit/checkpoint",
         None,
     )?;
-    println!("{value}");
+    out!("{value}");
     Ok(())
 }
 
@@ -225,7 +225,7 @@ pub fn public_key(config: Option<&Path>, key_file: Option<&Path>) -> CliResult {
         }
         (None, None) => return Err(CliError::usage("give --key-file FILE or --config FILE")),
     };
-    println!("{}", key.public());
+    out!("{}", key.public());
     Ok(())
 }
 

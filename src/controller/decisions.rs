@@ -141,6 +141,23 @@ impl Controller {
         Ok(found)
     }
 
+    /// Refuses a person the property's sources have not listed (as of the last cycle that read
+    /// them). Before any cycle has read them nobody is known yet, and nobody is refused.
+    fn known_person(&self, property: &str, person: &str) -> Result<(), RequestError> {
+        let marks = self.store.tracker().load(property)?;
+        let suffix = format!(":{person}");
+        if marks.is_empty()
+            || marks
+                .keys()
+                .any(|ext| ext.starts_with("lockstep:") && ext.ends_with(&suffix))
+        {
+            return Ok(());
+        }
+        Err(RequestError::NotFound(format!(
+            "no person {person:?} in property {property:?} (as its sources last listed it)"
+        )))
+    }
+
     /// Lets the next cycle of a property carry its held revocations (and accept an empty feed).
     pub fn release_guard(&self, property: &str, actor: &str) -> Result<(), RequestError> {
         let config = self.config();
@@ -180,6 +197,12 @@ impl Controller {
             .properties
             .get(property)
             .ok_or_else(|| RequestError::NotFound(format!("no property named {property:?}")))?;
+        if force_status.is_none() && add.is_empty() && remove.is_empty() {
+            return Err(RequestError::Invalid(
+                "override: nothing to change; give a status to force, groups to add or groups to remove (to undo an override, clear it)".into(),
+            ));
+        }
+        self.known_person(property, person)?;
         let managed = crate::policy::managed_groups(p);
         if let Some(g) = add
             .iter()
@@ -251,6 +274,7 @@ impl Controller {
                 "no property named {property:?}"
             )));
         }
+        self.known_person(property, person)?;
         let credential = credential.unwrap_or("*");
         self.store
             .lost()

@@ -69,6 +69,7 @@ pub async fn approve(State(state): State<AppState>, headers: HeaderMap, body: By
     let caller = authorize(&state, &headers, Role::Approver)?;
     let Ids { ids } = parse_body(&body)?;
     let ids = input::unique_ids(ids)?;
+    tracing::info!(actor = %caller.name, suggestions = ?ids, "approve");
     let results = state.controller.approve(&ids, &caller.name).await?;
     Ok(Json(serde_json::json!({ "results": results })).into_response())
 }
@@ -77,6 +78,7 @@ pub async fn discard(State(state): State<AppState>, headers: HeaderMap, body: By
     let caller = authorize(&state, &headers, Role::Approver)?;
     let Ids { ids } = parse_body(&body)?;
     let ids = input::unique_ids(ids)?;
+    tracing::info!(actor = %caller.name, suggestions = ?ids, "discard");
     let n = state.controller.discard(&ids, &caller.name)?;
     Ok(Json(serde_json::json!({ "discarded": n })).into_response())
 }
@@ -189,12 +191,13 @@ pub async fn reconcile(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult {
-    authorize(&state, &headers, Role::Approver)?;
+    let caller = authorize(&state, &headers, Role::Approver)?;
     let ReconcileBody { property } = if body.is_empty() {
         ReconcileBody::default()
     } else {
         parse_body(&body)?
     };
+    tracing::info!(actor = %caller.name, property = property.as_deref().unwrap_or("all"), "reconcile");
     if let Some(p) = &property {
         if !state.controller.config().properties.contains_key(p) {
             return Err(ApiError::new(
@@ -211,12 +214,41 @@ pub async fn reconcile(
         .into_response())
 }
 
+/// A dry-run cycle of one property (or all) on the running daemon: what would change, computed
+/// from fresh reads of the sources and access systems, without the shared cache, writes or
+/// status updates (what `lockstep plan` falls back to while the daemon holds the store).
+pub async fn plan(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> ApiResult {
+    authorize(&state, &headers, Role::Approver)?;
+    let ReconcileBody { property } = if body.is_empty() {
+        ReconcileBody::default()
+    } else {
+        parse_body(&body)?
+    };
+    let config = state.controller.config();
+    let ids: Vec<String> = match property {
+        Some(p) if config.properties.contains_key(&p) => vec![p],
+        Some(p) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("property: no property named {p:?}"),
+            ))
+        }
+        None => config.properties.keys().cloned().collect(),
+    };
+    let mut reports = Vec::new();
+    for id in &ids {
+        reports.push(state.controller.reconcile(id, true).await?);
+    }
+    Ok(Json(serde_json::json!({ "reports": reports })).into_response())
+}
+
 pub async fn release_guard(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Admin)?;
+    tracing::info!(actor = %caller.name, property = %id, "guard release");
     state.controller.release_guard(&id, &caller.name)?;
     let _ = state.events.send(Event::Trigger(Some(id.clone())));
     Ok((
@@ -269,6 +301,7 @@ pub async fn set_override(
         add_groups: b.add_groups,
         remove_groups: b.remove_groups,
     };
+    tracing::info!(actor = %caller.name, property = %b.property, person = %b.person, "override");
     let o = state
         .controller
         .set_override(&b.property, &b.person, manual, b.note, &caller.name)?;
@@ -283,6 +316,7 @@ pub async fn clear_override(
 ) -> ApiResult {
     let caller = authorize(&state, &headers, Role::Approver)?;
     input::id("person", &person)?;
+    tracing::info!(actor = %caller.name, property = %property, person = %person, "override clear");
     if !state
         .controller
         .clear_override(&property, &person, &caller.name)?
@@ -317,6 +351,7 @@ pub async fn lost_credential(
     if let Some(credential) = &b.credential {
         input::id("credential", credential)?;
     }
+    tracing::info!(actor = %caller.name, property = %b.property, person = %b.person, credential = b.credential.as_deref().unwrap_or("*"), "lost credential");
     let report = state
         .controller
         .lost_credential(

@@ -1,12 +1,12 @@
 //! What every response carries and how every failure reads, whichever handler (or axum itself)
 //! produced it.
 //!
-//! - Security headers: `Content-Security-Policy` (the console page sets its own, naming the
-//!   hashes of its inline script and style; everything else gets `default-src 'none'`),
+//! - Security headers: `Content-Security-Policy` (console pages set their own, allowing script
+//!   and style from this origin only; everything else gets `default-src 'none'`),
 //!   `X-Frame-Options: DENY`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.
 //! - Errors are JSON `{"error": "..."}`: axum's own rejections (413 for a body over
 //!   [`MAX_BODY`], 405, a missing content type) are plain text, and are rewritten here. The
-//!   probe endpoints keep their plain text.
+//!   probe endpoints keep their plain text, and the console's HTML error pages stay HTML.
 
 use axum::extract::Request;
 use axum::http::header::{self, HeaderValue};
@@ -26,7 +26,7 @@ const PLAIN: &[&str] = &["/healthz", "/readyz", "/metrics"];
 pub async fn harden(request: Request, next: Next) -> Response {
     let plain = PLAIN.contains(&request.uri().path());
     let mut response = next.run(request).await;
-    if !plain && is_error(response.status()) && !is_json(&response) {
+    if !plain && is_error(response.status()) && !is_json(&response) && !is_html(&response) {
         response = as_json(response).await;
     }
     let headers = response.headers_mut();
@@ -49,12 +49,21 @@ fn is_error(status: StatusCode) -> bool {
     status.is_client_error() || status.is_server_error()
 }
 
-fn is_json(response: &Response) -> bool {
+fn content_type_is(response: &Response, prefix: &str) -> bool {
     response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"))
+        .is_some_and(|v| v.starts_with(prefix))
+}
+
+fn is_json(response: &Response) -> bool {
+    content_type_is(response, "application/json")
+}
+
+/// The console's error pages are HTML for people, and stay so.
+fn is_html(response: &Response) -> bool {
+    content_type_is(response, "text/html")
 }
 
 /// Rewrites a plain error into `{"error": ...}`, keeping its status and any `Allow` header.

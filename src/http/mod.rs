@@ -1,4 +1,4 @@
-//! The one HTTP listener: metrics, health, the JSON API and the approval page.
+//! The one HTTP listener: metrics, health, the JSON API and the console (`console/`).
 //!
 //! `router(state)` builds everything so tests can drive it with `oneshot` and no socket.
 //! API requests carry a bearer token; tokens are stored as SHA-256 hashes and compared in
@@ -9,8 +9,8 @@ mod api;
 pub use api::parse_time;
 mod hardening;
 pub use hardening::MAX_BODY;
+pub mod console;
 mod input;
-mod ui;
 
 use crate::app::Events;
 use crate::config::Role;
@@ -30,11 +30,12 @@ pub struct AppState {
     pub events: Events,
     /// Signs audit checkpoints; `None` when `audit.key` is not configured.
     pub checkpoints: Option<Arc<crate::checkpointer::Checkpointer>>,
+    /// Console sessions (in memory; a restart signs everyone out).
+    pub sessions: Arc<console::Sessions>,
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/", get(ui::page))
+    console::routes()
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
@@ -45,6 +46,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/audit", get(api::audit))
         .route("/api/v1/audit/checkpoint", get(api::checkpoint))
         .route("/api/v1/reconcile", post(api::reconcile))
+        .route("/api/v1/plan", post(api::plan))
         .route(
             "/api/v1/properties/{id}/guard/release",
             post(api::release_guard),

@@ -27,7 +27,7 @@ fn sha(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-fn state(dir: &std::path::Path) -> AppState {
+pub(super) fn state(dir: &std::path::Path) -> AppState {
     let yaml = format!(
         "portfolio: test\ndata_dir: {}\napi:\n  tokens:\n    - {{ name: v, role: viewer, sha256: {} }}\n    - {{ name: a, role: approver, sha256: {} }}\n    - {{ name: root, role: admin, sha256: {} }}\n",
         dir.display(),
@@ -44,6 +44,7 @@ fn state(dir: &std::path::Path) -> AppState {
         controller,
         events: tx,
         checkpoints: None,
+        sessions: Default::default(),
     }
 }
 
@@ -90,6 +91,7 @@ const ENDPOINTS: &[(&str, &str, Role, &str)] = &[
         r#"{"ids":["x"]}"#,
     ),
     ("POST", "/api/v1/reconcile", Role::Approver, ""),
+    ("POST", "/api/v1/plan", Role::Approver, ""),
     (
         "POST",
         "/api/v1/overrides",

@@ -15,13 +15,18 @@ pub enum StoreError {
         #[source]
         source: BackendError,
     },
-    /// Another process (or another `Store` in this one) holds the database lock.
+    /// Another process (or another `Store` in this one) holds the database lock; `holder` names
+    /// it when the system says (Linux's lock table).
     #[error(
-        "cannot open the store at {}: it is locked by another process \
-         (is another lockstep running with this data_dir?)",
-        .path.display()
+        "cannot open the store at {}: it is in use by {}; stop that process first, or ask the \
+         running daemon through its API",
+        .path.display(),
+        .holder.as_deref().unwrap_or("another process (is another lockstep running with this data_dir?)")
     )]
-    Locked { path: PathBuf },
+    Locked {
+        path: PathBuf,
+        holder: Option<String>,
+    },
     /// Reading or writing the database failed.
     #[error("store: {0}")]
     Backend(#[source] BackendError),

@@ -20,6 +20,7 @@ mod codec;
 mod error;
 mod export;
 mod grants;
+mod holder;
 mod intents;
 mod overrides;
 mod query;
@@ -119,6 +120,7 @@ impl Store {
             if source.is_lock_conflict() {
                 StoreError::Locked {
                     path: dir.to_path_buf(),
+                    holder: holder::describe(&dir.join("db")),
                 }
             } else {
                 StoreError::Open {

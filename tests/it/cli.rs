@@ -119,3 +119,139 @@ fn sim_prints_a_config_that_validates() {
     assert_eq!(p3.access_systems.len(), 2, "{yaml}");
     assert_eq!(config.sources["staff-csv"].kind(), "csv");
 }
+
+/// `lockstep plan` while the daemon runs: without a token it says which process holds the store,
+/// in plain words; with one it plans through the daemon's API, changing nothing. And clients
+/// whose reader went away exit quietly with 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_works_while_the_daemon_holds_the_store() {
+    use crate::harness::*;
+    let s = setup(20, 31, "0s", |y| y).await;
+    let approver = s
+        .yaml
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("# approver token: "))
+        .expect("approver token")
+        .to_string();
+    let daemon = s.start().await;
+    let plan = |token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_lockstep"));
+        cmd.args(["plan", "--config"])
+            .arg(&s.path)
+            .args(["--property", "p2"])
+            .env_remove("LOCKSTEP_SERVER")
+            .env_remove("LOCKSTEP_TOKEN");
+        if let Some(t) = token {
+            cmd.env("LOCKSTEP_TOKEN", t);
+        }
+        cmd.output().expect("run lockstep plan")
+    };
+    let out = plan(None);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    let pid = daemon.child.id().to_string();
+    assert!(
+        err.contains(&format!("in use by process {pid} (")) && err.contains("run --config"),
+        "the holder is named: {err}"
+    );
+    assert!(err.contains("LOCKSTEP_TOKEN"), "{err}");
+
+    let before = daemon.get("/api/v1/suggestions?property=p2").await.1;
+    let out = plan(Some(&approver));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("p2: ") && text.contains("would run") && text.contains("add_to_group"),
+        "{text}"
+    );
+    let after = daemon.get("/api/v1/suggestions?property=p2").await.1;
+    assert_eq!(before, after, "a plan changes nothing");
+
+    // Overrides and lost credentials refuse people the source does not list, and no-op overrides.
+    let (status, body) = daemon
+        .post(
+            "/api/v1/overrides",
+            serde_json::json!({"property": "p2", "person": "p2-99999", "force_status": "past"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("\"p2-99999\""),
+        "{body}"
+    );
+    let (status, body) = daemon
+        .post(
+            "/api/v1/lost-credential",
+            serde_json::json!({"property": "p2", "person": "p2-99999"}),
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = daemon
+        .post(
+            "/api/v1/overrides",
+            serde_json::json!({"property": "p2", "person": "p2-00001"}),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("nothing to change"),
+        "{body}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args([
+            "override",
+            "set",
+            "--property",
+            "p2",
+            "--person",
+            "p2-99999",
+            "--status",
+            "past",
+        ])
+        .env("LOCKSTEP_SERVER", &daemon.url)
+        .env("LOCKSTEP_TOKEN", &approver)
+        .output()
+        .expect("run lockstep");
+    assert_eq!(
+        out.status.code(),
+        Some(64),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = daemon.log();
+    assert!(
+        log.contains("override") && log.contains("actor=sim-approver") && log.contains("p2-99999"),
+        "every API action logs its actor and target"
+    );
+
+    // A reader that goes away (`| head`) ends a command quietly with 0, never a panic.
+    for args in [
+        &["suggestions", "list", "--property", "p2"][..],
+        &["audit", "export", "--via-api", "--format", "csv"][..],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .args(args)
+            .env("LOCKSTEP_SERVER", &daemon.url)
+            .env("LOCKSTEP_TOKEN", &approver)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run lockstep");
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?} said something: {err}");
+    }
+    assert!(daemon.stop().success());
+}

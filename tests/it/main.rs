@@ -3,6 +3,7 @@
 mod audit;
 mod building;
 mod cli;
+mod console;
 mod crash;
 mod csv;
 mod daemon;
@@ -13,4 +14,5 @@ mod notify;
 mod openpath;
 mod reload;
 mod safety;
+mod webdriver;
 mod yardi;
