@@ -317,13 +317,11 @@ impl PropertyConfig {
                 return Some(name);
             }
         }
-        let pattern = self.units.pattern.as_deref().filter(|p| {
-            p.split_once("{unit}").is_some_and(|(prefix, suffix)| {
-                group.len() > prefix.len() + suffix.len()
-                    && group.starts_with(prefix)
-                    && group.ends_with(suffix)
-            })
-        });
+        let pattern = self
+            .units
+            .pattern
+            .as_deref()
+            .filter(|p| crate::model::unit_pattern_makes(p, group));
         self.access_systems
             .iter()
             .find(|(_, r)| r.matches(group) || pattern.is_some_and(|p| r.matches(p)))

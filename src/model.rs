@@ -162,12 +162,26 @@ pub struct ManagedGroups {
 impl ManagedGroups {
     pub fn contains(&self, group: &str) -> bool {
         self.names.contains(group)
-            || self.patterns.iter().any(|(prefix, suffix)| {
-                group.len() > prefix.len() + suffix.len()
-                    && group.starts_with(prefix.as_str())
-                    && group.ends_with(suffix.as_str())
-            })
+            || self
+                .patterns
+                .iter()
+                .any(|(prefix, suffix)| fills_pattern(prefix, suffix, group))
     }
+}
+
+/// Whether `group` is what a `{unit}` pattern split into `prefix` and `suffix` makes for some
+/// non-empty unit (`Unit 101` for `Unit {unit}`).
+pub fn fills_pattern(prefix: &str, suffix: &str, group: &str) -> bool {
+    group.len() > prefix.len() + suffix.len()
+        && group.starts_with(prefix)
+        && group.ends_with(suffix)
+}
+
+/// `fills_pattern` for a pattern as written, with its one `{unit}` placeholder.
+pub fn unit_pattern_makes(pattern: &str, group: &str) -> bool {
+    pattern
+        .split_once("{unit}")
+        .is_some_and(|(prefix, suffix)| fills_pattern(prefix, suffix, group))
 }
 
 /// The access one person should hold in one access system.

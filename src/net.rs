@@ -5,8 +5,8 @@
 mod error;
 
 pub use error::{
-    config_hint, error_message, is_connector_failure, retry_after, snippet, Gateway, NetError,
-    Verdict, MASHERY_ERROR_CODE,
+    config_hint, error_message, is_connector_failure, retry_after, sign_in_refused, snippet,
+    Gateway, NetError, Verdict, MASHERY_ERROR_CODE,
 };
 
 use reqwest::header::HeaderMap;

@@ -112,6 +112,35 @@ impl NetError {
     }
 }
 
+/// A token endpoint's refusal (an auth answer, or a 400 as OAuth 2.0 spells `invalid_grant`)
+/// as an auth failure whose message `explain` writes from the vendor's own text: what to check,
+/// never a configured value. Any other error is returned as it is.
+pub fn sign_in_refused(e: NetError, explain: impl FnOnce(&str) -> String) -> NetError {
+    match e {
+        NetError::Auth {
+            system,
+            method,
+            path,
+            status,
+            message,
+        }
+        | NetError::Status {
+            system,
+            method,
+            path,
+            status: status @ 400,
+            message,
+        } => NetError::Auth {
+            system,
+            method,
+            path,
+            status,
+            message: explain(&message),
+        },
+        other => other,
+    }
+}
+
 /// Whether an error kind points at the connector itself (its credentials, its config, its
 /// server or the way there) rather than at one record: these count toward quarantine.
 pub fn is_connector_failure(kind: &str) -> bool {

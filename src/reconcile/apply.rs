@@ -217,16 +217,8 @@ impl Cycle<'_> {
     }
 
     fn update_drift(&self, v: &SystemView<'_>, outcomes: &[(Action, bool)]) {
-        let mut remaining: BTreeMap<&'static str, i64> = [
-            "add_to_group",
-            "remove_from_group",
-            "create_user",
-            "revoke_credential",
-            "set_window",
-        ]
-        .into_iter()
-        .map(|a| (a, 0))
-        .collect();
+        let mut remaining: BTreeMap<&'static str, i64> =
+            crate::metrics::ACTIONS.iter().map(|a| (*a, 0)).collect();
         for action in &v.plan.actions {
             *remaining.entry(action.name()).or_default() += 1;
         }

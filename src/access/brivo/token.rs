@@ -110,30 +110,10 @@ impl Brivo {
 /// `invalid_grant` (the OAuth 2.0 spelling) is read the same way. The vendor's text is kept;
 /// no configured value is added.
 fn refused_sign_in(e: NetError) -> NetError {
-    match e {
-        NetError::Auth {
-            system,
-            method,
-            path,
-            status,
-            message,
-        }
-        | NetError::Status {
-            system,
-            method,
-            path,
-            status: status @ 400,
-            message,
-        } => NetError::Auth {
-            system,
-            method,
-            path,
-            status,
-            message: format!(
-                "Brivo refused the sign-in ({message}); check client_id and client_secret (sent \
-                 as the Basic header) and username and password"
-            ),
-        },
-        other => other,
-    }
+    crate::net::sign_in_refused(e, |message| {
+        format!(
+            "Brivo refused the sign-in ({message}); check client_id and client_secret (sent \
+             as the Basic header) and username and password"
+        )
+    })
 }

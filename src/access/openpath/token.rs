@@ -115,30 +115,10 @@ impl Openpath {
 /// `login`'s refusals (the spec documents none: 400, 401 and 403 are read alike) as auth
 /// failures with what to check. The vendor's text is kept; no configured value is added.
 fn refused_sign_in(e: NetError) -> NetError {
-    match e {
-        NetError::Auth {
-            system,
-            method,
-            path,
-            status,
-            message,
-        }
-        | NetError::Status {
-            system,
-            method,
-            path,
-            status: status @ 400,
-            message,
-        } => NetError::Auth {
-            system,
-            method,
-            path,
-            status,
-            message: format!(
-                "Openpath refused the login ({message}); check email and password, and that \
-                 the API user needs no MFA code"
-            ),
-        },
-        other => other,
-    }
+    crate::net::sign_in_refused(e, |message| {
+        format!(
+            "Openpath refused the login ({message}); check email and password, and that \
+             the API user needs no MFA code"
+        )
+    })
 }

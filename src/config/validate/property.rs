@@ -461,8 +461,9 @@ fn routes(c: &mut Check<'_>, base: &str, p: &PropertyConfig) {
             .filter(|(_, r)| {
                 r.matches(group)
                     || (!is_pattern
-                        && pattern
-                            .is_some_and(|pat| unit_pattern_covers(pat, group) && r.matches(pat)))
+                        && pattern.is_some_and(|pat| {
+                            crate::model::unit_pattern_makes(pat, group) && r.matches(pat)
+                        }))
             })
             .map(|(n, _)| n.as_str())
             .collect();
@@ -478,17 +479,6 @@ fn routes(c: &mut Check<'_>, base: &str, p: &PropertyConfig) {
             ),
         }
     }
-}
-
-/// Whether a group name is one the unit pattern produces (`Unit 101` for `Unit {unit}`).
-fn unit_pattern_covers(pattern: &str, group: &str) -> bool {
-    pattern
-        .split_once("{unit}")
-        .is_some_and(|(prefix, suffix)| {
-            group.len() > prefix.len() + suffix.len()
-                && group.starts_with(prefix)
-                && group.ends_with(suffix)
-        })
 }
 
 /// Two properties reading the same source property into the same access system would act on
