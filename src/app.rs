@@ -7,8 +7,9 @@
 
 use crate::config::{Config, ProcessEnv};
 use crate::controller::Controller;
+use crate::model::Timestamp;
 use crate::notify::Notifier;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -26,6 +27,9 @@ pub enum Event {
     Trigger(Option<String>),
     /// Re-read the config file (SIGHUP).
     Reload,
+    /// A property's desired state changes by the clock now (a window opens or closes): run
+    /// every property whose due time has come.
+    Due,
     /// Stop gracefully (SIGTERM, SIGINT, Ctrl-C).
     Shutdown,
 }
@@ -71,20 +75,28 @@ pub async fn run_loop(
     let mut watchdog = tokio::time::interval(watchdog_every.unwrap_or(Duration::from_secs(3600)));
     watchdog.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut semaphore = Arc::new(Semaphore::new(config.concurrency));
-    let mut tasks: JoinSet<String> = JoinSet::new();
+    let mut tasks: JoinSet<(String, Option<Timestamp>)> = JoinSet::new();
     let mut running = BTreeSet::new();
     let mut again = BTreeSet::new();
     let mut done_once = BTreeSet::new();
+    // Property → the instant its desired state next changes by the clock alone.
+    let mut due: BTreeMap<String, Timestamp> = BTreeMap::new();
     loop {
+        let wake = due.values().min().copied();
         let event = tokio::select! {
             _ = interval.tick() => Event::Tick,
+            _ = sleep_until_unix(wake.unwrap_or_default()), if wake.is_some() => Event::Due,
             _ = watchdog.tick(), if watchdog_every.is_some() => {
                 notifier.watchdog();
                 continue;
             }
             Some(e) = rx.recv() => e,
             Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                if let Ok(property) = done {
+                if let Ok((property, next)) = done {
+                    match next {
+                        Some(t) => due.insert(property.clone(), t),
+                        None => due.remove(&property),
+                    };
                     // Set here, by the loop, so the gauge goes stale when the loop stops cycling.
                     controller.metrics.last_cycle_timestamp.set(crate::metrics::unix_now());
                     running.remove(&property);
@@ -113,6 +125,27 @@ pub async fn run_loop(
                 }
                 if config.properties.is_empty() {
                     become_ready(&controller, &notifier, 0);
+                }
+            }
+            Event::Due => {
+                let now = crate::controller::now();
+                let ready: Vec<String> = due
+                    .iter()
+                    .filter(|(_, t)| **t <= now)
+                    .map(|(p, _)| p.clone())
+                    .collect();
+                for property in ready {
+                    due.remove(&property);
+                    if config.properties.contains_key(&property) {
+                        spawn_cycle(
+                            &controller,
+                            &semaphore,
+                            &mut tasks,
+                            &mut running,
+                            &mut again,
+                            property,
+                        );
+                    }
                 }
             }
             Event::Trigger(Some(property)) => {
@@ -183,6 +216,16 @@ pub fn reload_status(result: &Result<(), String>, path: Option<&PathBuf>) -> Str
     }
 }
 
+/// Sleeps until the Unix second `t` has begun (a few milliseconds past, so the cycle's clock
+/// reads `t`). Waking early only costs a cycle that schedules the same instant again.
+async fn sleep_until_unix(t: Timestamp) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let target = Duration::from_secs(t.max(0) as u64) + Duration::from_millis(5);
+    tokio::time::sleep(target.saturating_sub(now)).await;
+}
+
 fn ticker(period: Duration) -> tokio::time::Interval {
     let mut interval = tokio::time::interval(period.max(Duration::from_millis(100)));
     interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -193,7 +236,7 @@ fn ticker(period: Duration) -> tokio::time::Interval {
 fn spawn_cycle(
     controller: &Arc<Controller>,
     semaphore: &Arc<Semaphore>,
-    tasks: &mut JoinSet<String>,
+    tasks: &mut JoinSet<(String, Option<Timestamp>)>,
     running: &mut BTreeSet<String>,
     again: &mut BTreeSet<String>,
     property: String,
@@ -209,8 +252,11 @@ fn spawn_cycle(
     let semaphore = semaphore.clone();
     tasks.spawn(async move {
         let _permit = semaphore.acquire_owned().await;
+        let mut next = None;
         match controller.reconcile(&property, false).await {
-            Ok(report) if report.skipped.is_none() => tracing::info!(
+            Ok(report) if report.skipped.is_none() => {
+                next = report.next_due;
+                tracing::info!(
                 property = %property,
                 drift = report.drift,
                 applied = report.applied,
@@ -219,11 +265,12 @@ fn spawn_cycle(
                 pending = report.pending_suggestions,
                 held = report.held,
                 "cycle done"
-            ),
+                )
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(property = %property, error = %e, "cycle failed"),
         }
-        property
+        (property, next)
     });
 }
 
@@ -273,7 +320,11 @@ pub fn reload(controller: &Controller, path: Option<&PathBuf>) -> Result<(), Str
     }
 }
 
-async fn shutdown(controller: &Controller, mut tasks: JoinSet<String>, grace: Duration) {
+async fn shutdown(
+    controller: &Controller,
+    mut tasks: JoinSet<(String, Option<Timestamp>)>,
+    grace: Duration,
+) {
     tracing::info!("shutting down: no new actions; finishing in-flight ones");
     controller.stop.store(true, Ordering::SeqCst);
     let drained =

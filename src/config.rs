@@ -1,9 +1,11 @@
 //! Configuration in two stages: `RawConfig` mirrors the YAML as typed (unknown keys rejected);
 //! `Config::from_raw` validates cross-field rules and returns every error at once with its path.
 
+mod kinds;
 mod raw;
 mod validate;
 
+pub use kinds::{MemberRules, VisitorRules};
 pub use raw::RawConfig;
 pub use validate::{ConfigError, ConfigErrors};
 
@@ -281,6 +283,10 @@ pub struct PropertyConfig {
     pub units: UnitMapping,
     /// Role (as the source names it, e.g. `maintenance`) → groups.
     pub roles: BTreeMap<String, Vec<String>>,
+    /// What opens doors for coworking members.
+    pub members: MemberRules,
+    /// What opens doors for visitors, and when.
+    pub visitors: VisitorRules,
 }
 
 /// The stable key that links one person's records across a property's sources.

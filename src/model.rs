@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod action;
+mod person;
 pub use action::{Action, Direction, Plan};
+pub use person::{Booking, DayPass, Membership, PersonKind, Visit};
 
 /// Seconds since the Unix epoch, UTC. Passed in explicitly; nothing in the model reads a clock.
 pub type Timestamp = i64;
@@ -79,6 +81,30 @@ pub struct PersonRecord {
     pub lease_start: Option<Timestamp>,
     #[serde(default)]
     pub lease_end: Option<Timestamp>,
+    /// A coworking member's plans, place, bookings and day passes (workspace sources).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<Box<Membership>>,
+    /// A visitor's visit (visitor systems, signed events).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visit: Option<Visit>,
+}
+
+impl PersonRecord {
+    /// Which rules apply: a visit makes a visitor, a membership a member, a role other than
+    /// `resident` a member of staff. `lease_start`/`lease_end` are the start and end of the
+    /// entitlement whatever the kind (lease, contract, plan).
+    pub fn kind(&self) -> PersonKind {
+        if self.visit.is_some() {
+            PersonKind::Visitor
+        } else if self.membership.is_some() {
+            PersonKind::Member
+        } else {
+            match self.role.as_deref() {
+                None | Some("resident") => PersonKind::Resident,
+                Some(_) => PersonKind::Staff,
+            }
+        }
+    }
 }
 
 /// What one fetch of one property's people returned, with what the source said about its size
@@ -229,6 +255,11 @@ pub struct DesiredState {
     /// `managed` is ever touched.
     #[serde(default)]
     pub owned_grants: BTreeSet<(String, String)>,
+    /// (external id, group) memberships whose window ended at a time lockstep knew in advance
+    /// (a contract end date, a booking, a visit): their removal is an expiration, not counted
+    /// by the blast-radius guard and not waiting for approval.
+    #[serde(default)]
+    pub expected_ends: BTreeSet<(String, String)>,
 }
 
 impl DesiredState {
@@ -236,6 +267,18 @@ impl DesiredState {
     pub fn is_held(&self, external_id: &str) -> bool {
         self.held.contains(external_id)
             || source_of(external_id).is_some_and(|s| self.held_sources.contains(s))
+    }
+
+    /// Whether an action is the removal of a membership whose known window has ended.
+    pub fn expires(&self, action: &Action) -> bool {
+        match action {
+            Action::RemoveFromGroup {
+                external_id, group, ..
+            } => self
+                .expected_ends
+                .contains(&(external_id.clone(), group.clone())),
+            _ => false,
+        }
     }
 
     /// Whether a membership may be removed when nobody should hold it: a managed group, or one

@@ -5,8 +5,8 @@
 
 use crate::config::{LinkKey, PropertyConfig, UnitMapping};
 use crate::model::{
-    external_id, DesiredState, DesiredUser, LeaseStatus, ManagedGroups, PersonRecord, Timestamp,
-    Window,
+    external_id, DesiredState, DesiredUser, LeaseStatus, ManagedGroups, PersonKind, PersonRecord,
+    Timestamp, Window,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -27,6 +27,10 @@ pub struct Mark {
     pub since: Timestamp,
     #[serde(default)]
     pub unit: Option<String>,
+    /// Group → the end of its window, for grants that end: when the end passes, the removal
+    /// is an expiration lockstep knew of, not an accident for the guard.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ends: BTreeMap<String, Timestamp>,
 }
 
 /// The people one source listed for the property this cycle.
@@ -78,6 +82,9 @@ pub struct Output {
     /// People whose new access waits for the activation delay, and when the earliest is due.
     pub waiting: usize,
     pub next_activation: Option<Timestamp>,
+    /// The next instant this property's desired state changes by the clock alone (a window
+    /// opens or closes, a delay runs out): the daemon wakes the property then.
+    pub next_due: Option<Timestamp>,
     /// People the policy could not place (e.g. a role with no mapping); their access is held.
     pub problems: Vec<String>,
     /// Every person listed, by external id.
@@ -90,6 +97,8 @@ pub fn managed_groups(property: &PropertyConfig) -> ManagedGroups {
     names.extend(property.roles.values().flatten().cloned());
     names.extend(property.units.groups.keys().cloned());
     names.extend(property.units.overrides.values().flatten().cloned());
+    names.extend(property.members.groups().cloned());
+    names.extend(property.visitors.groups.iter().cloned());
     let patterns = property
         .units
         .pattern
@@ -169,6 +178,7 @@ pub fn per_system(
                 held_sources: desired.held_sources.clone(),
                 hold_removals: desired.hold_removals,
                 owned_grants: BTreeSet::new(),
+                expected_ends: desired.expected_ends.clone(),
             };
             (system.clone(), state)
         })
@@ -298,6 +308,7 @@ pub fn desired(input: &Input<'_>) -> Output {
                 status,
                 since,
                 unit: unit.clone(),
+                ends: BTreeMap::new(),
             },
         );
         out.people.insert(
@@ -307,7 +318,10 @@ pub fn desired(input: &Input<'_>) -> Output {
                 source: source.to_string(),
                 name: first.name.clone(),
                 unit: unit.clone(),
-                kind: first.role.clone().unwrap_or_else(|| "resident".into()),
+                kind: match first.kind() {
+                    PersonKind::Staff => first.role.clone().unwrap_or_default(),
+                    other => other.as_str().to_string(),
+                },
                 status,
                 reason: reason::of(source, first, status, unit.as_deref(), previous, since),
             },
@@ -315,15 +329,32 @@ pub fn desired(input: &Input<'_>) -> Output {
         if !status.has_access() {
             continue;
         }
-        let mut groups = BTreeSet::new();
+        let mut groups: BTreeMap<String, Window> = BTreeMap::new();
         let mut unmapped = None;
+        let mut hands_off = false;
+        let mut delayed = false;
         for (_, record) in identity
             .records
             .iter()
             .filter(|(_, p)| manual.force_status.is_some() || p.status.has_access())
         {
-            match role_groups(property, record) {
-                Ok(g) => groups.extend(g),
+            match kinds::entitlement(property, record, input.now) {
+                Ok(e) => {
+                    for (group, window) in e.groups {
+                        let merged = groups
+                            .get(&group)
+                            .map_or(window, |w| kinds::widest(w, &window));
+                        groups.insert(group, merged);
+                    }
+                    out.next_due = earliest(out.next_due, e.next_edge);
+                    hands_off |= e.hands_off;
+                    delayed |= e.delayed;
+                    if let Some(note) = e.note {
+                        if let Some(info) = out.people.get_mut(&ext) {
+                            info.reason = format!("{}; {note}", info.reason);
+                        }
+                    }
+                }
                 Err(problem) => unmapped = Some(problem),
             }
         }
@@ -334,31 +365,36 @@ pub fn desired(input: &Input<'_>) -> Output {
             out.desired.held.insert(ext);
             continue;
         }
-        groups.extend(manual.add_groups.iter().cloned());
-        groups.retain(|g| !manual.remove_groups.contains(g));
-        let until = if status == LeaseStatus::Notice {
-            identity
-                .records
-                .iter()
-                .filter_map(|(_, p)| p.lease_end)
-                .max()
-        } else {
-            None
-        };
-        if until.is_some_and(|end| end <= input.now) || groups.is_empty() {
+        if hands_off {
+            // Excluded by the visitor system: neither granted nor revoked.
+            out.desired.held.insert(ext);
             continue;
         }
-        let valid_from = since.saturating_add(delay);
+        for group in &manual.add_groups {
+            groups.entry(group.clone()).or_insert(Window::OPEN);
+        }
+        groups.retain(|g, _| !manual.remove_groups.contains(g));
+        if let Some(mark) = out.marks.get_mut(&ext) {
+            mark.ends = groups
+                .iter()
+                .filter_map(|(g, w)| w.until.map(|t| (g.clone(), t)))
+                .collect();
+        }
+        if groups.is_empty() {
+            continue;
+        }
+        let valid_from = if delayed {
+            since.saturating_add(delay)
+        } else {
+            since
+        };
         let new_grants = valid_from <= input.now;
         if !new_grants {
             // The delay holds back new access only: what the person already holds stays.
             out.waiting += 1;
-            out.next_activation = Some(
-                out.next_activation
-                    .map_or(valid_from, |t| t.min(valid_from)),
-            );
+            out.next_activation = earliest(out.next_activation, Some(valid_from));
+            out.next_due = earliest(out.next_due, Some(valid_from));
         }
-        let window = Window { from: None, until };
         let revoked_credentials = identity
             .records
             .iter()
@@ -372,41 +408,46 @@ pub fn desired(input: &Input<'_>) -> Output {
                 person_id: first.id.clone(),
                 name: first.name.clone(),
                 email: first.email.clone(),
-                groups: groups.into_iter().map(|g| (g, window)).collect(),
+                groups,
                 revoked_credentials,
                 new_grants,
             },
         );
     }
+    out.desired.expected_ends = expected_ends(input, &out.desired);
     out
 }
 
-/// Residents get common + unit groups; staff roles get their mapped groups.
-fn role_groups(
-    property: &PropertyConfig,
-    person: &PersonRecord,
-) -> Result<BTreeSet<String>, String> {
-    match person.role.as_deref() {
-        None | Some("resident") => {
-            let mut groups: BTreeSet<String> = property.common_groups.iter().cloned().collect();
-            if let Some(unit) = &person.unit {
-                groups.extend(unit_groups(&property.units, unit));
-            }
-            Ok(groups)
-        }
-        Some(role) => property
-            .roles
-            .get(role)
-            .map(|g| g.iter().cloned().collect())
-            .ok_or_else(|| {
-                format!(
-                    "person {}: role {role:?} has no group mapping; no access granted",
-                    person.id
-                )
-            }),
+/// The earlier of two optional instants.
+fn earliest(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
     }
 }
 
+/// Memberships whose removal now is an end lockstep already knew: the previous cycle recorded
+/// the window ending at or before `now`, and nobody wants the group any more. Only these are
+/// expirations; an end date that appears already past (a feed that suddenly dates everyone's
+/// contract yesterday) is not in the marks and still counts for the guard.
+fn expected_ends(input: &Input<'_>, desired: &DesiredState) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (ext, mark) in input.marks {
+        if desired.is_held(ext) {
+            continue;
+        }
+        let wanted = desired.users.get(ext);
+        for (group, &end) in &mark.ends {
+            let still = wanted.is_some_and(|u| u.groups.contains_key(group));
+            if end <= input.now && !still {
+                out.insert((ext.clone(), group.clone()));
+            }
+        }
+    }
+    out
+}
+
+pub mod kinds;
 pub mod reason;
 
 #[cfg(test)]

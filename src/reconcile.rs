@@ -72,6 +72,9 @@ pub struct Report {
     pub held: usize,
     pub pending_suggestions: usize,
     pub waiting_activation: usize,
+    /// When the property's desired state next changes by the clock alone (a window edge, an
+    /// activation delay running out): the event loop wakes it then.
+    pub next_due: Option<crate::model::Timestamp>,
     pub guard: Option<GuardVerdict>,
     pub problems: Vec<String>,
     /// Each access system's plan, by configured name.
@@ -160,7 +163,16 @@ impl Cycle<'_> {
             report.plans.insert(v.name.to_string(), v.plan.clone());
         }
         self.record_duplicates(&views)?;
-        let revocations: usize = report.planned_revocations();
+        // Expirations lockstep knew of (an end date, a booking, a visit) are not accidents.
+        let revocations: usize = views
+            .iter()
+            .map(|v| {
+                v.plan
+                    .revocations()
+                    .filter(|a| !v.desired.expires(a))
+                    .count()
+            })
+            .sum();
         let verdict = plan::guard_count(
             revocations,
             &self.property.max_revocations,
@@ -172,8 +184,6 @@ impl Cycle<'_> {
         if self.dry_run {
             return Ok(report);
         }
-        self.note_planned(&views);
-        self.confirm_recovered(&views).await?;
         self.note_planned(&views);
         self.confirm_recovered(&views).await?;
         let gated = self.gate(&views, &verdict)?;

@@ -14,6 +14,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+mod kinds;
+pub use kinds::{RawMembers, RawVisitors};
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
@@ -178,6 +181,12 @@ pub struct RawProperty {
     pub units: RawUnits,
     #[serde(default, deserialize_with = "unique_keys")]
     pub roles: BTreeMap<String, Vec<String>>,
+    /// Coworking members' rules (workspace sources such as OfficeRnD).
+    #[serde(default)]
+    pub members: RawMembers,
+    /// Visitors' rules (visitor systems and signed events).
+    #[serde(default)]
+    pub visitors: RawVisitors,
 }
 
 /// One source of a property.
@@ -333,7 +342,7 @@ impl<'de> Visitor<'de> for SecretVisitor {
 
 /// A name → value map that rejects a repeated key instead of silently keeping the last one, so
 /// two `maple-court:` blocks are an error rather than one property quietly lost.
-fn unique_keys<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
+pub(super) fn unique_keys<'de, D, V>(d: D) -> Result<BTreeMap<String, V>, D::Error>
 where
     D: Deserializer<'de>,
     V: Deserialize<'de>,

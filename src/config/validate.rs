@@ -6,6 +6,7 @@
 
 mod audit;
 mod connectors;
+mod kinds;
 mod load;
 mod property;
 mod secret;

@@ -64,6 +64,8 @@ mod tests {
             role: role.map(str::to_string),
             lease_start: Some(1_763_596_800),
             lease_end: None,
+            membership: None,
+            visit: None,
         }
     }
 
@@ -74,6 +76,7 @@ mod tests {
             status,
             since: 0,
             unit: Some(unit.into()),
+            ends: Default::default(),
         }
     }
 

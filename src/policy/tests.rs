@@ -7,7 +7,7 @@ use std::time::Duration;
 
 const NOW: Timestamp = 1_800_000_000;
 
-fn property() -> PropertyConfig {
+pub(crate) fn property() -> PropertyConfig {
     PropertyConfig {
         name: "Maple Court".into(),
         sources: [("yardi".to_string(), "mc".to_string())].into(),
@@ -30,6 +30,8 @@ fn property() -> PropertyConfig {
         roles: [("maintenance".to_string(), vec!["Maintenance".to_string()])]
             .into_iter()
             .collect(),
+        members: Default::default(),
+        visitors: Default::default(),
     }
 }
 
@@ -44,6 +46,8 @@ fn person(id: &str, unit: Option<&str>, status: LeaseStatus) -> PersonRecord {
         role: None,
         lease_start: None,
         lease_end: None,
+        membership: None,
+        visit: None,
     }
 }
 
@@ -93,6 +97,7 @@ fn mark(status: LeaseStatus, since: Timestamp) -> Mark {
         status,
         since,
         unit: None,
+        ends: BTreeMap::new(),
     }
 }
 
@@ -257,3 +262,82 @@ fn held_people_keep_their_marks_and_are_neither_granted_nor_revoked() {
 }
 
 mod sources;
+
+mod windows {
+    //! Window edges through the whole policy: wake-ups and expected expirations.
+    use super::*;
+
+    fn contractor(end: Timestamp) -> PersonRecord {
+        let mut c = person("c1", None, LeaseStatus::Current);
+        c.role = Some("maintenance".into());
+        c.lease_end = Some(end);
+        c
+    }
+
+    fn run(people: &[PersonRecord], marks: &BTreeMap<String, Mark>, now: Timestamp) -> Output {
+        let property = property();
+        let held = BTreeSet::new();
+        desired(&Input {
+            property: &property,
+            feeds: &[Feed {
+                source: "yardi",
+                people,
+                held: &held,
+            }],
+            failed: &BTreeSet::new(),
+            overrides: &BTreeMap::new(),
+            marks,
+            lost: &BTreeMap::new(),
+            now,
+        })
+    }
+
+    #[test]
+    fn an_end_date_lockstep_knew_is_an_expected_expiration_and_a_wake_up() {
+        let people = [contractor(NOW + 60)];
+        let before = run(&people, &BTreeMap::new(), NOW);
+        assert_eq!(
+            before.next_due,
+            Some(NOW + 60),
+            "the property wakes at the end date"
+        );
+        assert_eq!(before.marks[&ext("c1")].ends["Maintenance"], NOW + 60);
+        assert!(before.desired.expected_ends.is_empty());
+
+        let after = run(&people, &before.marks, NOW + 60);
+        assert!(
+            !after.desired.users.contains_key(&ext("c1")),
+            "revoked at the end date"
+        );
+        assert!(after
+            .desired
+            .expected_ends
+            .contains(&(ext("c1"), "Maintenance".to_string())));
+    }
+
+    #[test]
+    fn an_end_date_that_appears_already_past_is_not_expected() {
+        // Yesterday's marks knew no end: a feed that suddenly dates the contract in the past
+        // still counts for the blast-radius guard.
+        let mut marks = BTreeMap::new();
+        marks.insert(ext("c1"), mark(LeaseStatus::Current, 0));
+        let out = run(&[contractor(NOW - 60)], &marks, NOW);
+        assert!(!out.desired.users.contains_key(&ext("c1")));
+        assert!(out.desired.expected_ends.is_empty());
+    }
+
+    #[test]
+    fn a_person_dropped_from_the_feed_expires_as_expected_only_past_the_known_end() {
+        let before = run(&[contractor(NOW + 60)], &BTreeMap::new(), NOW);
+        let early = run(&[], &before.marks, NOW + 30);
+        assert!(
+            early.desired.expected_ends.is_empty(),
+            "dropped before the end: an accident?"
+        );
+        let late = run(&[], &before.marks, NOW + 60);
+        assert_eq!(
+            late.desired.expected_ends,
+            BTreeSet::from([(ext("c1"), "Maintenance".to_string())])
+        );
+    }
+}

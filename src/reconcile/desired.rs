@@ -76,6 +76,7 @@ impl Cycle<'_> {
                     status: m.status,
                     since: m.since,
                     unit: m.unit.clone(),
+                    ends: m.ends.clone(),
                 };
                 (ext.clone(), mark)
             })
@@ -111,6 +112,7 @@ impl Cycle<'_> {
                         status: m.status,
                         unit: m.unit.clone(),
                         since: m.since,
+                        ends: m.ends.clone(),
                     };
                     (ext.clone(), mark)
                 })
@@ -129,6 +131,7 @@ impl Cycle<'_> {
         }
         report.desired_users = out.desired.users.len();
         report.waiting_activation = out.waiting;
+        report.next_due = out.next_due;
         report.problems.extend(out.problems);
         Ok(Decided {
             last_units: saved.into_iter().map(|(ext, m)| (ext, m.unit)).collect(),

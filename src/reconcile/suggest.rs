@@ -107,13 +107,16 @@ impl Cycle<'_> {
                 let security_event = matches!(action, Action::RevokeCredential { .. })
                     && self.config.lost_credential.immediate;
                 let revoke = action.direction() == Direction::Revoke;
-                if revoke && verdict.tripped && !security_event {
+                // A window end was approved with its grant and must not run late.
+                let expiry = v.desired.expires(action);
+                if revoke && verdict.tripped && !security_event && !expiry {
                     gated.held += 1;
                     continue;
                 }
                 let automatic = self.property.mode == Mode::Automatic
                     || (revoke && self.property.revocations == RevocationMode::AlwaysAutomatic)
-                    || security_event;
+                    || security_event
+                    || expiry;
                 if automatic {
                     gated
                         .execute

@@ -20,6 +20,9 @@ pub struct StatusMark {
     pub status: LeaseStatus,
     pub unit: Option<String>,
     pub since: Timestamp,
+    /// Group → when its window ends, for grants that end (`policy::Mark::ends`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ends: BTreeMap<String, Timestamp>,
 }
 
 /// The `tracker` tree, one record per person, keyed `property \0 person`.

@@ -303,6 +303,8 @@ pub(super) fn property(
             overrides: p.units.overrides.clone(),
         },
         roles: p.roles.clone(),
+        members: super::kinds::members(c, &base, &p.members),
+        visitors: super::kinds::visitors(c, &base, &p.visitors),
     };
     routes(c, &base, &built);
     built
@@ -447,6 +449,7 @@ fn routes(c: &mut Check<'_>, base: &str, p: &PropertyConfig) {
     if let Some(pattern) = &p.units.pattern {
         named.push((format!("{base}.units.pattern"), pattern));
     }
+    named.extend(super::kinds::named_groups(base, &p.members, &p.visitors));
     let only_everything =
         p.access_systems.len() == 1 && p.access_systems.values().all(|r| r.groups.is_empty());
     if only_everything {

@@ -177,6 +177,7 @@ fn reasons_say_what_changed_for_whom() {
             status: LeaseStatus::Current,
             since: 0,
             unit: Some("203".into()),
+            ends: BTreeMap::new(),
         },
     );
     marks.insert(ext("b"), mark(LeaseStatus::Future, 0));

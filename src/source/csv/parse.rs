@@ -299,6 +299,8 @@ fn read_row(
             role: role(&kind),
             lease_start,
             lease_end,
+            membership: None,
+            visit: None,
         }),
         (first, _) => Row::Problem(RecordProblem {
             person_id: id.clone(),

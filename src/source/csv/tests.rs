@@ -60,6 +60,8 @@ fn every_documented_column_is_read() {
             role: Some("maintenance".into()),
             lease_start: Some(1_767_571_200),
             lease_end: Some(1_798_675_200),
+            membership: None,
+            visit: None,
         }
     );
     let r = &s.people[0];

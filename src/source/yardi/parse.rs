@@ -219,6 +219,8 @@ fn finish(r: Resident) -> Result<(String, Read), String> {
             LeaseStatus::Notice => move_out.or(lease_to),
             _ => lease_to,
         },
+        membership: None,
+        visit: None,
     };
     Ok((code, Read::Person(person)))
 }

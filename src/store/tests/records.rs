@@ -50,6 +50,7 @@ fn mark(status: LeaseStatus, since: i64) -> StatusMark {
         status,
         unit: Some("101".into()),
         since,
+        ends: Default::default(),
     }
 }
 
