@@ -15,4 +15,5 @@ mod openpath;
 mod reload;
 mod safety;
 mod webdriver;
+mod windows;
 mod yardi;
