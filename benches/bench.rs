@@ -5,7 +5,7 @@
 //!
 //! `cargo bench --bench bench -- plan` runs only the planner part; `-- cycle` every default
 //! cycle scenario; `-- kisi` (part of a default scenario's key, or the whole key of any, such
-//! as `brivo-100k-provision`) only the scenarios named.
+//! as `brivo-100k-provision`) only the scenarios named; `-- edge` the window-edge lateness.
 #![forbid(unsafe_code)]
 
 use lockstep::model::{
@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 mod cycle;
+mod edge;
 mod rss;
 
 fn main() {
@@ -35,6 +36,10 @@ fn main() {
         .collect();
     if filter.is_empty() || filter.iter().any(|f| "plan".contains(f.as_str())) {
         bench_plan();
+    }
+    if filter.iter().any(|f| f == "edge") {
+        edge::bench_edges();
+        return;
     }
     let scenarios = cycle::selected(&filter);
     if !scenarios.is_empty() {

@@ -15,7 +15,7 @@
 //! list of phases; adding one is adding an entry to `SCENARIOS`.
 
 mod minimum;
-mod process;
+pub mod process;
 pub mod setup;
 
 use super::rss;
