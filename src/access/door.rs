@@ -93,14 +93,16 @@ impl Door {
 
     /// One API call with the bearer token. A 401 (token revoked or expired early) drops the
     /// token, fetches a new one and retries the call once.
-    async fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Reply, NetError> {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<Reply, NetError> {
         let mut retried = false;
         loop {
             let token = self.access_token().await?;
-            let mut request = self
-                .http
-                .request(method.clone(), path)
-                .bearer_auth(&token);
+            let mut request = self.http.request(method.clone(), path).bearer_auth(&token);
             if let Some(body) = body {
                 request = request.json(body);
             }
@@ -115,7 +117,12 @@ impl Door {
     }
 
     /// A body parsed, or a bad response naming the request and what was wrong.
-    fn parsed<T>(&self, method: Method, path: &str, parsed: Result<T, String>) -> Result<T, NetError> {
+    fn parsed<T>(
+        &self,
+        method: Method,
+        path: &str,
+        parsed: Result<T, String>,
+    ) -> Result<T, NetError> {
         parsed.map_err(|detail| self.http.bad_response(method, path, detail))
     }
 
@@ -198,7 +205,9 @@ fn uuid(what: &str, id: &str) -> Result<String, String> {
     if ok {
         Ok(id.to_ascii_lowercase())
     } else {
-        Err(format!("{what} id {id:?} is not a DOOR id (DOOR ids are UUIDs)"))
+        Err(format!(
+            "{what} id {id:?} is not a DOOR id (DOOR ids are UUIDs)"
+        ))
     }
 }
 

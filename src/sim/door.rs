@@ -117,7 +117,11 @@ impl DoorSim {
 
 /// A user made by hand in DOOR OS, holding `door` with no end: no lockstep tag.
 fn hand_made(s: &mut DoorState, first: &str, last: &str, door: &str) {
-    let email = format!("{}.{}@example.test", first.to_lowercase(), last.to_lowercase());
+    let email = format!(
+        "{}.{}@example.test",
+        first.to_lowercase(),
+        last.to_lowercase()
+    );
     if s.users.iter().any(|u| u.email == email) {
         return;
     }

@@ -25,7 +25,9 @@ pub(super) fn explain(code: &str) -> Option<&'static str> {
             "DOOR needs an end time for this passcode type; check passcode_type or give the \
              membership an end"
         }
-        "PASSCODE_TYPE_CANT_BE_REVOKED" => "DOOR does not let this access's passcode type be revoked",
+        "PASSCODE_TYPE_CANT_BE_REVOKED" => {
+            "DOOR does not let this access's passcode type be revoked"
+        }
         "USER_CAN_NOT_SHARE" => "DOOR refused to make the access shareable",
         _ => return None,
     })

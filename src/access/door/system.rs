@@ -95,7 +95,12 @@ impl AccessSystem for Door {
     /// no access). DOOR needs an email (`EMAIL_OR_PHONE_REQUIRED`, `…_FOR_PERMANENT`): a
     /// person without one is refused here by name, never given an invented address.
     async fn create_user(&self, user: &NewUser) -> Result<String, AccessError> {
-        let Some(email) = user.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) else {
+        let Some(email) = user
+            .email
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+        else {
             return Err(self.rejected(format!(
                 "cannot create the DOOR user for {}: DOOR grants need an email \
                  (PostUserRequest.email) and the source gives none",
@@ -117,7 +122,9 @@ impl AccessSystem for Door {
             // 201 without a body: the user is found by its tag.
             None => match self.find_user(&user.external_id).await? {
                 Some(found) => Ok(found.system_id),
-                None => Err(self.rejected(format!("{doing}: DOOR answered but lists no such user"))),
+                None => {
+                    Err(self.rejected(format!("{doing}: DOOR answered but lists no such user")))
+                }
             },
         }
     }
@@ -145,7 +152,8 @@ impl AccessSystem for Door {
             (Some(held), _) if held == *window => return Ok(None),
             (Some(held), Some(until)) if held.from == window.from => {
                 let body = json!({"endTime": wire::format_time(until)});
-                let doing = format!("moving the end of DOOR user {user_uuid}'s access to door {door}");
+                let doing =
+                    format!("moving the end of DOOR user {user_uuid}'s access to door {door}");
                 let missing = format!("DOOR user {user_uuid}'s access to door {door}");
                 self.call(Method::PATCH, &path, Some(&body))
                     .await
@@ -154,14 +162,22 @@ impl AccessSystem for Door {
             }
             _ => {}
         }
-        let body = self.grant_body(&user.email, &user.first_name, &user.last_name, &[&door], window);
+        let body = self.grant_body(
+            &user.email,
+            &user.first_name,
+            &user.last_name,
+            &[&door],
+            window,
+        );
         let doing = format!("granting DOOR user {user_uuid} door {door}");
         match self.grant(&body, &doing).await? {
-            Some(answered) if !answered.eq_ignore_ascii_case(&user_uuid) => Err(self.rejected(format!(
-                "{doing}: DOOR applied the grant to user {answered} (its email {:?} belongs \
+            Some(answered) if !answered.eq_ignore_ascii_case(&user_uuid) => {
+                Err(self.rejected(format!(
+                    "{doing}: DOOR applied the grant to user {answered} (its email {:?} belongs \
                  to another DOOR user)",
-                user.email
-            ))),
+                    user.email
+                )))
+            }
             _ => Ok(None),
         }
     }
@@ -187,7 +203,11 @@ impl AccessSystem for Door {
     }
 
     /// DOOR documents no credential a partner can unassign.
-    async fn revoke_credential(&self, user_id: &str, credential_id: &str) -> Result<(), AccessError> {
+    async fn revoke_credential(
+        &self,
+        user_id: &str,
+        credential_id: &str,
+    ) -> Result<(), AccessError> {
         Err(self.rejected(format!(
             "cannot revoke credential {credential_id} of DOOR user {user_id}: DOOR's partner API \
              has no credential operations (doorcodes end with the access)"
@@ -200,7 +220,11 @@ impl Door {
     async fn get_user(&self, user_uuid: &str) -> Result<User, AccessError> {
         let path = format!("{USERS}/{user_uuid}");
         let reply = self.call(Method::GET, &path, None).await.map_err(|e| {
-            self.refused(e, &format!("reading DOOR user {user_uuid}"), &format!("DOOR user {user_uuid}"))
+            self.refused(
+                e,
+                &format!("reading DOOR user {user_uuid}"),
+                &format!("DOOR user {user_uuid}"),
+            )
         })?;
         let user = wire::parse::<User>("user", &reply.body);
         Ok(self.parsed(Method::GET, &path, user)?)
@@ -208,7 +232,14 @@ impl Door {
 
     /// A `PostUserRequest`: lockstep's grants are never shareable and send no invite; the email
     /// is the only contact sent (`EMAIL_AND_PHONE_PROVIDED` forbids both).
-    fn grant_body(&self, email: &str, first: &str, last: &str, doors: &[&str], window: &Window) -> Value {
+    fn grant_body(
+        &self,
+        email: &str,
+        first: &str,
+        last: &str,
+        doors: &[&str],
+        window: &Window,
+    ) -> Value {
         let mut body = json!({
             "email": email,
             "firstName": first,

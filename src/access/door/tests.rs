@@ -66,7 +66,12 @@ async fn within<F: std::future::Future>(f: F) -> F::Output {
 
 fn door_uuid(sim: &DoorSim, name: &str) -> String {
     let s = sim.state();
-    s.doors.iter().find(|d| d.name == name).expect(name).uuid.clone()
+    s.doors
+        .iter()
+        .find(|d| d.name == name)
+        .expect(name)
+        .uuid
+        .clone()
 }
 
 /// `n` owned users (tag `lockstep:y:<i>`), each holding `door` from 2026-01-01 on.
@@ -109,14 +114,21 @@ async fn observe_follows_every_page_token_and_reads_windows() {
         let (sim, base) = start().await;
         sim.seed_groups(&["Lobby".into(), "Gym".into()]);
         seed_users(&sim, 7, &door_uuid(&sim, "Lobby"));
-        let actual = door(&base, 2).observe(&scope(&["Lobby"])).await.expect("observe");
+        let actual = door(&base, 2)
+            .observe(&scope(&["Lobby"]))
+            .await
+            .expect("observe");
         assert_eq!(actual.users.len(), 7);
         assert_eq!(actual.foreign_users, 3, "two foreign users and the manager");
         let u3 = &actual.users["lockstep:y:3"];
         assert_eq!(u3.name, "U3 X", "the tag is not part of the name");
         assert_eq!(u3.email.as_deref(), Some("u3@example.test"));
         let lobby = &u3.groups["Lobby"];
-        assert_eq!(lobby.window.from, Some(1_767_225_600), "2026-01-01T00:00:00Z");
+        assert_eq!(
+            lobby.window.from,
+            Some(1_767_225_600),
+            "2026-01-01T00:00:00Z"
+        );
         assert_eq!(lobby.window.until, None);
         assert!(actual.groups.contains_key(FOREIGN_GROUP));
         // 10 users at 2 a page.
@@ -160,7 +172,10 @@ async fn a_refused_client_is_an_auth_failure_naming_the_settings() {
         let err = d.observe(&scope(&[])).await.expect_err("refused");
         let text = err.to_string();
         assert_eq!(err.kind(), "auth", "{text}");
-        assert!(text.contains("check client_id, client_secret and audience"), "{text}");
+        assert!(
+            text.contains("check client_id, client_secret and audience"),
+            "{text}"
+        );
         assert!(!text.contains("wrong"), "no secret in the message: {text}");
     })
     .await;
@@ -174,26 +189,61 @@ async fn grants_windows_read_back_move_and_revoke() {
         let lobby = door_uuid(&sim, "Lobby");
         let d = door(&base, 100);
         let id = d.create_user(&ada()).await.expect("create");
-        assert_eq!(d.find_user("lockstep:y:ada").await.expect("find").expect("found").system_id, id);
-        let first = Window { from: Some(1_800_000_000), until: Some(1_900_000_000) };
+        assert_eq!(
+            d.find_user("lockstep:y:ada")
+                .await
+                .expect("find")
+                .expect("found")
+                .system_id,
+            id
+        );
+        let first = Window {
+            from: Some(1_800_000_000),
+            until: Some(1_900_000_000),
+        };
         d.add_to_group(&id, &lobby, &first).await.expect("grant");
         let actual = d.observe(&scope(&["Lobby"])).await.expect("observe");
         let ada = &actual.users["lockstep:y:ada"];
         assert_eq!(ada.groups["Lobby"].window, first);
         assert_eq!(ada.name, "Ada King Lovelace");
         // A new end only: updateUserAccess.
-        let later = Window { until: Some(1_950_000_000), ..first };
-        d.add_to_group(&id, &lobby, &later).await.expect("set window");
-        assert_eq!(sim.core.stats().count("PATCH /door/v1/users/{user}/doors/{door}"), 1);
+        let later = Window {
+            until: Some(1_950_000_000),
+            ..first
+        };
+        d.add_to_group(&id, &lobby, &later)
+            .await
+            .expect("set window");
+        assert_eq!(
+            sim.core
+                .stats()
+                .count("PATCH /door/v1/users/{user}/doors/{door}"),
+            1
+        );
         // A new start: a fresh grant.
-        let moved = Window { from: Some(1_850_000_000), ..later };
-        d.add_to_group(&id, &lobby, &moved).await.expect("move start");
-        d.add_to_group(&id, &lobby, &moved).await.expect("unchanged is a no-op");
-        assert_eq!(sim.core.stats().count("POST /door/v1/users"), 3, "create, grant, move");
+        let moved = Window {
+            from: Some(1_850_000_000),
+            ..later
+        };
+        d.add_to_group(&id, &lobby, &moved)
+            .await
+            .expect("move start");
+        d.add_to_group(&id, &lobby, &moved)
+            .await
+            .expect("unchanged is a no-op");
+        assert_eq!(
+            sim.core.stats().count("POST /door/v1/users"),
+            3,
+            "create, grant, move"
+        );
         let actual = d.observe(&scope(&["Lobby"])).await.expect("observe");
         assert_eq!(actual.users["lockstep:y:ada"].groups["Lobby"].window, moved);
-        d.remove_from_group(&id, &lobby, None).await.expect("revoke");
-        d.remove_from_group(&id, &lobby, None).await.expect("already gone is done");
+        d.remove_from_group(&id, &lobby, None)
+            .await
+            .expect("revoke");
+        d.remove_from_group(&id, &lobby, None)
+            .await
+            .expect("already gone is done");
         let actual = d.observe(&scope(&["Lobby"])).await.expect("observe");
         assert!(actual.users["lockstep:y:ada"].groups.is_empty());
     })
@@ -208,9 +258,14 @@ async fn an_open_window_round_trips() {
         let lobby = door_uuid(&sim, "Lobby");
         let d = door(&base, 100);
         let id = d.create_user(&ada()).await.expect("create");
-        d.add_to_group(&id, &lobby, &Window::OPEN).await.expect("grant");
+        d.add_to_group(&id, &lobby, &Window::OPEN)
+            .await
+            .expect("grant");
         let actual = d.observe(&scope(&["Lobby"])).await.expect("observe");
-        assert_eq!(actual.users["lockstep:y:ada"].groups["Lobby"].window, Window::OPEN);
+        assert_eq!(
+            actual.users["lockstep:y:ada"].groups["Lobby"].window,
+            Window::OPEN
+        );
     })
     .await;
 }
@@ -223,19 +278,34 @@ async fn a_refused_grant_names_the_code_the_user_and_the_door() {
         let lobby = door_uuid(&sim, "Lobby");
         let d = door(&base, 100);
         let id = d.create_user(&ada()).await.expect("create");
-        let backwards = Window { from: Some(1_900_000_000), until: Some(1_800_000_000) };
-        let err = d.add_to_group(&id, &lobby, &backwards).await.expect_err("refused");
+        let backwards = Window {
+            from: Some(1_900_000_000),
+            until: Some(1_800_000_000),
+        };
+        let err = d
+            .add_to_group(&id, &lobby, &backwards)
+            .await
+            .expect_err("refused");
         let text = err.to_string();
         assert_eq!(err.kind(), "rejected", "{text}");
         assert!(text.contains("INVALID_END_TIME"), "{text}");
         assert!(text.contains("end time"), "{text}");
         assert!(text.contains(&id) && text.contains(&lobby), "{text}");
         let missing = "00000000-0000-4000-8000-0000000fffff";
-        let err = d.add_to_group(missing, &lobby, &Window::OPEN).await.expect_err("no user");
+        let err = d
+            .add_to_group(missing, &lobby, &Window::OPEN)
+            .await
+            .expect_err("no user");
         assert_eq!(err.kind(), "not_found", "{err}");
-        let err = d.add_to_group("42", &lobby, &Window::OPEN).await.expect_err("not a uuid");
+        let err = d
+            .add_to_group("42", &lobby, &Window::OPEN)
+            .await
+            .expect_err("not a uuid");
         assert!(err.to_string().contains("not a DOOR id"), "{err}");
-        let no_email = NewUser { email: None, ..ada() };
+        let no_email = NewUser {
+            email: None,
+            ..ada()
+        };
         let err = d.create_user(&no_email).await.expect_err("no email");
         assert!(err.to_string().contains("need an email"), "{err}");
     })
@@ -269,7 +339,10 @@ fn u(n: u32) -> serde_json::Value {
 async fn observe_error(pages: fn(Option<&str>) -> serde_json::Value) -> String {
     let base = scripted(pages).await;
     let d = door(&base, 2);
-    let err = d.observe(&scope(&[])).await.expect_err("must fail, never a partial list");
+    let err = d
+        .observe(&scope(&[]))
+        .await
+        .expect_err("must fail, never a partial list");
     err.to_string()
 }
 
@@ -281,8 +354,14 @@ async fn malformed_pages_fail_the_observation() {
             _ => json!({"users": [{"userUuid": "00000000-0000-4000-8000-000000000009"}]}),
         })
         .await;
-        assert!(text.contains("GET /v1/users?pageSize=2&pageToken=1"), "{text}");
-        assert!(text.contains("email"), "a row without its required email: {text}");
+        assert!(
+            text.contains("GET /v1/users?pageSize=2&pageToken=1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("email"),
+            "a row without its required email: {text}"
+        );
         let text = observe_error(|_| json!({"nextPageToken": "1"})).await;
         assert!(text.contains("no \"users\" list"), "{text}");
         let text = observe_error(|_| json!({"users": [u(1), u(2), u(3)]})).await;
@@ -292,7 +371,10 @@ async fn malformed_pages_fail_the_observation() {
             _ => json!({"users": [u(2)], "nextPageToken": "a"}),
         })
         .await;
-        assert!(text.contains("incomplete") && text.contains("second time"), "{text}");
+        assert!(
+            text.contains("incomplete") && text.contains("second time"),
+            "{text}"
+        );
         let text = observe_error(|t| match t {
             None => json!({"users": [u(1)], "nextPageToken": "a"}),
             _ => json!({"users": [u(1)]}),

@@ -124,9 +124,8 @@ impl UserAccess {
     /// The access's window; an unreadable time is an error naming the door.
     pub fn window(&self) -> Result<Window, String> {
         let read = |field: &str, text: &str| {
-            parse_time(text).map_err(|e| {
-                format!("access to door {}: {field} {text:?}: {e}", self.door_uuid)
-            })
+            parse_time(text)
+                .map_err(|e| format!("access to door {}: {field} {text:?}: {e}", self.door_uuid))
         };
         let from = read("startTime", &self.start_time)?;
         let until = match self.end_time.as_deref() {

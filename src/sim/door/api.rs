@@ -128,7 +128,8 @@ pub(super) async fn revoke(
         return not_found();
     };
     let before = u.accesses.len();
-    u.accesses.retain(|a| !a.door_uuid.eq_ignore_ascii_case(&door));
+    u.accesses
+        .retain(|a| !a.door_uuid.eq_ignore_ascii_case(&door));
     if u.accesses.len() == before {
         return not_found();
     }

@@ -66,24 +66,34 @@ pub(super) async fn token(State(sim): State<DoorSim>, body: axum::body::Bytes) -
     let salt: u64 = rand::random();
     let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let header = b64.encode(br#"{"alg":"none","typ":"JWT"}"#);
-    let claims = b64.encode(json!({"exp": expiry / 1000, "aud": DoorSim::AUDIENCE, "n": n}).to_string());
+    let claims =
+        b64.encode(json!({"exp": expiry / 1000, "aud": DoorSim::AUDIENCE, "n": n}).to_string());
     // Shaped like a JWT with an `exp` claim; the signature part is random.
     let access = format!("{header}.{claims}.{salt:016x}");
     s.tokens.retain(|_, e| *e > now);
     while s.tokens.len() >= MAX_TOKENS {
-        let soonest = s.tokens.iter().min_by_key(|(_, e)| **e).map(|(t, _)| t.clone());
+        let soonest = s
+            .tokens
+            .iter()
+            .min_by_key(|(_, e)| **e)
+            .map(|(t, _)| t.clone());
         match soonest {
             Some(t) => s.tokens.remove(&t),
             None => break,
         };
     }
     s.tokens.insert(access.clone(), expiry);
-    Json(json!({"access_token": access, "token_type": "Bearer", "expires_in": lifetime})).into_response()
+    Json(json!({"access_token": access, "token_type": "Bearer", "expires_in": lifetime}))
+        .into_response()
 }
 
 /// In front of every partner route: `Authorization: Bearer <token>` with a token this
 /// simulator issued and that has not expired; otherwise 401 `UnauthorizedError`.
-pub(super) async fn authenticate(State(sim): State<DoorSim>, request: Request, next: Next) -> Response {
+pub(super) async fn authenticate(
+    State(sim): State<DoorSim>,
+    request: Request,
+    next: Next,
+) -> Response {
     let token = request
         .headers()
         .get("authorization")

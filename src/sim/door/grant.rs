@@ -43,7 +43,9 @@ fn validate(body: &Value) -> Result<Grant, Response> {
     let last_name = required("lastName")?;
     let passcode = required("passcodeType")?;
     if !PASSCODE_TYPES.contains(&passcode.as_str()) {
-        return Err(bad("passcodeType is not one of DAILY, DAILY_SINGLE_USE, PERMANENT"));
+        return Err(bad(
+            "passcodeType is not one of DAILY, DAILY_SINGLE_USE, PERMANENT",
+        ));
     }
     let Some(shareable) = body.get("shareable").and_then(Value::as_bool) else {
         return Err(bad("shareable is required"));
@@ -95,7 +97,16 @@ fn validate(body: &Value) -> Result<Grant, Response> {
         }
     }
     // Keys are not simulated: a key uuid is unknown (404 below).
-    let doors = doors.into_iter().map(|(k, id)| if k == "keyUuids" { format!("key:{id}") } else { id }).collect();
+    let doors = doors
+        .into_iter()
+        .map(|(k, id)| {
+            if k == "keyUuids" {
+                format!("key:{id}")
+            } else {
+                id
+            }
+        })
+        .collect();
     Ok(Grant {
         email,
         phone,
@@ -152,7 +163,8 @@ fn apply(sim: &DoorSim, body: &Value) -> Result<(usize, Vec<String>), Response> 
     };
     let user = &mut s.users[index];
     for door in &grant.doors {
-        user.accesses.retain(|a| !a.door_uuid.eq_ignore_ascii_case(door));
+        user.accesses
+            .retain(|a| !a.door_uuid.eq_ignore_ascii_case(door));
         user.accesses.push(DoorAccess {
             door_uuid: door.clone(),
             ..grant.access.clone()
@@ -168,7 +180,11 @@ pub(super) async fn grant_v1(State(sim): State<DoorSim>, body: axum::body::Bytes
     match apply(&sim, &body) {
         Ok((index, doors)) => {
             let s = sim.state();
-            let doors: Vec<Value> = doors.iter().filter_map(|d| s.door(d)).map(|d| d.to_json()).collect();
+            let doors: Vec<Value> = doors
+                .iter()
+                .filter_map(|d| s.door(d))
+                .map(|d| d.to_json())
+                .collect();
             Json(json!({"userUuid": s.users[index].uuid, "doors": doors})).into_response()
         }
         Err(e) => e,
@@ -201,13 +217,19 @@ pub(super) async fn update(
     let Some(u) = s.user_mut(&user) else {
         return not_found();
     };
-    let Some(access) = u.accesses.iter_mut().find(|a| a.door_uuid.eq_ignore_ascii_case(&door)) else {
+    let Some(access) = u
+        .accesses
+        .iter_mut()
+        .find(|a| a.door_uuid.eq_ignore_ascii_case(&door))
+    else {
         return not_found();
     };
     if let Some(v) = body.get("endTime").filter(|v| !v.is_null()) {
         let start = parse_time(&access.start_time);
         match (v.as_str().and_then(parse_time), start) {
-            (Some(end), Some(start)) if end > start => access.end_time = v.as_str().map(str::to_string),
+            (Some(end), Some(start)) if end > start => {
+                access.end_time = v.as_str().map(str::to_string)
+            }
             _ => return bad("INVALID_END_TIME"),
         }
     }

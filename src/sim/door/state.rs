@@ -68,11 +68,15 @@ impl DoorState {
     }
 
     pub fn user_mut(&mut self, uuid: &str) -> Option<&mut DoorUser> {
-        self.users.iter_mut().find(|u| u.uuid.eq_ignore_ascii_case(uuid))
+        self.users
+            .iter_mut()
+            .find(|u| u.uuid.eq_ignore_ascii_case(uuid))
     }
 
     pub fn door(&self, uuid: &str) -> Option<&DoorDoor> {
-        self.doors.iter().find(|d| d.uuid.eq_ignore_ascii_case(uuid))
+        self.doors
+            .iter()
+            .find(|d| d.uuid.eq_ignore_ascii_case(uuid))
     }
 
     /// The door named `name`, created in the simulated building if missing.
