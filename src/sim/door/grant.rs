@@ -26,14 +26,21 @@ struct Grant {
     access: DoorAccess,
 }
 
-fn bad(code: &str) -> Response {
-    error(StatusCode::BAD_REQUEST, code)
+/// A refusal: its status and the `message` code (kept small; turned into the body at the end).
+type Refusal = (StatusCode, String);
+
+fn bad(code: &str) -> Refusal {
+    (StatusCode::BAD_REQUEST, code.to_string())
+}
+
+fn answer((status, message): Refusal) -> Response {
+    error(status, &message)
 }
 
 /// `PostUserRequest`: `firstName`, `lastName` (minLength 1), `passcodeType` (enum),
 /// `shareable` (boolean) and `startTime` (date-time) required. assumption: a missing or mistyped
 /// field with no code of its own is a 400 whose message names the field (the enum has none).
-fn validate(body: &Value) -> Result<Grant, Response> {
+fn validate(body: &Value) -> Result<Grant, Refusal> {
     let text = |k: &str| body.get(k).and_then(Value::as_str);
     let required = |k: &str| match text(k) {
         Some(v) if !v.is_empty() => Ok(v.to_string()),
@@ -134,12 +141,12 @@ fn parse_time(text: &str) -> Option<std::time::SystemTime> {
 /// grant's window, replacing an access it already had to that door; a new contact creates
 /// a user (assumption: DOOR keys users by email; an existing user's names stay as they are).
 /// Returns the user's index, or the error answer.
-fn apply(sim: &DoorSim, body: &Value) -> Result<(usize, Vec<String>), Response> {
+fn apply(sim: &DoorSim, body: &Value) -> Result<(usize, Vec<String>), Refusal> {
     let grant = validate(body)?;
     let mut s = write(&sim.state);
     if grant.doors.iter().any(|d| s.door(d).is_none()) {
         // The operation documents a 404 "Not Found" (assumption: `NotFoundError`'s body).
-        return Err(not_found());
+        return Err((StatusCode::NOT_FOUND, "NOT_FOUND".into()));
     }
     let same = |u: &DoorUser| match (&grant.email, &grant.phone) {
         (Some(e), _) => u.email.eq_ignore_ascii_case(e),
@@ -187,7 +194,7 @@ pub(super) async fn grant_v1(State(sim): State<DoorSim>, body: axum::body::Bytes
                 .collect();
             Json(json!({"userUuid": s.users[index].uuid, "doors": doors})).into_response()
         }
-        Err(e) => e,
+        Err(e) => answer(e),
     }
 }
 
@@ -196,7 +203,7 @@ pub(super) async fn grant_v2(State(sim): State<DoorSim>, body: axum::body::Bytes
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     match apply(&sim, &body) {
         Ok((index, _)) => Json(sim.state().users[index].to_json()).into_response(),
-        Err(e) => e,
+        Err(e) => answer(e),
     }
 }
 
@@ -211,7 +218,7 @@ pub(super) async fn update(
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     if !body.is_object() {
-        return bad("body must be an UpdateUserDoorRequest object");
+        return answer(bad("body must be an UpdateUserDoorRequest object"));
     }
     let mut s = write(&sim.state);
     let Some(u) = s.user_mut(&user) else {
@@ -230,12 +237,12 @@ pub(super) async fn update(
             (Some(end), Some(start)) if end > start => {
                 access.end_time = v.as_str().map(str::to_string)
             }
-            _ => return bad("INVALID_END_TIME"),
+            _ => return answer(bad("INVALID_END_TIME")),
         }
     }
     if let Some(role) = body.get("role").and_then(Value::as_str) {
         if !ROLES.contains(&role) {
-            return bad("role is not a DOOR role");
+            return answer(bad("role is not a DOOR role"));
         }
         access.role = Some(role.to_string());
     }
