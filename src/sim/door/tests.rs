@@ -205,3 +205,20 @@ async fn grants_are_validated_with_the_documented_codes() {
         (StatusCode::NOT_FOUND, json!({"message": "NOT_FOUND"}))
     );
 }
+
+#[tokio::test]
+async fn the_shared_rate_limit_throttles_one_caller_with_429() {
+    let (sim, base) = start().await;
+    let t = token(&base).await;
+    sim.core.set_faults(crate::sim::Faults {
+        rate_limit_per_second: 1.0,
+        ..crate::sim::Faults::default()
+    });
+    let url = format!("{base}/v1/doors");
+    let (first, _) = send(Method::GET, url.clone(), Some(&t), None).await;
+    let (second, _) = send(Method::GET, url, Some(&t), None).await;
+    assert_eq!(
+        (first, second),
+        (StatusCode::OK, StatusCode::TOO_MANY_REQUESTS)
+    );
+}
