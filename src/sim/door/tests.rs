@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use std::time::Duration;
 
 async fn start() -> (DoorSim, String) {
+    crate::net::install_crypto();
     let sim = DoorSim::new(5);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
