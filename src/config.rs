@@ -199,6 +199,7 @@ pub enum AccessSystemConfig {
     Kisi(KisiConfig),
     Brivo(BrivoConfig),
     Openpath(OpenpathConfig),
+    Door(DoorConfig),
 }
 
 impl AccessSystemConfig {
@@ -207,6 +208,7 @@ impl AccessSystemConfig {
             AccessSystemConfig::Kisi(_) => "kisi",
             AccessSystemConfig::Brivo(_) => "brivo",
             AccessSystemConfig::Openpath(_) => "openpath",
+            AccessSystemConfig::Door(_) => "door",
         }
     }
     pub fn common(&self) -> &Endpoint {
@@ -214,6 +216,7 @@ impl AccessSystemConfig {
             AccessSystemConfig::Kisi(c) => &c.endpoint,
             AccessSystemConfig::Brivo(c) => &c.endpoint,
             AccessSystemConfig::Openpath(c) => &c.endpoint,
+            AccessSystemConfig::Door(c) => &c.endpoint,
         }
     }
 }
@@ -246,6 +249,21 @@ pub struct OpenpathConfig {
     pub password: Secret,
     /// The organisation lockstep manages (the `{orgId}` of every path).
     pub org_id: u64,
+}
+
+/// DOOR (OpenDOOR partner API): a client-credentials token from `auth_url` for `audience`;
+/// the API at `url` (`https://rest.latchaccess.com/access/sdk`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DoorConfig {
+    pub endpoint: Endpoint,
+    /// The token host, e.g. `https://auth.prod.latch.com` (the sim serves it under `/door`).
+    pub auth_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The token's `audience` (default: the partner API's URL, as the auth spec gives it).
+    pub audience: String,
+    /// The `passcodeType` of every grant: `PERMANENT` (default), `DAILY` or `DAILY_SINGLE_USE`.
+    pub passcode_type: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

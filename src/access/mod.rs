@@ -4,6 +4,7 @@
 //! decisions. Only the executor calls the write methods.
 
 pub mod brivo;
+pub mod door;
 pub mod kisi;
 pub mod openpath;
 
@@ -28,6 +29,7 @@ pub fn build(
         AccessSystemConfig::Openpath(c) => {
             std::sync::Arc::new(openpath::Openpath::new(name, c, hook)?)
         }
+        AccessSystemConfig::Door(c) => std::sync::Arc::new(door::Door::new(name, c, hook)?),
     })
 }
 

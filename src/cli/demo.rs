@@ -13,8 +13,8 @@ pub struct DemoArgs {
     /// Where the daemon's API, UI and metrics listen.
     #[arg(long, default_value = "127.0.0.1:9797")]
     listen: String,
-    /// The fourth property lives in Openpath; the first three in Kisi, Brivo and both.
-    #[arg(long, default_value_t = 4)]
+    /// The fourth property lives in Openpath, the fifth in DOOR; the first three in Kisi, Brivo and both.
+    #[arg(long, default_value_t = 5)]
     properties: usize,
     /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]
@@ -35,8 +35,8 @@ pub struct SimArgs {
     /// Where the simulators listen (a loopback address and port).
     #[arg(long, default_value = "127.0.0.1:7700")]
     listen: String,
-    /// The fourth property lives in Openpath; the first three in Kisi, Brivo and both.
-    #[arg(long, default_value_t = 4)]
+    /// The fourth property lives in Openpath, the fifth in DOOR; the first three in Kisi, Brivo and both.
+    #[arg(long, default_value_t = 5)]
     properties: usize,
     /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]

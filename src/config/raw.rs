@@ -151,6 +151,9 @@ pub struct RawAccessSystem {
     // openpath (also `password`)
     pub email: Option<String>,
     pub org_id: Option<u64>,
+    // door (also `auth_url`, `client_id`, `client_secret`)
+    pub audience: Option<String>,
+    pub passcode_type: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -33,6 +33,7 @@ fn example_env() -> FakeEnv {
         "BRIVO_CLIENT_SECRET",
         "BRIVO_PASSWORD",
         "OPENPATH_PASSWORD",
+        "DOOR_CLIENT_SECRET",
     ] {
         env.vars.insert(v.into(), format!("s3cret-{v}"));
     }
@@ -130,6 +131,7 @@ fn example_config_parses_with_every_option() {
     );
     assert_eq!(config.access_systems["brivo-main"].kind(), "brivo");
     assert_eq!(config.access_systems["openpath-main"].kind(), "openpath");
+    assert_eq!(config.access_systems["door-main"].kind(), "door");
     match &config.sources["yardi-main"] {
         SourceConfig::YardiVoyager(y) => {
             assert_eq!(y.password.value, "s3cret-YARDI_PASSWORD");
@@ -275,6 +277,7 @@ fn load_reads_through_env_and_names_an_unreadable_file() {
 
 mod audit;
 mod csv;
+mod door;
 mod errors;
 mod fuzz;
 mod openpath;

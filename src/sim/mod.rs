@@ -5,6 +5,7 @@
 //! the `/_sim/` control plane (`state`, `faults`, `stats`).
 
 pub mod brivo;
+pub mod door;
 pub mod kisi;
 pub mod openpath;
 pub mod serve;

@@ -1,6 +1,7 @@
 //! All simulators on one listener, each under `/<type>/`, and the config that points at them.
 
 use super::brivo::BrivoSim;
+use super::door::DoorSim;
 use super::kisi::KisiSim;
 use super::openpath::OpenpathSim;
 use super::world::{self, SourceState};
@@ -18,6 +19,7 @@ pub struct Simulators {
     pub kisi: KisiSim,
     pub brivo: BrivoSim,
     pub openpath: OpenpathSim,
+    pub door: DoorSim,
 }
 
 impl Simulators {
@@ -28,6 +30,7 @@ impl Simulators {
             brivo: BrivoSim::new(seed.wrapping_add(1)),
             yardi: YardiSim::new(world.clone(), seed.wrapping_add(2)),
             openpath: OpenpathSim::new(seed.wrapping_add(3)),
+            door: DoorSim::new(seed.wrapping_add(4)),
         };
         for (index, property) in world.properties.iter().enumerate() {
             let layout = world::systems_of(index);
@@ -38,6 +41,7 @@ impl Simulators {
                 match system {
                     "kisi" => sims.kisi.seed_groups(&groups),
                     "openpath" => sims.openpath.seed_groups(&groups),
+                    "door" => sims.door.seed_groups(&groups),
                     _ => sims.brivo.seed_groups(&groups),
                 }
             }
@@ -51,6 +55,7 @@ impl Simulators {
             .nest("/kisi", self.kisi.router())
             .nest("/brivo", self.brivo.router())
             .nest("/openpath", self.openpath.router())
+            .nest("/door", self.door.router())
     }
 
     /// Serves until `shutdown` resolves.
@@ -86,6 +91,10 @@ impl Simulators {
                 "openpath       {base}/openpath  (login {}, org {})",
                 OpenpathSim::EMAIL,
                 OpenpathSim::ORG_ID
+            ),
+            format!(
+                "door           {base}/door  (OAuth client {}, token at {base}/door/v1/oauth/token)",
+                DoorSim::CLIENT_ID
             ),
         ]
     }
@@ -185,6 +194,15 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
             OpenpathSim::EMAIL,
             OpenpathSim::PASSWORD,
             OpenpathSim::ORG_ID
+        );
+    }
+    let uses_door = (0..world.properties.len()).any(|i| world::systems_of(i).common == "door");
+    if uses_door {
+        let _ = writeln!(
+            y,
+            "  door-sim:\n    type: door\n    url: {base}/door\n    auth_url: {base}/door\n    client_id: {}\n    client_secret: {}",
+            DoorSim::CLIENT_ID,
+            DoorSim::CLIENT_SECRET
         );
     }
     let _ = writeln!(y, "properties:");

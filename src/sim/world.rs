@@ -90,7 +90,7 @@ pub fn access_system_of(index: usize) -> &'static str {
 
 /// Where one generated property's groups live. Every third property is a building split
 /// between two systems: unit doors in Kisi, lobby, amenity and staff doors in Brivo. The
-/// fourth property (index 3) lives wholly in Openpath.
+/// fourth property (index 3) lives wholly in Openpath, the fifth (index 4) wholly in DOOR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     /// The access simulator holding the unit groups.
@@ -110,6 +110,12 @@ pub fn systems_of(index: usize) -> Layout {
         return Layout {
             units: "openpath",
             common: "openpath",
+        };
+    }
+    if index == 4 {
+        return Layout {
+            units: "door",
+            common: "door",
         };
     }
     match index % 3 {

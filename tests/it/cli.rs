@@ -46,6 +46,7 @@ fn example_config_is_valid() {
         .env("BRIVO_CLIENT_SECRET", "x")
         .env("BRIVO_PASSWORD", "x")
         .env("OPENPATH_PASSWORD", "x")
+        .env("DOOR_CLIENT_SECRET", "x")
         .env("CREDENTIALS_DIRECTORY", credentials.path())
         .output()
         .expect("run");

@@ -7,6 +7,7 @@ mod console;
 mod crash;
 mod csv;
 mod daemon;
+mod door;
 mod faults;
 mod harness;
 mod metrics;

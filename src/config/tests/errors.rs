@@ -124,7 +124,7 @@ fn keys_of_another_connector_type_and_unknown_types_are_rejected() {
     assert_eq!(
         errs,
         [
-            r#"access_systems.kisi-main.type: unknown access system type "kisy" (known types: kisi, brivo, openpath)"#
+            r#"access_systems.kisi-main.type: unknown access system type "kisy" (known types: kisi, brivo, openpath, door)"#
         ]
     );
     let errs = errors(

@@ -4,14 +4,14 @@ use super::property::Settings;
 use super::Check;
 use crate::config::raw::{RawAccessSystem, RawSource};
 use crate::config::{
-    AccessSystemConfig, BrivoConfig, CsvConfig, Endpoint, KisiConfig, OpenpathConfig, SourceConfig,
-    YardiConfig,
+    AccessSystemConfig, BrivoConfig, CsvConfig, DoorConfig, Endpoint, KisiConfig, OpenpathConfig,
+    SourceConfig, YardiConfig,
 };
 use std::path::PathBuf;
 use std::time::Duration;
 
 const SOURCE_TYPES: &str = "yardi_voyager, csv";
-const ACCESS_SYSTEM_TYPES: &str = "kisi, brivo, openpath";
+const ACCESS_SYSTEM_TYPES: &str = "kisi, brivo, openpath, door";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The keys every connector has.
@@ -233,6 +233,8 @@ pub(super) fn access_system(
                     ("password", a.password.is_some()),
                     ("email", a.email.is_some()),
                     ("org_id", a.org_id.is_some()),
+                    ("audience", a.audience.is_some()),
+                    ("passcode_type", a.passcode_type.is_some()),
                 ],
             );
             Some(AccessSystemConfig::Kisi(KisiConfig {
@@ -245,7 +247,12 @@ pub(super) fn access_system(
                 c,
                 &base,
                 "brivo",
-                &[("email", a.email.is_some()), ("org_id", a.org_id.is_some())],
+                &[
+                    ("email", a.email.is_some()),
+                    ("org_id", a.org_id.is_some()),
+                    ("audience", a.audience.is_some()),
+                    ("passcode_type", a.passcode_type.is_some()),
+                ],
             );
             Some(AccessSystemConfig::Brivo(BrivoConfig {
                 endpoint: endpoint(c, &base, raw, d.stale_after),
@@ -258,6 +265,7 @@ pub(super) fn access_system(
             }))
         }
         Some("openpath") => Some(AccessSystemConfig::Openpath(openpath(c, &base, a, raw, d))),
+        Some("door") => Some(AccessSystemConfig::Door(door(c, &base, a, raw, d))),
         Some(other) => {
             c.err(
                 field("type"),
@@ -297,6 +305,8 @@ fn openpath(
             ("client_id", a.client_id.is_some()),
             ("client_secret", a.client_secret.is_some()),
             ("username", a.username.is_some()),
+            ("audience", a.audience.is_some()),
+            ("passcode_type", a.passcode_type.is_some()),
         ],
     );
     let org_id = match a.org_id {
@@ -318,5 +328,62 @@ fn openpath(
         email: c.required(&field("email"), &a.email),
         password: c.secret(&field("password"), &a.password),
         org_id,
+    }
+}
+
+/// The partner API's URL, the auth spec's default `audience` (door-authentication-openapi,
+/// `AuthorizationRequestParams.audience`).
+pub(crate) const DOOR_AUDIENCE: &str = "https://rest.latchaccess.com/access/sdk";
+/// `PostUserRequest.passcodeType`'s enum (door-partner-openapi).
+const DOOR_PASSCODE_TYPES: [&str; 3] = ["PERMANENT", "DAILY", "DAILY_SINGLE_USE"];
+
+/// `type: door`: `auth_url`, `client_id` and `client_secret` for the client-credentials token
+/// (door-authentication-openapi, `authenticatePartner`), an optional `audience` and
+/// `passcode_type`. Keys of the other types are rejected with their path.
+fn door(
+    c: &mut Check<'_>,
+    base: &str,
+    a: &RawAccessSystem,
+    raw: RawEndpoint<'_>,
+    d: &Settings,
+) -> DoorConfig {
+    let field = |f: &str| format!("{base}.{f}");
+    not_for(
+        c,
+        base,
+        "door",
+        &[
+            ("api_key", a.api_key.is_some()),
+            ("username", a.username.is_some()),
+            ("password", a.password.is_some()),
+            ("email", a.email.is_some()),
+            ("org_id", a.org_id.is_some()),
+        ],
+    );
+    let audience = match &a.audience {
+        None => DOOR_AUDIENCE.to_string(),
+        Some(_) => c.url(&field("audience"), &a.audience),
+    };
+    let passcode_type = match a.passcode_type.as_deref().map(str::trim) {
+        None => "PERMANENT".to_string(),
+        Some(t) if DOOR_PASSCODE_TYPES.contains(&t) => t.to_string(),
+        Some(other) => {
+            c.err(
+                field("passcode_type"),
+                format!(
+                    "unknown passcode type {other:?} (DOOR knows {})",
+                    DOOR_PASSCODE_TYPES.join(", ")
+                ),
+            );
+            "PERMANENT".to_string()
+        }
+    };
+    DoorConfig {
+        endpoint: endpoint(c, base, raw, d.stale_after),
+        auth_url: c.url(&field("auth_url"), &a.auth_url),
+        client_id: c.required(&field("client_id"), &a.client_id),
+        client_secret: c.secret(&field("client_secret"), &a.client_secret),
+        audience,
+        passcode_type,
     }
 }
