@@ -63,6 +63,7 @@ impl std::error::Error for ConfigErrors {}
 struct Check<'a> {
     errors: Vec<ConfigError>,
     env: &'a dyn Env,
+    secrets: Secrets,
 }
 
 impl Check<'_> {
@@ -109,6 +110,34 @@ impl Check<'_> {
                 );
                 default
             }
+        }
+    }
+
+    /// A duration bounded to `min..=max` (the bounds are documented in `config.example.yaml`);
+    /// outside them the error names the bound and the bound is used.
+    fn duration_in(
+        &mut self,
+        path: &str,
+        value: Option<&str>,
+        default: Duration,
+        (min, max): (Duration, Duration),
+    ) -> Duration {
+        let d = self.duration(path, value, default, min.is_zero());
+        let show = |d: Duration| humantime::format_duration(d).to_string();
+        if d < min {
+            self.err(
+                path,
+                format!("{} is below the minimum of {}", show(d), show(min)),
+            );
+            min
+        } else if d > max {
+            self.err(
+                path,
+                format!("{} is above the maximum of {}", show(d), show(max)),
+            );
+            max
+        } else {
+            d
         }
     }
 
@@ -170,9 +199,20 @@ impl Config {
     /// Validates a raw config: applies defaults, resolves secrets through `env` and checks every
     /// cross-field rule. Returns all errors found, not just the first.
     pub fn from_raw(raw: RawConfig, env: &dyn Env) -> Result<Config, ConfigErrors> {
+        Config::from_raw_with(raw, env, Secrets::Resolve)
+    }
+
+    /// [`Config::from_raw`], resolving secrets or only checking their shape (then a secret's
+    /// value is empty and its origin says it was not read).
+    pub fn from_raw_with(
+        raw: RawConfig,
+        env: &dyn Env,
+        secrets: Secrets,
+    ) -> Result<Config, ConfigErrors> {
         let mut c = Check {
             errors: Vec::new(),
             env,
+            secrets,
         };
         let portfolio = c.required("portfolio", &raw.portfolio);
         let data_dir = match &raw.data_dir {
@@ -181,19 +221,24 @@ impl Config {
         };
         let tokens = tokens(&mut c, &raw.api.tokens);
         let listen = listen(&mut c, raw.listen.as_deref(), tokens.is_empty());
-        let interval = c.duration("interval", raw.interval.as_deref(), secs(60), false);
-        let resync = c.duration("resync", raw.resync.as_deref(), secs(15 * 60), true);
-        let quarantine_retry = c.duration(
+        let interval = c.duration_in(
+            "interval",
+            raw.interval.as_deref(),
+            secs(60),
+            bounds::INTERVAL,
+        );
+        let resync = resync(&mut c, raw.resync.as_deref(), interval);
+        let quarantine_retry = c.duration_in(
             "quarantine_retry",
             raw.quarantine_retry.as_deref(),
             secs(300),
-            false,
+            bounds::QUARANTINE_RETRY,
         );
-        let shutdown_grace = c.duration(
+        let shutdown_grace = c.duration_in(
             "shutdown_grace",
             raw.shutdown_grace.as_deref(),
             secs(30),
-            false,
+            bounds::SHUTDOWN_GRACE,
         );
         let concurrency = match raw.concurrency {
             None => 4,
@@ -258,6 +303,61 @@ impl Config {
 
 fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
+}
+
+/// The accepted range of every duration, `(min, max)`; a zero minimum allows zero. Documented
+/// in `config.example.yaml`.
+pub(super) mod bounds {
+    use std::time::Duration;
+    const SECOND: Duration = Duration::from_secs(1);
+    const MINUTE: Duration = Duration::from_secs(60);
+    const HOUR: Duration = Duration::from_secs(3600);
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+    pub const INTERVAL: (Duration, Duration) = (SECOND, DAY);
+    /// Zero relists every cycle; otherwise at least `interval`.
+    pub const RESYNC_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
+    pub const QUARANTINE_RETRY: (Duration, Duration) = (SECOND, DAY);
+    pub const SHUTDOWN_GRACE: (Duration, Duration) = (SECOND, HOUR);
+    pub const ACTIVATION_DELAY: (Duration, Duration) =
+        (Duration::ZERO, Duration::from_secs(30 * 24 * 3600));
+    pub const STALE_AFTER: (Duration, Duration) = (MINUTE, Duration::from_secs(30 * 24 * 3600));
+    pub const TIMEOUT: (Duration, Duration) =
+        (Duration::from_millis(1), Duration::from_secs(10 * 60));
+    pub const CHECKPOINT_INTERVAL: (Duration, Duration) = (SECOND, DAY);
+    pub const SETTLE: (Duration, Duration) = (Duration::ZERO, HOUR);
+}
+
+/// `resync`: zero (relist every cycle) or from `interval` up to a week; by default 15 minutes,
+/// or `interval` when that is longer.
+fn resync(c: &mut Check<'_>, raw: Option<&str>, interval: Duration) -> Duration {
+    let default = secs(15 * 60).max(interval);
+    let d = c.duration("resync", raw, default, true);
+    let show = |d: Duration| humantime::format_duration(d).to_string();
+    if !d.is_zero() && d < interval {
+        c.err(
+            "resync",
+            format!(
+                "{} is shorter than interval ({}): a relist happens at most once a cycle; \
+                 give at least {} (or 0 to relist every cycle)",
+                show(d),
+                show(interval),
+                show(interval)
+            ),
+        );
+        interval
+    } else if d > bounds::RESYNC_MAX {
+        c.err(
+            "resync",
+            format!(
+                "{} is above the maximum of {}",
+                show(d),
+                show(bounds::RESYNC_MAX)
+            ),
+        );
+        bounds::RESYNC_MAX
+    } else {
+        d
+    }
 }
 
 /// The listener address; anything but loopback needs API tokens (DESIGN §8).
