@@ -98,6 +98,7 @@ pub struct RawPropertySettings {
     pub revocations: Option<String>,
     pub activation_delay: Option<String>,
     /// A count (`25`) or a percentage string (`"10%"`).
+    #[serde(default)]
     #[schemars(schema_with = "crate::config::schema::count_or_percent")]
     pub max_revocations: Option<serde_yaml::Value>,
     pub max_revocations_floor: Option<i64>,
@@ -172,6 +173,7 @@ pub struct RawProperty {
     pub mode: Option<String>,
     pub revocations: Option<String>,
     pub activation_delay: Option<String>,
+    #[serde(default)]
     #[schemars(schema_with = "crate::config::schema::count_or_percent")]
     pub max_revocations: Option<serde_yaml::Value>,
     pub max_revocations_floor: Option<i64>,

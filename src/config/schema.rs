@@ -16,7 +16,16 @@ pub fn schema_json() -> String {
          `lockstep check-config` validates what a schema cannot (references, bounds, secrets)."
             .into(),
     );
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
+    // Definitions are named after the raw types (`RawSource`); editors show these names, so
+    // they lose the prefix that only means something in the code.
+    if let Some(serde_json::Value::Object(defs)) = schema.get_mut("$defs") {
+        *defs = std::mem::take(defs)
+            .into_iter()
+            .map(|(name, def)| (name.trim_start_matches("Raw").to_string(), def))
+            .collect();
+    }
+    let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.replace("\"#/$defs/Raw", "\"#/$defs/")
 }
 
 /// `max_revocations`: a count, or a percentage written as a string such as `"10%"`.

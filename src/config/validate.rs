@@ -123,17 +123,17 @@ impl Check<'_> {
         (min, max): (Duration, Duration),
     ) -> Duration {
         let d = self.duration(path, value, default, min.is_zero());
-        let show = |d: Duration| humantime::format_duration(d).to_string();
+        let written = value.unwrap_or_default().trim();
         if d < min {
             self.err(
                 path,
-                format!("{} is below the minimum of {}", show(d), show(min)),
+                format!("{written} is below the minimum of {}", show(min)),
             );
             min
         } else if d > max {
             self.err(
                 path,
-                format!("{} is above the maximum of {}", show(d), show(max)),
+                format!("{written} is above the maximum of {}", show(max)),
             );
             max
         } else {
@@ -305,6 +305,19 @@ fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
+/// A bound as an operator writes it: `1s`, `24h`, `7d`, `500ms` (humantime would say
+/// `1month 13h 26m 24s` for 31 days).
+fn show(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        _ if d.subsec_nanos() != 0 || s == 0 => format!("{}ms", d.as_millis()),
+        _ if s % 86_400 == 0 && s >= 2 * 86_400 => format!("{}d", s / 86_400),
+        _ if s % 3600 == 0 => format!("{}h", s / 3600),
+        _ if s % 60 == 0 => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
 /// The accepted range of every duration, `(min, max)`; a zero minimum allows zero. Documented
 /// in `config.example.yaml`.
 pub(super) mod bounds {
@@ -332,15 +345,13 @@ pub(super) mod bounds {
 fn resync(c: &mut Check<'_>, raw: Option<&str>, interval: Duration) -> Duration {
     let default = secs(15 * 60).max(interval);
     let d = c.duration("resync", raw, default, true);
-    let show = |d: Duration| humantime::format_duration(d).to_string();
+    let written = raw.unwrap_or_default().trim();
     if !d.is_zero() && d < interval {
         c.err(
             "resync",
             format!(
-                "{} is shorter than interval ({}): a relist happens at most once a cycle; \
-                 give at least {} (or 0 to relist every cycle)",
-                show(d),
-                show(interval),
+                "{written} is shorter than interval ({}): a relist happens at most once a \
+                 cycle; give at least that (or 0s to relist every cycle)",
                 show(interval)
             ),
         );
@@ -349,8 +360,7 @@ fn resync(c: &mut Check<'_>, raw: Option<&str>, interval: Duration) -> Duration 
         c.err(
             "resync",
             format!(
-                "{} is above the maximum of {}",
-                show(d),
+                "{written} is above the maximum of {}",
                 show(bounds::RESYNC_MAX)
             ),
         );
