@@ -340,7 +340,63 @@ mod tests {
             }
         }
         let mut missing = Vec::new();
-        walk(&Cli::command(), "lockstep", &mut missing);
+        // Built, so that the global flags are propagated into every subcommand and checked there.
+        let mut cmd = Cli::command();
+        cmd.build();
+        walk(&cmd, "lockstep", &mut missing);
         assert!(missing.is_empty(), "flags without help: {missing:#?}");
+    }
+
+    /// clap's own consistency checks (conflicts naming existing flags, no clashing names).
+    #[test]
+    fn the_command_tree_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// `--config`, `--server` and `--token` are accepted before or after any subcommand.
+    #[test]
+    fn global_flags_parse_in_either_place() {
+        use clap::Parser;
+        for args in [
+            &[
+                "lockstep",
+                "--server",
+                "http://h:1",
+                "--token",
+                "t",
+                "-c",
+                "f.yaml",
+                "status",
+            ][..],
+            &[
+                "lockstep",
+                "status",
+                "--server",
+                "http://h:1",
+                "--token",
+                "t",
+                "-c",
+                "f.yaml",
+            ],
+            &[
+                "lockstep",
+                "--token",
+                "t",
+                "audit",
+                "export",
+                "--server",
+                "http://h:1",
+                "--config",
+                "f.yaml",
+            ],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert_eq!(cli.global.server.server, "http://h:1", "{args:?}");
+            assert_eq!(cli.global.server.token.as_deref(), Some("t"), "{args:?}");
+            assert_eq!(
+                cli.global.config.as_deref(),
+                Some(std::path::Path::new("f.yaml"))
+            );
+        }
     }
 }
