@@ -78,7 +78,7 @@ pub fn call(
     let token = server.token.clone().ok_or_else(|| {
         CliError::usage("--token (or LOCKSTEP_TOKEN) is required to talk to the daemon")
     })?;
-    let url = format!("{}{}", server.server.trim_end_matches('/'), path);
+    let url = format!("{}{}", server.url(), path);
     runtime()?.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(120))
@@ -258,7 +258,7 @@ pub fn status(server: &Server) -> CliResult {
 /// other answer or none within `timeout`. For container health checks (the image has no curl).
 pub fn healthcheck(server: &Server, timeout: std::time::Duration) -> CliResult {
     crate::net::install_crypto();
-    let url = format!("{}/healthz", server.server.trim_end_matches('/'));
+    let url = format!("{}/healthz", server.url());
     runtime()?.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(timeout)

@@ -106,6 +106,27 @@ pub struct Global {
     pub server: Server,
 }
 
+/// Where client commands look for the daemon when neither --server nor LOCKSTEP_SERVER says.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:9797";
+
+impl Server {
+    /// The daemon's base URL without a trailing slash: `--server`, else `default`.
+    pub fn url_or(&self, default: &str) -> String {
+        let url = self
+            .server
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(default);
+        url.trim_end_matches('/').to_string()
+    }
+
+    /// The daemon's base URL: `--server`, else [`DEFAULT_SERVER`].
+    pub fn url(&self) -> String {
+        self.url_or(DEFAULT_SERVER)
+    }
+}
+
 impl Global {
     /// `--config`, for the commands that cannot do without it.
     fn config(&self) -> Result<&std::path::Path, CliError> {
@@ -118,15 +139,10 @@ impl Global {
 /// Where a client command finds the running daemon.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Server {
-    /// Base URL of a running daemon's API (client commands and healthcheck).
-    #[arg(
-        long,
-        global = true,
-        env = "LOCKSTEP_SERVER",
-        default_value = "http://127.0.0.1:9797",
-        value_name = "URL"
-    )]
-    pub server: String,
+    /// Base URL of a running daemon's API (client commands, healthcheck, plan while the daemon
+    /// runs); default http://127.0.0.1:9797, or for plan the config's listen address.
+    #[arg(long, global = true, env = "LOCKSTEP_SERVER", value_name = "URL")]
+    pub server: Option<String>,
     /// API bearer token (better passed through LOCKSTEP_TOKEN than on the command line).
     #[arg(long, global = true, env = "LOCKSTEP_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -248,10 +264,10 @@ pub fn run(cli: Cli) -> CliResult {
         }
         Command::Healthcheck { timeout } => client::healthcheck(server, timeout),
         Command::Plan { property, json } => {
-            daemon::once(global.config()?, property.as_deref(), true, json)
+            daemon::once(global.config()?, property.as_deref(), true, json, server)
         }
         Command::Reconcile { property, .. } => {
-            daemon::once(global.config()?, property.as_deref(), false, false)
+            daemon::once(global.config()?, property.as_deref(), false, false, server)
         }
         Command::Suggestions { action } => client::suggestions(action, server),
         Command::Override { action } => client::overrides(action, server),
@@ -391,7 +407,7 @@ mod tests {
             ],
         ] {
             let cli = Cli::try_parse_from(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
-            assert_eq!(cli.global.server.server, "http://h:1", "{args:?}");
+            assert_eq!(cli.global.server.url(), "http://h:1", "{args:?}");
             assert_eq!(cli.global.server.token.as_deref(), Some("t"), "{args:?}");
             assert_eq!(
                 cli.global.config.as_deref(),
