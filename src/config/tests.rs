@@ -282,4 +282,5 @@ mod errors;
 mod fuzz;
 mod openpath;
 mod routing;
+mod schema;
 mod secrets;

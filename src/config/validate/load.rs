@@ -2,6 +2,7 @@
 //! malformed key is reported in the operator's terms (no Rust type names), dropped, and the rest
 //! of the file is still parsed and validated, so one run shows every error.
 
+use super::words::{plain, plain_expected};
 use super::{ConfigError, ConfigErrors};
 use crate::config::raw::RawConfig;
 use crate::config::{Config, Env, Secrets};
@@ -28,20 +29,6 @@ const SERDE_MESSAGES: &[&str] = &[
 /// A bound on the parse-drop-retry loop: a file with more malformed keys than this is reported
 /// up to here.
 const MAX_SHAPE_ERRORS: usize = 100;
-
-/// Keys whose values are durations, so a wrong type says "a duration", not "a string".
-const DURATION_KEYS: &[&str] = &[
-    "interval",
-    "resync",
-    "shutdown_grace",
-    "quarantine_retry",
-    "timeout",
-    "stale_after",
-    "activation_delay",
-    "checkpoint_interval",
-    "settle",
-    "poll_interval",
-];
 
 impl Config {
     /// Parses YAML text and validates it, resolving secrets. Every error is reported at once.
@@ -204,89 +191,6 @@ fn split_path(text: &str) -> (String, String) {
     match text.split_once(": ") {
         Some((path, message)) if !path.is_empty() => (path.into(), message.into()),
         _ => (DOCUMENT.into(), text.into()),
-    }
-}
-
-/// serde's `invalid type: integer `5`, expected a string` as the operator would say it:
-/// `expected a duration like "30s", "15m" or "1h", found the number 5`.
-fn plain(path: &str, message: &str) -> String {
-    for prefix in ["invalid type: ", "invalid value: "] {
-        if let Some((found, expected)) = message
-            .strip_prefix(prefix)
-            .and_then(|rest| rest.split_once(", expected "))
-        {
-            return format!(
-                "expected {}, found {}",
-                expected_words(path, expected),
-                found_words(found)
-            );
-        }
-    }
-    message.to_string()
-}
-
-/// `, expected one of `a`, `b`` after an unknown key: the list of keys, in plain words.
-fn plain_expected(tail: &str) -> String {
-    match tail.strip_prefix(", expected one of ") {
-        Some(list) => format!(" (known keys: {})", list.replace('`', "")),
-        None => match tail.strip_prefix(", expected ") {
-            Some(one) => format!(" (the known key is {})", one.replace('`', "")),
-            None => tail.replace("there are no fields", "no keys are allowed here"),
-        },
-    }
-}
-
-/// The last key of a dotted path, without list indices.
-fn last_key(path: &str) -> &str {
-    let last = path.rsplit('.').next().unwrap_or(path);
-    last.split('[').next().unwrap_or(last)
-}
-
-fn expected_words(path: &str, expected: &str) -> String {
-    let key = last_key(path);
-    if DURATION_KEYS.contains(&key) && !path.ends_with(']') {
-        return "a duration like \"30s\", \"15m\" or \"1h\"".into();
-    }
-    if key == "max_revocations" {
-        return "a number or a percentage like \"10%\"".into();
-    }
-    let e = expected.trim();
-    match e {
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number".into(),
-        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number, 0 or more".into(),
-        "f32" | "f64" => "a number".into(),
-        "a boolean" => "true or false".into(),
-        "a string" => "text".into(),
-        "a sequence" => "a list".into(),
-        "a map" | "a map of names" => "a map of names (name: ... lines)".into(),
-        _ if e.starts_with("struct ") => "a section of settings (key: value lines)".into(),
-        _ if e.starts_with("enum ") || e.contains("variant") => {
-            "one of the documented values".into()
-        }
-        _ => e.replace('`', ""),
-    }
-}
-
-fn found_words(found: &str) -> String {
-    let unquoted = |s: &str| s.trim_matches('`').to_string();
-    if let Some(n) = found
-        .strip_prefix("integer ")
-        .or_else(|| found.strip_prefix("floating point "))
-    {
-        return format!("the number {}", unquoted(n));
-    }
-    if let Some(b) = found.strip_prefix("boolean ") {
-        return unquoted(b);
-    }
-    if let Some(s) = found.strip_prefix("string ") {
-        return format!("the text {s}");
-    }
-    match found {
-        "map" => "a map".into(),
-        "sequence" => "a list".into(),
-        "unit value" => "nothing".into(),
-        other if other.contains("variant") || other.contains("struct") => "a tagged value".into(),
-        other => unquoted(other),
     }
 }
 
