@@ -18,14 +18,55 @@ pub fn schema_json() -> String {
     );
     // Definitions are named after the raw types (`RawSource`); editors show these names, so
     // they lose the prefix that only means something in the code.
-    if let Some(serde_json::Value::Object(defs)) = schema.get_mut("$defs") {
+    let mut value = serde_json::Value::from(schema);
+    describe(&mut value);
+    if let Some(serde_json::Value::Object(defs)) = value.get_mut("$defs") {
         *defs = std::mem::take(defs)
             .into_iter()
             .map(|(name, def)| (name.trim_start_matches("Raw").to_string(), def))
             .collect();
     }
-    let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.replace("\"#/$defs/Raw", "\"#/$defs/")
+}
+
+/// The words some keys take, wherever they appear (`mode` in `defaults` and in a property). A
+/// new section whose key of the same name takes other words needs its own rule in `describe`.
+const WORDS: &[(&str, &[&str])] = &[
+    ("mode", &["approval_required", "automatic"]),
+    ("revocations", &["with_mode", "always_automatic"]),
+    ("link_by", &["email"]),
+    ("role", &["viewer", "approver", "admin"]),
+    ("format", &["text", "json"]),
+];
+
+/// What the raw types cannot say: durations are strings of a given shape, and some strings are
+/// one of a few words. Applied by key name to every `properties` map in the schema.
+fn describe(node: &mut serde_json::Value) {
+    use serde_json::{json, Value};
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::Object(props)) = map.get_mut("properties") {
+                for (key, prop) in props.iter_mut() {
+                    let Value::Object(prop) = prop else { continue };
+                    if super::validate::DURATION_KEYS.contains(&key.as_str()) {
+                        prop.insert(
+                            "description".into(),
+                            json!("A duration: a number and a unit, e.g. 30s, 15m, 1h, 1d                                    (check-config names the range it must be in)."),
+                        );
+                        prop.insert("pattern".into(), json!(r"^\s*([0-9]+\s*[a-zA-Z]+\s*)+$"));
+                    } else if let Some((_, words)) = WORDS.iter().find(|(k, _)| k == key) {
+                        let mut allowed: Vec<Value> = words.iter().map(|w| json!(w)).collect();
+                        allowed.push(Value::Null);
+                        prop.insert("enum".into(), Value::Array(allowed));
+                    }
+                }
+            }
+            map.values_mut().for_each(describe);
+        }
+        Value::Array(items) => items.iter_mut().for_each(describe),
+        _ => {}
+    }
 }
 
 /// `max_revocations`: a count, or a percentage written as a string such as `"10%"`.

@@ -16,6 +16,7 @@ use super::raw::{RawConfig, RawLog, RawToken};
 use super::*;
 use duration::{bounds, resync};
 use std::fmt;
+pub(crate) use words::DURATION_KEYS;
 
 /// One configuration error with its location, e.g.
 /// `properties.maple-court.access_system: no access system named "kisii"`.

@@ -26,6 +26,11 @@ fn check_schema(root: &Json, schema: &Json, value: &Json, path: &str, errors: &m
             }
         }
     }
+    if let Some(allowed) = schema.get("enum").and_then(Json::as_array) {
+        if !allowed.contains(value) {
+            errors.push(format!("{path}: {value} is not one of {allowed:?}"));
+        }
+    }
     if let Some(types) = schema.get("type") {
         let types: Vec<&str> = match types {
             Json::String(t) => vec![t.as_str()],
@@ -103,6 +108,14 @@ fn the_schema_accepts_the_example_and_rejects_what_the_parser_rejects() {
         !schema_json().contains("\"Raw"),
         "type names leak into the schema"
     );
+    let interval = &schema["properties"]["interval"];
+    assert!(
+        interval["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("duration"),
+        "{interval}"
+    );
     let example: Json = serde_yaml::from_str(EXAMPLE).expect("example");
     let mut errs = Vec::new();
     check_schema(&schema, &schema, &example, "", &mut errs);
@@ -125,6 +138,14 @@ fn the_schema_accepts_the_example_and_rejects_what_the_parser_rejects() {
         (
             "access_systems: {k: {colour: blue}}\n",
             ".access_systems.k.colour: unknown key",
+        ),
+        (
+            "defaults: {mode: sometimes}\n",
+            ".defaults.mode: \"sometimes\" is not one of",
+        ),
+        (
+            "api: {tokens: [{role: boss}]}\n",
+            ".api.tokens[0].role: \"boss\" is not one of",
         ),
     ] {
         let value: Json = serde_yaml::from_str(bad).expect("yaml");

@@ -2,7 +2,7 @@
 //! `expected a whole number, found the number 5`. No message leaves here naming a Rust type.
 
 /// Keys whose values are durations, so a wrong type says "a duration", not "a string".
-const DURATION_KEYS: &[&str] = &[
+pub(crate) const DURATION_KEYS: &[&str] = &[
     "interval",
     "resync",
     "shutdown_grace",
