@@ -7,6 +7,9 @@
 //! key), and stop at the first one. Flat structs keep exact paths for unknown keys; `validate` then
 //! builds the tagged `SourceConfig`/`AccessSystemConfig`, rejecting keys of another type and
 //! unknown types together with every other error.
+//!
+//! Every type here derives `JsonSchema` too (`lockstep config schema`, `config/schema.rs`); a
+//! new one needs the same derive, and a `serde_yaml::Value` field a `schema_with`.
 
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
