@@ -257,8 +257,8 @@ fn key_text(key: &Value) -> Option<String> {
     }
 }
 
-/// The line of `path` in block-style YAML text, best effort (`None` when not found): each key
-/// is looked for below its parent, more indented than it.
+/// The line of `path` in block-style YAML text, best effort: each key is looked for below its
+/// parent, more indented than it; when one is not found, the line of the deepest one that was.
 fn line_of(text: &str, path: &str) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0;
@@ -287,7 +287,10 @@ fn line_of(text: &str, path: &str) -> Option<usize> {
                 break;
             }
         }
-        let (i, indent) = hit?;
+        // Not found (a flow mapping such as `{a: 1}`): the parent's line is still a pointer.
+        let Some((i, indent)) = hit else {
+            return found;
+        };
         found = Some(i + 1);
         from = i + 1;
         parent_indent = Some(indent);

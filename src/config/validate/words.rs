@@ -35,12 +35,15 @@ pub(super) fn plain(path: &str, message: &str) -> String {
 
 /// `, expected one of `a`, `b`` after an unknown key: the list of keys, in plain words.
 pub(super) fn plain_expected(tail: &str) -> String {
-    match tail.strip_prefix(", expected one of ") {
-        Some(list) => format!(" (known keys: {})", list.replace('`', "")),
-        None => match tail.strip_prefix(", expected ") {
-            Some(one) => format!(" (the known key is {})", one.replace('`', "")),
-            None => tail.replace("there are no fields", "no keys are allowed here"),
-        },
+    let list = tail
+        .strip_prefix(", expected one of ")
+        .or_else(|| tail.strip_prefix(", expected "));
+    match list {
+        Some(list) => format!(
+            " (known keys: {})",
+            list.replace('`', "").replace(" or ", ", ")
+        ),
+        None => tail.replace("there are no fields", "no keys are allowed here"),
     }
 }
 
