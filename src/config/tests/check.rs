@@ -40,6 +40,23 @@ fn an_unknown_key_does_not_hide_the_other_errors() {
         .find(|e| e.contains("comon_groups"))
         .expect("comon");
     assert!(comon.contains("line 2"), "{comon}");
+
+    // Two unknown keys, the second in a flow mapping: it points at its parent's line.
+    let yaml = MINIMAL.replace(
+        "portfolio: acme\n",
+        "portfolio: acme\nportfollio: b\nlog: {format: text, colour: red}\n",
+    );
+    let errs = errors(&yaml, &minimal_env());
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs[0].starts_with("portfollio: unknown key (known keys: portfolio, data_dir,")
+            && errs[0].ends_with(") (line 2, column 1)"),
+        "{errs:#?}"
+    );
+    assert_eq!(
+        errs[1],
+        "log.colour: unknown key (known keys: format, level) (line 3)"
+    );
 }
 
 #[test]
