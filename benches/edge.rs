@@ -73,13 +73,14 @@ pub fn bench_edges() {
         .expect("date the sheet");
     std::fs::rename(&tmp, &sheet).expect("place sheet");
 
+    let log = dir.path().join("daemon.log");
     let mut daemon = Command::new(env!("CARGO_BIN_EXE_lockstep"))
         .args(["run", "--config"])
         .arg(&config)
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("daemon log"))
         .spawn()
         .expect("start the daemon");
     let mut gone: Vec<Option<f64>> = vec![None; CONTRACTORS];
@@ -115,7 +116,8 @@ pub fn bench_edges() {
     drop(sims);
     assert!(
         granted,
-        "the contractors were never all granted before their end dates"
+        "the contractors were never all granted before their end dates; the daemon said:\n{}",
+        std::fs::read_to_string(&log).unwrap_or_default()
     );
     let mut late: Vec<f64> = gone
         .iter()

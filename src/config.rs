@@ -3,10 +3,12 @@
 
 mod kinds;
 mod raw;
+mod schema;
 mod validate;
 
 pub use kinds::{MemberRules, VisitorRules};
 pub use raw::RawConfig;
+pub use schema::schema_json;
 pub use validate::{ConfigError, ConfigErrors};
 
 pub use crate::plan::RevocationLimit;
@@ -380,6 +382,17 @@ impl Config {
             .filter_map(|(id, p)| p.sources.get(source).map(|sid| (id.clone(), sid.clone())))
             .collect()
     }
+}
+
+/// Whether validation reads the secrets a config refers to or only checks their shape
+/// (`check-config --skip-secrets`, for CI where the secrets are absent).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Secrets {
+    /// Read every `{env: NAME}` and `{file: PATH}`; a missing one is an error.
+    #[default]
+    Resolve,
+    /// Check that `NAME` is a variable name and `PATH` a path, read neither.
+    ShapeOnly,
 }
 
 /// Where config values come from besides the YAML: the environment and secret files.

@@ -78,7 +78,7 @@ pub fn call(
     let token = server.token.clone().ok_or_else(|| {
         CliError::usage("--token (or LOCKSTEP_TOKEN) is required to talk to the daemon")
     })?;
-    let url = format!("{}{}", server.server.trim_end_matches('/'), path);
+    let url = format!("{}{}", server.url(), path);
     runtime()?.block_on(async {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(120))
@@ -252,4 +252,29 @@ pub fn lost_credential(
 pub fn status(server: &Server) -> CliResult {
     print(&call(server, Method::GET, "/api/v1/status", None)?);
     Ok(())
+}
+
+/// `lockstep healthcheck`: `GET /healthz` without a token; exit 0 on a 2xx answer, 1 on any
+/// other answer or none within `timeout`. For container health checks (the image has no curl).
+pub fn healthcheck(server: &Server, timeout: std::time::Duration) -> CliResult {
+    crate::net::install_crypto();
+    let url = format!("{}/healthz", server.url());
+    runtime()?.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| CliError::failure(e.to_string()))?;
+        let resp = client
+            .get(&url)
+            .send()
+            .await
+            .map_err(|e| CliError::failure(format!("{url}: cannot reach the daemon: {e}")))?;
+        let status = resp.status();
+        if status.is_success() {
+            out!("{url}: {status}");
+            Ok(())
+        } else {
+            Err(CliError::failure(format!("{url}: {status}")))
+        }
+    })
 }

@@ -169,7 +169,13 @@ async fn checkpoint_every(signer: Arc<Checkpointer>) {
 }
 
 /// `plan` (dry run) and `reconcile --once`.
-pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> CliResult {
+pub fn once(
+    path: &Path,
+    property: Option<&str>,
+    dry_run: bool,
+    json: bool,
+    server: &super::Server,
+) -> CliResult {
     let config = load_config(path)?;
     init_logging(if json { "error" } else { &config.log.level }, false);
     if let Some(p) = property {
@@ -189,7 +195,7 @@ pub fn once(path: &Path, property: Option<&str>, dry_run: bool, json: bool) -> C
     let store = match Store::open(&config.data_dir) {
         Ok(store) => store,
         Err(e @ crate::store::StoreError::Locked { .. }) if dry_run => {
-            return super::remote_plan::plan(&config, property, json, &e.to_string());
+            return super::remote_plan::plan(&config, server, property, json, &e.to_string());
         }
         Err(e) => return Err(open_failed(&config, &e)),
     };

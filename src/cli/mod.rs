@@ -89,44 +89,98 @@ impl CliError {
     about = "Keeps door access in lockstep with leases, HR and workspace records."
 )]
 pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Flags every subcommand takes, before or after its name (`lockstep --server URL status` and
+/// `lockstep status --server URL` are the same command).
+#[derive(clap::Args, Debug, Clone)]
+pub struct Global {
+    /// The config file (YAML); required by run, check-config, plan and reconcile.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub server: Server,
+}
+
+/// Where client commands look for the daemon when neither --server nor LOCKSTEP_SERVER says.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:9797";
+
+impl Server {
+    /// The daemon's base URL without a trailing slash: `--server`, else `default`.
+    pub fn url_or(&self, default: &str) -> String {
+        let url = self
+            .server
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .unwrap_or(default);
+        url.trim_end_matches('/').to_string()
+    }
+
+    /// The daemon's base URL: `--server`, else [`DEFAULT_SERVER`].
+    pub fn url(&self) -> String {
+        self.url_or(DEFAULT_SERVER)
+    }
+}
+
+impl Global {
+    /// `--config`, for the commands that cannot do without it.
+    fn config(&self) -> Result<&std::path::Path, CliError> {
+        self.config
+            .as_deref()
+            .ok_or_else(|| CliError::usage("give --config FILE"))
+    }
 }
 
 /// Where a client command finds the running daemon.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Server {
-    /// Base URL of a running daemon's API.
-    #[arg(long, env = "LOCKSTEP_SERVER", default_value = "http://127.0.0.1:9797")]
-    pub server: String,
+    /// Base URL of a running daemon's API (client commands, healthcheck, plan while the daemon
+    /// runs); default http://127.0.0.1:9797, or for plan the config's listen address.
+    #[arg(long, global = true, env = "LOCKSTEP_SERVER", value_name = "URL")]
+    pub server: Option<String>,
     /// API bearer token (better passed through LOCKSTEP_TOKEN than on the command line).
-    #[arg(long, env = "LOCKSTEP_TOKEN", hide_env_values = true)]
+    #[arg(long, global = true, env = "LOCKSTEP_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Run the daemon.
-    Run {
-        /// The config file (YAML).
-        #[arg(long, short)]
-        config: PathBuf,
-    },
+    /// Run the daemon (--config FILE).
+    Run,
     /// Run simulators and the daemon together with generated residents and lease churn.
     Demo(demo::DemoArgs),
     /// Serve the vendor simulators alone, for your own integration tests.
     Sim(demo::SimArgs),
     /// Validate a config file; every error with its location; exit 64 if bad.
     CheckConfig {
-        /// The config file (YAML).
-        #[arg(long, short)]
-        config: PathBuf,
+        /// The config file (instead of --config).
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Check secrets ({env: NAME}, {file: PATH}) for shape only, without reading them: for
+        /// CI, where the secrets are absent.
+        #[arg(long)]
+        skip_secrets: bool,
+    },
+    /// Tools for writing config files (`config schema`).
+    #[command(name = "config")]
+    ConfigTools {
+        #[command(subcommand)]
+        action: ConfigCmd,
+    },
+    /// Ask a running daemon's /healthz (--server); exit 0 when healthy, 1 otherwise. Made for
+    /// container health checks: the image needs no curl.
+    Healthcheck {
+        /// How long to wait for the answer.
+        #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+        timeout: std::time::Duration,
     },
     /// One dry-run cycle: what would change.
     Plan {
-        /// The config file (YAML).
-        #[arg(long, short)]
-        config: PathBuf,
         /// A property id as in the config (e.g. p1).
         #[arg(long)]
         property: Option<String>,
@@ -136,9 +190,6 @@ pub enum Command {
     },
     /// One real cycle of every property (or one), then exit.
     Reconcile {
-        /// The config file (YAML).
-        #[arg(long, short)]
-        config: PathBuf,
         /// Run a single cycle and exit (the only mode; kept explicit for cron lines).
         #[arg(long, required = true)]
         once: bool,
@@ -150,15 +201,11 @@ pub enum Command {
     Suggestions {
         #[command(subcommand)]
         action: client::SuggestionsCmd,
-        #[command(flatten)]
-        server: Server,
     },
     /// Set, clear or list manual overrides on a running daemon.
     Override {
         #[command(subcommand)]
         action: client::OverrideCmd,
-        #[command(flatten)]
-        server: Server,
     },
     /// Report a lost or stolen credential: revoked at once and kept revoked.
     LostCredential {
@@ -171,8 +218,6 @@ pub enum Command {
         /// One credential id; without it every credential of the person.
         #[arg(long)]
         credential: Option<String>,
-        #[command(flatten)]
-        server: Server,
     },
     /// Verify or export the audit log.
     Audit {
@@ -180,43 +225,73 @@ pub enum Command {
         action: offline::AuditCmd,
     },
     /// Show a running daemon's status.
-    Status {
-        #[command(flatten)]
-        server: Server,
-    },
+    Status,
+}
+
+/// What `lockstep config` can do.
+#[derive(Subcommand, Debug)]
+pub enum ConfigCmd {
+    /// Print a JSON Schema of the config file for editors
+    /// (`lockstep config schema > lockstep.schema.json`).
+    Schema,
 }
 
 /// Runs the parsed command.
 pub fn run(cli: Cli) -> CliResult {
+    let global = cli.global;
+    let server = &global.server;
     match cli.command {
-        Command::Run { config } => daemon::run(&config),
+        Command::Run => daemon::run(global.config()?),
         Command::Demo(args) => demo::demo(args),
         Command::Sim(args) => demo::sim(args),
-        Command::CheckConfig { config } => offline::check_config(&config),
-        Command::Plan {
-            config,
-            property,
-            json,
-        } => daemon::once(&config, property.as_deref(), true, json),
-        Command::Reconcile {
-            config, property, ..
-        } => daemon::once(&config, property.as_deref(), false, false),
-        Command::Suggestions { action, server } => client::suggestions(action, &server),
-        Command::Override { action, server } => client::overrides(action, &server),
+        Command::CheckConfig { file, skip_secrets } => {
+            let path = match (file, &global.config) {
+                (Some(_), Some(_)) => {
+                    return Err(CliError::usage(
+                        "give the config file once: FILE or --config",
+                    ))
+                }
+                (Some(f), None) => f,
+                (None, _) => global.config()?.to_path_buf(),
+            };
+            offline::check_config(&path, skip_secrets)
+        }
+        Command::ConfigTools {
+            action: ConfigCmd::Schema,
+        } => {
+            out!("{}", crate::config::schema_json());
+            Ok(())
+        }
+        Command::Healthcheck { timeout } => client::healthcheck(server, timeout),
+        Command::Plan { property, json } => {
+            daemon::once(global.config()?, property.as_deref(), true, json, server)
+        }
+        Command::Reconcile { property, .. } => {
+            daemon::once(global.config()?, property.as_deref(), false, false, server)
+        }
+        Command::Suggestions { action } => client::suggestions(action, server),
+        Command::Override { action } => client::overrides(action, server),
         Command::LostCredential {
             property,
             person,
             credential,
-            server,
-        } => client::lost_credential(&property, &person, credential.as_deref(), &server),
-        Command::Audit { action } => offline::audit(action),
-        Command::Status { server } => client::status(&server),
+        } => client::lost_credential(&property, &person, credential.as_deref(), server),
+        Command::Audit { action } => offline::audit(action, &global),
+        Command::Status => client::status(server),
     }
 }
 
 /// Loads and validates a config, mapping errors to exit code 64.
 pub fn load_config(path: &std::path::Path) -> Result<crate::config::Config, CliError> {
-    crate::config::Config::load(path, &crate::config::ProcessEnv)
+    load_config_with(path, crate::config::Secrets::Resolve)
+}
+
+/// [`load_config`], saying whether secrets are read or only checked for shape.
+pub fn load_config_with(
+    path: &std::path::Path,
+    secrets: crate::config::Secrets,
+) -> Result<crate::config::Config, CliError> {
+    crate::config::Config::load_with(path, &crate::config::ProcessEnv, secrets)
         .map_err(|e| CliError::usage(format!("{}: invalid configuration:\n{e}", path.display())))
 }
 
@@ -259,29 +334,4 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::Cli;
-    use clap::CommandFactory;
-
-    /// Every flag and argument of every subcommand says what it is for (`--help`).
-    #[test]
-    fn every_flag_has_help_text() {
-        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
-            for arg in cmd.get_arguments() {
-                let id = arg.get_id().as_str();
-                if id == "help" || id == "version" {
-                    continue;
-                }
-                if arg.get_help().is_none() && arg.get_long_help().is_none() {
-                    missing.push(format!("{path} {id}"));
-                }
-            }
-            for sub in cmd.get_subcommands() {
-                walk(sub, &format!("{path} {}", sub.get_name()), missing);
-            }
-        }
-        let mut missing = Vec::new();
-        walk(&Cli::command(), "lockstep", &mut missing);
-        assert!(missing.is_empty(), "flags without help: {missing:#?}");
-    }
-}
+mod tests;

@@ -2,7 +2,7 @@
 //! daemon's data dir (or, for export, through a running daemon's API); verification against
 //! checkpoints lives in `verify.rs`.
 
-use super::{load_config, CliError, CliResult, Server};
+use super::{load_config, load_config_with, CliError, CliResult, Global};
 use crate::store::{AuditFilter, ExportFormat, Store};
 use clap::Subcommand;
 use std::io::Write;
@@ -16,11 +16,8 @@ pub enum AuditCmd {
     /// they signed (exit 1 if not). Works on a stopped daemon's store or an exported file; never
     /// creates a store.
     Verify {
-        /// The config file (YAML).
-        #[arg(long, short, conflicts_with = "export")]
-        config: Option<PathBuf>,
         /// A stopped daemon's data directory (instead of --config).
-        #[arg(long, conflicts_with_all = ["config", "export"])]
+        #[arg(long, conflicts_with = "export")]
         data_dir: Option<PathBuf>,
         /// A checkpoint file (repeatable); default with --config: the configured one.
         #[arg(long = "checkpoint")]
@@ -32,17 +29,11 @@ pub enum AuditCmd {
         trust: super::verify::Trust,
     },
     /// Print the running daemon's current signed checkpoint as one JSON line.
-    Checkpoint {
-        #[command(flatten)]
-        server: Server,
-    },
+    Checkpoint,
     /// Print the public key that verifies checkpoints, derived from the signing key.
     PublicKey {
-        /// The config file (YAML).
-        #[arg(long, short)]
-        config: Option<PathBuf>,
-        /// The audit signing key: a file holding the Ed25519 seed as hex.
-        #[arg(long, conflicts_with = "config")]
+        /// The audit signing key: a file holding the Ed25519 seed as hex (instead of --config).
+        #[arg(long)]
         key_file: Option<PathBuf>,
     },
     /// Export audit entries as CSV or JSON lines.
@@ -80,25 +71,25 @@ pub enum AuditCmd {
         /// Checkpoint files to include (repeatable); default with --config: the configured one.
         #[arg(long = "checkpoint", requires = "include_checkpoints")]
         checkpoints: Vec<PathBuf>,
-        #[command(flatten)]
-        server: Server,
     },
 }
 
-/// Where the store is: the config's `data_dir`, or a directory given directly.
+/// Where the store is: the config's `data_dir` (global `--config`), or a directory given directly.
 #[derive(clap::Args, Debug)]
 pub struct DataDir {
-    /// The config file (YAML).
-    #[arg(long, short)]
-    config: Option<PathBuf>,
     /// A stopped daemon's data directory (instead of --config).
-    #[arg(long, conflicts_with = "config")]
+    #[arg(long)]
     data_dir: Option<PathBuf>,
 }
 
 impl DataDir {
-    fn open(&self) -> Result<Store, CliError> {
-        let dir = match (&self.config, &self.data_dir) {
+    fn open(&self, config: Option<&Path>) -> Result<Store, CliError> {
+        let dir = match (config, &self.data_dir) {
+            (Some(_), Some(_)) => {
+                return Err(CliError::usage(
+                    "give --config FILE or --data-dir DIR, not both",
+                ))
+            }
             (_, Some(d)) => d.clone(),
             (Some(c), None) => load_config(c)?.data_dir,
             (None, None) => return Err(CliError::usage("give --config FILE or --data-dir DIR")),
@@ -113,35 +104,58 @@ impl DataDir {
     }
 }
 
-pub fn check_config(path: &Path) -> CliResult {
-    let config = load_config(path)?;
+/// `check-config`: every error at once (exit 64), or one line saying what the file holds.
+pub fn check_config(path: &Path, skip_secrets: bool) -> CliResult {
+    let secrets = match skip_secrets {
+        true => crate::config::Secrets::ShapeOnly,
+        false => crate::config::Secrets::Resolve,
+    };
+    let config = load_config_with(path, secrets)?;
     out!(
-        "{}: ok ({} properties, {} sources, {} access systems)",
+        "{}: ok ({} properties, {} sources, {} access systems{})",
         path.display(),
         config.properties.len(),
         config.sources.len(),
-        config.access_systems.len()
+        config.access_systems.len(),
+        if skip_secrets {
+            "; secrets checked for shape only"
+        } else {
+            ""
+        }
     );
     Ok(())
 }
 
-pub fn audit(cmd: AuditCmd) -> CliResult {
+pub fn audit(cmd: AuditCmd, global: &Global) -> CliResult {
+    let config = global.config.clone();
+    let server = &global.server;
     match cmd {
         AuditCmd::Verify {
-            config,
             data_dir,
             checkpoints,
             export,
             trust,
-        } => super::verify::verify(super::verify::VerifyArgs {
-            config,
-            data_dir,
-            checkpoints,
-            export,
-            trust,
-        }),
-        AuditCmd::Checkpoint { server } => super::verify::checkpoint(&server),
-        AuditCmd::PublicKey { config, key_file } => {
+        } => {
+            if config.is_some() && (data_dir.is_some() || export.is_some()) {
+                return Err(CliError::usage(
+                    "give one of --config FILE, --data-dir DIR or --export FILE",
+                ));
+            }
+            super::verify::verify(super::verify::VerifyArgs {
+                config,
+                data_dir,
+                checkpoints,
+                export,
+                trust,
+            })
+        }
+        AuditCmd::Checkpoint => super::verify::checkpoint(server),
+        AuditCmd::PublicKey { key_file } => {
+            if config.is_some() && key_file.is_some() {
+                return Err(CliError::usage(
+                    "give --key-file FILE or --config FILE, not both",
+                ));
+            }
             super::verify::public_key(config.as_deref(), key_file.as_deref())
         }
         AuditCmd::Export {
@@ -156,7 +170,6 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
             via_api,
             include_checkpoints,
             checkpoints,
-            server,
         } => {
             let fmt: ExportFormat = format
                 .parse()
@@ -169,7 +182,7 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
                     ))
                 }
                 true => {
-                    let config = at.config.as_deref().map(load_config).transpose()?;
+                    let config = config.as_deref().map(load_config).transpose()?;
                     super::verify::for_export(&checkpoints, config.as_ref())?
                 }
             };
@@ -194,7 +207,7 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
                     }
                 }
                 let value = super::client::call(
-                    &server,
+                    server,
                     reqwest::Method::GET,
                     &format!("/api/v1/audit?{}", q.join("&")),
                     None,
@@ -223,7 +236,7 @@ pub fn audit(cmd: AuditCmd) -> CliResult {
                 after_seq: None,
                 limit: None,
             };
-            let store = at.open()?;
+            let store = at.open(config.as_deref())?;
             let entries = store
                 .audit()
                 .range(&filter)

@@ -1,7 +1,7 @@
 //! `lockstep plan` while the daemon runs: the daemon holds the store's lock, so the dry run is
-//! asked of the daemon itself (`POST /api/v1/plan`, an approver token in `LOCKSTEP_TOKEN`), at
-//! `LOCKSTEP_SERVER` or else the config's own `listen` address. The output is the same as a
-//! local plan's.
+//! asked of the daemon itself (`POST /api/v1/plan`, an approver token in `--token` or
+//! `LOCKSTEP_TOKEN`), at `--server` / `LOCKSTEP_SERVER` or else the config's own `listen`
+//! address. The output is the same as a local plan's.
 
 use super::{client, CliError, CliResult, Server};
 use crate::config::Config;
@@ -26,26 +26,27 @@ struct Remote {
     plans: BTreeMap<String, Plan>,
 }
 
-pub fn plan(config: &Config, property: Option<&str>, json: bool, locked: &str) -> CliResult {
+pub fn plan(
+    config: &Config,
+    given: &Server,
+    property: Option<&str>,
+    json: bool,
+    locked: &str,
+) -> CliResult {
     let server = Server {
-        server: std::env::var("LOCKSTEP_SERVER")
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .unwrap_or_else(|| format!("http://{}", config.listen)),
-        token: std::env::var("LOCKSTEP_TOKEN")
-            .ok()
-            .filter(|t| !t.trim().is_empty()),
+        server: Some(given.url_or(&format!("http://{}", config.listen))),
+        token: given.token.clone().filter(|t| !t.trim().is_empty()),
     };
     if server.token.is_none() {
         return Err(CliError::failure(format!(
-            "{locked}\nTo plan through the running daemon instead, set LOCKSTEP_TOKEN to an \
-             approver or admin token (and LOCKSTEP_SERVER if it does not listen on {}).",
+            "{locked}\nTo plan through the running daemon instead, give an approver or \
+             admin token in LOCKSTEP_TOKEN or --token (and --server if it does not listen on {}).",
             config.listen
         )));
     }
     eprintln!(
         "the store is in use by the running daemon; planning through its API at {}",
-        server.server
+        server.url()
     );
     let body = property.map(|p| serde_json::json!({ "property": p }));
     let value = client::call(&server, Method::POST, "/api/v1/plan", body)?;

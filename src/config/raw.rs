@@ -7,7 +7,11 @@
 //! key), and stop at the first one. Flat structs keep exact paths for unknown keys; `validate` then
 //! builds the tagged `SourceConfig`/`AccessSystemConfig`, rejecting keys of another type and
 //! unknown types together with every other error.
+//!
+//! Every type here derives `JsonSchema` too (`lockstep config schema`, `config/schema.rs`); a
+//! new one needs the same derive, and a `serde_yaml::Value` field a `schema_with`.
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -17,7 +21,7 @@ use std::marker::PhantomData;
 mod kinds;
 pub use kinds::{RawMembers, RawVisitors};
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawConfig {
     pub portfolio: Option<String>,
@@ -46,14 +50,14 @@ pub struct RawConfig {
     pub properties: BTreeMap<String, RawProperty>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLog {
     pub format: Option<String>,
     pub level: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawApi {
     #[serde(default)]
@@ -61,7 +65,7 @@ pub struct RawApi {
 }
 
 /// Fields are optional here so that a missing one is reported with every other error.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawToken {
     pub name: Option<String>,
@@ -69,14 +73,14 @@ pub struct RawToken {
     pub sha256: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawLostCredential {
     pub immediate: Option<bool>,
 }
 
 /// Anchoring of the audit log: the signing key and where checkpoints go.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAudit {
     pub key: Option<RawSecret>,
@@ -93,13 +97,15 @@ pub enum RawSecret {
 }
 
 /// Settings a property may take from `defaults` or set itself.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPropertySettings {
     pub mode: Option<String>,
     pub revocations: Option<String>,
     pub activation_delay: Option<String>,
     /// A count (`25`) or a percentage string (`"10%"`).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config::schema::count_or_percent")]
     pub max_revocations: Option<serde_yaml::Value>,
     pub max_revocations_floor: Option<i64>,
     pub stale_after: Option<String>,
@@ -107,7 +113,7 @@ pub struct RawPropertySettings {
 
 /// A source block: the keys of every source type; `validate` rejects the keys that do not belong
 /// to the block's `type`.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
     #[serde(rename = "type")]
@@ -133,7 +139,7 @@ pub struct RawSource {
 
 /// An access-system block: the keys of every access-system type; `validate` rejects the keys
 /// that do not belong to the block's `type`.
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawAccessSystem {
     #[serde(rename = "type")]
@@ -156,7 +162,7 @@ pub struct RawAccessSystem {
     pub passcode_type: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProperty {
     pub name: Option<String>,
@@ -176,6 +182,8 @@ pub struct RawProperty {
     pub mode: Option<String>,
     pub revocations: Option<String>,
     pub activation_delay: Option<String>,
+    #[serde(default)]
+    #[schemars(schema_with = "crate::config::schema::count_or_percent")]
     pub max_revocations: Option<serde_yaml::Value>,
     pub max_revocations_floor: Option<i64>,
     #[serde(default)]
@@ -193,7 +201,7 @@ pub struct RawProperty {
 }
 
 /// One source of a property.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPropertySource {
     /// The property's id in that source (default: the property's own id).
@@ -201,7 +209,7 @@ pub struct RawPropertySource {
 }
 
 /// One access system of a property: which of its groups live there.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawRouting {
     /// Group names, the unit pattern as written, or prefixes ending in `*`.
@@ -209,7 +217,7 @@ pub struct RawRouting {
     pub groups: Vec<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawUnits {
     pub pattern: Option<String>,

@@ -248,7 +248,7 @@ fn yaml_errors_have_a_path_and_location() {
         &with_property_keys("    units: {groups: {\"Floor 1\": x}}\n"),
         &minimal_env(),
     );
-    assert!(errs[0].starts_with("properties.maple-court.units.groups.Floor 1: invalid type: string \"x\", expected a sequence (line"), "{errs:?}");
+    assert!(errs[0].starts_with("properties.maple-court.units.groups.Floor 1: expected a list, found the text \"x\" (line"), "{errs:?}");
     let errs = errors(
         &MINIMAL.replace("password: p", "password: 1234"),
         &minimal_env(),
@@ -257,7 +257,9 @@ fn yaml_errors_have_a_path_and_location() {
     assert!(!errs[0].contains("1234"), "{errs:?}");
     let errs = errors("- a\n", &FakeEnv::default());
     assert!(
-        errs[0].starts_with("(document): invalid type: sequence"),
+        errs[0].starts_with(
+            "(document): expected a section of settings (key: value lines), found a list"
+        ),
         "{errs:?}"
     );
 }
@@ -276,10 +278,12 @@ fn load_reads_through_env_and_names_an_unreadable_file() {
 }
 
 mod audit;
+mod check;
 mod csv;
 mod door;
 mod errors;
 mod fuzz;
 mod openpath;
 mod routing;
+mod schema;
 mod secrets;

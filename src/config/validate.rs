@@ -6,14 +6,18 @@
 
 mod audit;
 mod connectors;
+mod duration;
 mod kinds;
 mod load;
 mod property;
 mod secret;
+mod words;
 
 use super::raw::{RawConfig, RawLog, RawToken};
 use super::*;
+use duration::{bounds, resync};
 use std::fmt;
+pub(crate) use words::DURATION_KEYS;
 
 /// One configuration error with its location, e.g.
 /// `properties.maple-court.access_system: no access system named "kisii"`.
@@ -64,6 +68,7 @@ impl std::error::Error for ConfigErrors {}
 struct Check<'a> {
     errors: Vec<ConfigError>,
     env: &'a dyn Env,
+    secrets: Secrets,
 }
 
 impl Check<'_> {
@@ -84,31 +89,6 @@ impl Check<'_> {
             None => {
                 self.err(path, "is required");
                 String::new()
-            }
-        }
-    }
-
-    /// A humantime duration (`30s`, `15m`, `1h`); zero only where `allow_zero`.
-    fn duration(
-        &mut self,
-        path: &str,
-        value: Option<&str>,
-        default: Duration,
-        allow_zero: bool,
-    ) -> Duration {
-        let Some(text) = value else { return default };
-        match humantime::parse_duration(text.trim()) {
-            Ok(d) if d.is_zero() && !allow_zero => {
-                self.err(path, "must be greater than zero");
-                default
-            }
-            Ok(d) => d,
-            Err(e) => {
-                self.err(
-                    path,
-                    format!("{text:?} is not a duration (e.g. 30s, 15m, 1h): {e}"),
-                );
-                default
             }
         }
     }
@@ -171,9 +151,20 @@ impl Config {
     /// Validates a raw config: applies defaults, resolves secrets through `env` and checks every
     /// cross-field rule. Returns all errors found, not just the first.
     pub fn from_raw(raw: RawConfig, env: &dyn Env) -> Result<Config, ConfigErrors> {
+        Config::from_raw_with(raw, env, Secrets::Resolve)
+    }
+
+    /// [`Config::from_raw`], resolving secrets or only checking their shape (then a secret's
+    /// value is empty and its origin says it was not read).
+    pub fn from_raw_with(
+        raw: RawConfig,
+        env: &dyn Env,
+        secrets: Secrets,
+    ) -> Result<Config, ConfigErrors> {
         let mut c = Check {
             errors: Vec::new(),
             env,
+            secrets,
         };
         let portfolio = c.required("portfolio", &raw.portfolio);
         let data_dir = match &raw.data_dir {
@@ -182,19 +173,24 @@ impl Config {
         };
         let tokens = tokens(&mut c, &raw.api.tokens);
         let listen = listen(&mut c, raw.listen.as_deref(), tokens.is_empty());
-        let interval = c.duration("interval", raw.interval.as_deref(), secs(60), false);
-        let resync = c.duration("resync", raw.resync.as_deref(), secs(15 * 60), true);
-        let quarantine_retry = c.duration(
+        let interval = c.duration_in(
+            "interval",
+            raw.interval.as_deref(),
+            secs(60),
+            bounds::INTERVAL,
+        );
+        let resync = resync(&mut c, raw.resync.as_deref(), interval);
+        let quarantine_retry = c.duration_in(
             "quarantine_retry",
             raw.quarantine_retry.as_deref(),
             secs(300),
-            false,
+            bounds::QUARANTINE_RETRY,
         );
-        let shutdown_grace = c.duration(
+        let shutdown_grace = c.duration_in(
             "shutdown_grace",
             raw.shutdown_grace.as_deref(),
             secs(30),
-            false,
+            bounds::SHUTDOWN_GRACE,
         );
         let concurrency = match raw.concurrency {
             None => 4,

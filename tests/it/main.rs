@@ -3,6 +3,7 @@
 mod audit;
 mod building;
 mod cli;
+mod cli_flags;
 mod console;
 mod crash;
 mod csv;

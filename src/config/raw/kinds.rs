@@ -2,12 +2,13 @@
 //! members and visitors, checked in `validate::kinds`.
 
 use super::unique_keys;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Coworking members: which plans, locations, floors, offices, bookable resources and day-pass
 /// plans open which groups.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawMembers {
     #[serde(default, deserialize_with = "unique_keys")]
@@ -31,7 +32,7 @@ pub struct RawMembers {
 }
 
 /// Visitors: the groups a visitor's credential opens, and when.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawVisitors {
     #[serde(default)]

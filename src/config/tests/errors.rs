@@ -79,7 +79,7 @@ fn unknown_keys_are_rejected_with_their_path() {
     );
     assert_eq!(errs.len(), 1, "{errs:?}");
     assert!(
-        errs[0].starts_with("properties.maple-court.comon_groups: unknown key, expected one of"),
+        errs[0].starts_with("properties.maple-court.comon_groups: unknown key (known keys: name,"),
         "{errs:?}"
     );
     assert!(errs[0].contains("(line 21, column 5)"), "{errs:?}");

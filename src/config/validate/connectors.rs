@@ -1,7 +1,7 @@
 //! Sources and access systems: the flat raw blocks become the closed, tagged connector enums.
 
 use super::property::Settings;
-use super::Check;
+use super::{bounds, Check};
 use crate::config::raw::{RawAccessSystem, RawSource};
 use crate::config::{
     AccessSystemConfig, BrivoConfig, CsvConfig, DoorConfig, Endpoint, KisiConfig, OpenpathConfig,
@@ -29,11 +29,11 @@ fn endpoint(
 ) -> Endpoint {
     Endpoint {
         url: c.url(&format!("{base}.url"), raw.url),
-        timeout: c.duration(
+        timeout: c.duration_in(
             &format!("{base}.timeout"),
             raw.timeout,
             DEFAULT_TIMEOUT,
-            false,
+            bounds::TIMEOUT,
         ),
         requests_per_second: c.rps(
             &format!("{base}.requests_per_second"),
@@ -77,11 +77,11 @@ pub(super) fn source(
                     ("poll_interval", s.poll_interval.is_some()),
                 ],
             );
-            let stale_after = c.duration(
+            let stale_after = c.duration_in(
                 &format!("{base}.stale_after"),
                 s.stale_after.as_deref(),
                 d.stale_after,
-                false,
+                bounds::STALE_AFTER,
             );
             let raw = RawEndpoint {
                 url: &s.url,
@@ -155,26 +155,26 @@ fn csv(c: &mut Check<'_>, base: &str, s: &RawSource, d: &Settings) -> CsvConfig 
     CsvConfig {
         endpoint: Endpoint {
             url: format!("file:{path}"),
-            timeout: c.duration(
+            timeout: c.duration_in(
                 &field("timeout"),
                 s.timeout.as_deref(),
                 DEFAULT_TIMEOUT,
-                false,
+                bounds::TIMEOUT,
             ),
             requests_per_second: None,
-            stale_after: c.duration(
+            stale_after: c.duration_in(
                 &field("stale_after"),
                 s.stale_after.as_deref(),
                 d.stale_after,
-                false,
+                bounds::STALE_AFTER,
             ),
         },
         path: PathBuf::from(path),
-        settle: c.duration(
+        settle: c.duration_in(
             &field("settle"),
             s.settle.as_deref(),
             Duration::from_secs(2),
-            true,
+            bounds::SETTLE,
         ),
         delimiter: delimiter(c, &field("delimiter"), s.delimiter.as_deref()),
         poll_interval,

@@ -47,19 +47,19 @@ pub(super) fn defaults(c: &mut Check<'_>, d: &RawPropertySettings) -> Settings {
             d.revocations.as_deref(),
             RevocationMode::WithMode,
         ),
-        activation_delay: c.duration(
+        activation_delay: c.duration_in(
             "defaults.activation_delay",
             d.activation_delay.as_deref(),
             Duration::from_secs(15 * 60),
-            true,
+            super::bounds::ACTIVATION_DELAY,
         ),
         max_revocations,
         floor,
-        stale_after: c.duration(
+        stale_after: c.duration_in(
             "defaults.stale_after",
             d.stale_after.as_deref(),
             Duration::from_secs(3600),
-            false,
+            super::bounds::STALE_AFTER,
         ),
     }
 }
@@ -289,11 +289,11 @@ pub(super) fn property(
             p.revocations.as_deref(),
             d.revocations,
         ),
-        activation_delay: c.duration(
+        activation_delay: c.duration_in(
             &field("activation_delay"),
             p.activation_delay.as_deref(),
             d.activation_delay,
-            true,
+            super::bounds::ACTIVATION_DELAY,
         ),
         max_revocations,
         common_groups: p.common_groups.clone(),

@@ -3,7 +3,7 @@
 
 use super::Check;
 use crate::config::raw::RawSecret;
-use crate::config::Secret;
+use crate::config::{Secret, Secrets};
 use std::path::Path;
 
 impl Check<'_> {
@@ -37,6 +37,21 @@ impl Check<'_> {
                      starting with a digit); the text is not shown, it may be the secret",
                 );
                 missing
+            }
+            Some(RawSecret::Env(name)) if self.secrets == Secrets::ShapeOnly => Secret {
+                value: String::new(),
+                origin: format!("env {name} (not read: --skip-secrets)"),
+            },
+            Some(RawSecret::File(file)) if self.secrets == Secrets::ShapeOnly => {
+                if file.trim().is_empty() {
+                    self.err(path, "file: must name a file");
+                } else if file.contains('\0') {
+                    self.err(path, "file: is not a valid path");
+                }
+                Secret {
+                    value: String::new(),
+                    origin: format!("file {file} (not read: --skip-secrets)"),
+                }
             }
             Some(RawSecret::Env(name)) => match self.env.var(name) {
                 Some(v) if !v.is_empty() => Secret {
