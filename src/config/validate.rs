@@ -6,6 +6,7 @@
 
 mod audit;
 mod connectors;
+mod events;
 mod kinds;
 mod load;
 mod property;
@@ -214,6 +215,7 @@ impl Config {
                 sources.insert(name.clone(), s);
             }
         }
+        events::unique_senders(&mut c, &sources);
         let mut access_systems = BTreeMap::new();
         for (name, a) in &raw.access_systems {
             c.name(&format!("access_systems.{name}"), name);

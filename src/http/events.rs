@@ -1,0 +1,147 @@
+//! `POST /api/v1/events`: signed events from any tool (README "Signed events").
+//!
+//! No bearer token: the signature is the authentication. In order: the sender must be
+//! configured (401), the timestamp within 5 minutes of the clock (401 "stale"), the HMAC right
+//! (401); the body well formed with every event naming a property that reads the sender's
+//! source (400, naming the field path); a signature already seen from this sender is a replay,
+//! an id already stored with another body a conflict (409). Then the new events are stored and
+//! flushed (`store::events`) and only then answered, each id `accepted` or `duplicate`; the
+//! properties reading them are brought forward. A crash after the answer loses nothing: the
+//! events source reads the store every cycle.
+
+use super::{ApiError, AppState};
+use crate::app::Event as LoopEvent;
+use crate::model::{Event, EventBody};
+use crate::source::events::{sign, wire};
+use crate::store::{AcceptError, EventRequest};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use std::collections::BTreeSet;
+
+fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, ApiError> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| refused(sign::Refusal::Missing(name)))
+}
+
+fn refused(r: sign::Refusal) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, r.to_string())
+}
+
+pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    match accept(&state, &headers, &body) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
+    let controller = &state.controller;
+    let config = controller.config();
+    let sender = header(headers, sign::SENDER_HEADER)?;
+    let timestamp = header(headers, sign::TIMESTAMP_HEADER)?;
+    let signature = header(headers, sign::SIGNATURE_HEADER)?;
+    let Some((source, secret)) = config.event_sender(sender) else {
+        tracing::warn!(reason = "unknown_sender", "signed events refused");
+        return Err(refused(sign::Refusal::UnknownSender));
+    };
+    let now = crate::controller::now();
+    if let Err(r) = sign::verify(secret.value.as_bytes(), timestamp, signature, body, now) {
+        tracing::warn!(sender, reason = r.kind(), "signed events refused");
+        return Err(refused(r));
+    }
+    let at = sign::timestamp(timestamp).map_err(refused)?;
+    let events = wire::parse(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let readers = config.properties_reading(source);
+    for (i, e) in events.iter().enumerate() {
+        if !readers.iter().any(|(_, id)| *id == e.property) {
+            return Err(ApiError::bad_request(format!(
+                "events[{i}].property: no property reads source {source:?} as {:?}",
+                e.property
+            )));
+        }
+    }
+    let actor = format!("events:{sender}");
+    let request = EventRequest {
+        source,
+        sender,
+        signature,
+        timestamp: at,
+        events: &events,
+    };
+    let verdicts = controller
+        .store
+        .events()
+        .accept(&request, now, |new: &[&Event]| {
+            record_lost(state, &readers, new, &actor)
+        })
+        .map_err(|e| match e {
+            AcceptError::Replay | AcceptError::Conflict { .. } => {
+                ApiError::new(StatusCode::CONFLICT, e.to_string())
+            }
+            AcceptError::Store(_) => {
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+            }
+        })?;
+    let accepted = verdicts
+        .iter()
+        .filter(|(_, v)| *v == crate::store::Verdict::Accepted)
+        .count();
+    tracing::info!(
+        sender,
+        source,
+        accepted,
+        duplicates = verdicts.len() - accepted,
+        "signed events stored"
+    );
+    let touched: BTreeSet<&str> = events.iter().map(|e| e.property.as_str()).collect();
+    for (property, _) in readers
+        .iter()
+        .filter(|(_, id)| touched.contains(id.as_str()))
+    {
+        let _ = state
+            .events
+            .send(LoopEvent::Trigger(Some(property.clone())));
+    }
+    let results: Vec<serde_json::Value> = verdicts
+        .into_iter()
+        .map(|(id, v)| serde_json::json!({ "id": id, "status": v }))
+        .collect();
+    Ok(Json(serde_json::json!({ "results": results })).into_response())
+}
+
+/// `credential.lost` events new to the store, recorded through the same path as
+/// `POST /api/v1/lost-credential`, for every property reading the event's property id. Done
+/// before the events are stored: a crash in between leaves the request unanswered, its resend
+/// records the same key again (idempotent) and stores the events.
+fn record_lost(
+    state: &AppState,
+    readers: &[(String, String)],
+    new: &[&Event],
+    actor: &str,
+) -> Result<(), crate::store::StoreError> {
+    for e in new {
+        let EventBody::CredentialLost {
+            person, credential, ..
+        } = &e.body
+        else {
+            continue;
+        };
+        for (property, _) in readers.iter().filter(|(_, id)| *id == e.property) {
+            state
+                .controller
+                .record_lost(property, person, credential, actor)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "tests/events.rs"]
+mod tests;
