@@ -7,6 +7,7 @@ mod console;
 mod crash;
 mod csv;
 mod daemon;
+mod events;
 mod faults;
 mod harness;
 mod metrics;
