@@ -33,6 +33,8 @@ fn example_env() -> FakeEnv {
         "BRIVO_CLIENT_SECRET",
         "BRIVO_PASSWORD",
         "OPENPATH_PASSWORD",
+        "FRONTDESK_PA_SECRET",
+        "FRONTDESK_SCRIPT_SECRET",
     ] {
         env.vars.insert(v.into(), format!("s3cret-{v}"));
     }
@@ -276,6 +278,7 @@ fn load_reads_through_env_and_names_an_unreadable_file() {
 mod audit;
 mod csv;
 mod errors;
+mod events;
 mod fuzz;
 mod openpath;
 mod routing;
