@@ -56,7 +56,7 @@ fn a_sign_out_older_than_the_sign_in_does_not_sign_out() {
 #[test]
 fn applying_an_event_twice_changes_nothing() {
     let e = visit("e2", VisitStep::SignedIn, 1_000);
-    assert_eq!(people(&[e.clone()]), people(&[e.clone(), e]));
+    assert_eq!(people(std::slice::from_ref(&e)), people(&[e.clone(), e]));
 }
 
 fn upsert(id: &str, time: Timestamp, status: LeaseStatus) -> Event {
