@@ -60,6 +60,13 @@ fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response
     let events = wire::parse(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let readers = config.properties_reading(source);
     for (i, e) in events.iter().enumerate() {
+        // A fact from the future would order after everything that really follows it.
+        if e.time > now + sign::MAX_SKEW_SECS {
+            return Err(ApiError::bad_request(format!(
+                "events[{i}].time: {} s in the future; an event's time is when it happened",
+                e.time - now
+            )));
+        }
         if !readers.iter().any(|(_, id)| *id == e.property) {
             return Err(ApiError::bad_request(format!(
                 "events[{i}].property: no property reads source {source:?} as {:?}",

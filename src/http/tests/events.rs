@@ -201,11 +201,20 @@ async fn malformed_bodies_are_400_naming_the_field() {
     let elsewhere = body("e1", "visitor.signed_in", "v1").replace("\"p1\"", "\"p9\"");
     let (code, answer) = signed(&state, &elsewhere).await;
     assert_eq!(code, StatusCode::BAD_REQUEST);
+    let text = answer["error"].as_str().expect("error").to_string();
+    assert!(
+        text.starts_with("events[0].property: no property reads source"),
+        "{text}"
+    );
+    let future = body("e1", "visitor.signed_in", "v1")
+        .replace("2026-11-23T09:00:00Z", "2999-01-01T00:00:00Z");
+    let (code, answer) = signed(&state, &future).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
     assert!(
         answer["error"]
             .as_str()
             .expect("error")
-            .starts_with("events[0].property: no property reads source"),
+            .starts_with("events[0].time: "),
         "{answer}"
     );
 }
