@@ -5,10 +5,12 @@
 //! store, not the network: a fetch is whole by construction, and the completeness gate does not
 //! hold an empty answer against it (everyone removed is a real answer).
 //!
-//! `wire.rs` parses request bodies (errors name the field path), `sign.rs` checks signatures.
+//! `wire.rs` parses request bodies (errors name the field path), `time.rs` their RFC 3339 times,
+//! `sign.rs` checks signatures.
 
 pub mod fold;
 pub mod sign;
+pub mod time;
 pub mod wire;
 
 use super::{Source, SourceError};
