@@ -21,7 +21,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::collections::BTreeSet;
 
-fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, ApiError> {
+fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, Refused> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -30,18 +30,35 @@ fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> Result<&'h str, Api
         .ok_or_else(|| refused(sign::Refusal::Missing(name)))
 }
 
-fn refused(r: sign::Refusal) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, r.to_string())
+fn refused(r: sign::Refusal) -> Refused {
+    (
+        r.kind(),
+        ApiError::new(StatusCode::UNAUTHORIZED, r.to_string()),
+    )
 }
 
 pub async fn post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    match accept(&state, &headers, &body) {
-        Ok(r) => r,
-        Err(e) => e.into_response(),
-    }
+    let (result, response) = match accept(&state, &headers, &body) {
+        Ok(r) => ("accepted", r),
+        Err((kind, e)) => (kind, e.into_response()),
+    };
+    state
+        .controller
+        .metrics
+        .event_requests
+        .with_label_values(&[result])
+        .inc();
+    response
 }
 
-fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, ApiError> {
+/// A refusal with its bounded kind (`metrics::EVENT_RESULTS`).
+type Refused = (&'static str, ApiError);
+
+fn malformed(e: ApiError) -> Refused {
+    ("malformed", e)
+}
+
+fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refused> {
     let controller = &state.controller;
     let config = controller.config();
     let sender = header(headers, sign::SENDER_HEADER)?;
@@ -57,21 +74,21 @@ fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response
         return Err(refused(r));
     }
     let at = sign::timestamp(timestamp).map_err(refused)?;
-    let events = wire::parse(body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let events = wire::parse(body).map_err(|e| malformed(ApiError::bad_request(e.to_string())))?;
     let readers = config.properties_reading(source);
     for (i, e) in events.iter().enumerate() {
         // A fact from the future would order after everything that really follows it.
         if e.time > now + sign::MAX_SKEW_SECS {
-            return Err(ApiError::bad_request(format!(
+            return Err(malformed(ApiError::bad_request(format!(
                 "events[{i}].time: {} s in the future; an event's time is when it happened",
                 e.time - now
-            )));
+            ))));
         }
         if !readers.iter().any(|(_, id)| *id == e.property) {
-            return Err(ApiError::bad_request(format!(
+            return Err(malformed(ApiError::bad_request(format!(
                 "events[{i}].property: no property reads source {source:?} as {:?}",
                 e.property
-            )));
+            ))));
         }
     }
     let actor = format!("events:{sender}");
@@ -88,13 +105,13 @@ fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response
         .accept(&request, now, |new: &[&Event]| {
             record_lost(state, &readers, new, &actor)
         })
-        .map_err(|e| match e {
-            AcceptError::Replay | AcceptError::Conflict { .. } => {
-                ApiError::new(StatusCode::CONFLICT, e.to_string())
-            }
-            AcceptError::Store(_) => {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-            }
+        .map_err(|e| {
+            let (kind, status) = match e {
+                AcceptError::Replay => ("replay", StatusCode::CONFLICT),
+                AcceptError::Conflict { .. } => ("conflict", StatusCode::CONFLICT),
+                AcceptError::Store(_) => ("error", StatusCode::INTERNAL_SERVER_ERROR),
+            };
+            (kind, ApiError::new(status, e.to_string()))
         })?;
     let accepted = verdicts
         .iter()

@@ -174,6 +174,18 @@ async fn bad_signatures_unknown_senders_and_stale_requests_are_401() {
         .expect("request");
     let resp = router(state.clone()).oneshot(req).await.expect("answer");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let metrics = state.controller.metrics.render();
+    for series in [
+        "lockstep_event_requests_total{result=\"bad_signature\"} 1",
+        "lockstep_event_requests_total{result=\"unknown_sender\"} 1",
+        "lockstep_event_requests_total{result=\"stale\"} 2",
+        "lockstep_event_requests_total{result=\"bad_timestamp\"} 1",
+        "lockstep_event_requests_total{result=\"missing_header\"} 1",
+        "lockstep_event_requests_total{result=\"accepted\"} 0",
+    ] {
+        assert!(metrics.contains(series), "missing {series}");
+    }
+    assert!(!metrics.contains(SECRET) && !metrics.contains(&good[7..]));
     assert!(state
         .controller
         .store
