@@ -11,7 +11,8 @@
 
 use super::{ApiError, AppState};
 use crate::app::Event as LoopEvent;
-use crate::model::{Event, EventBody};
+use crate::config::Config;
+use crate::model::{Event, EventBody, Timestamp};
 use crate::source::events::{sign, wire};
 use crate::store::{AcceptError, EventRequest};
 use axum::body::Bytes;
@@ -58,24 +59,47 @@ fn malformed(e: ApiError) -> Refused {
     ("malformed", e)
 }
 
-fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refused> {
-    let controller = &state.controller;
-    let config = controller.config();
+/// Who signed the request, once the signature and timestamp are checked.
+struct Signed<'h> {
+    source: String,
+    sender: &'h str,
+    signature: &'h str,
+    at: Timestamp,
+}
+
+fn authenticate<'h>(
+    config: &Config,
+    headers: &'h HeaderMap,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<Signed<'h>, Refused> {
     let sender = header(headers, sign::SENDER_HEADER)?;
     let timestamp = header(headers, sign::TIMESTAMP_HEADER)?;
     let signature = header(headers, sign::SIGNATURE_HEADER)?;
     let Some((source, secret)) = config.event_sender(sender) else {
+        // The name is not logged: anyone can send any text in this header.
         tracing::warn!(reason = "unknown_sender", "signed events refused");
         return Err(refused(sign::Refusal::UnknownSender));
     };
-    let now = crate::controller::now();
     if let Err(r) = sign::verify(secret.value.as_bytes(), timestamp, signature, body, now) {
         tracing::warn!(sender, reason = r.kind(), "signed events refused");
         return Err(refused(r));
     }
-    let at = sign::timestamp(timestamp).map_err(refused)?;
-    let events = wire::parse(body).map_err(|e| malformed(ApiError::bad_request(e.to_string())))?;
-    let readers = config.properties_reading(source);
+    Ok(Signed {
+        source: source.to_string(),
+        sender,
+        signature,
+        at: sign::timestamp(timestamp).map_err(refused)?,
+    })
+}
+
+/// Every event names a property reading the source, and happened no later than the window.
+fn check_targets(
+    events: &[Event],
+    readers: &[(String, String)],
+    source: &str,
+    now: Timestamp,
+) -> Result<(), Refused> {
     for (i, e) in events.iter().enumerate() {
         // A fact from the future would order after everything that really follows it.
         if e.time > now + sign::MAX_SKEW_SECS {
@@ -91,6 +115,23 @@ fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response
             ))));
         }
     }
+    Ok(())
+}
+
+fn accept(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Response, Refused> {
+    let controller = &state.controller;
+    let config = controller.config();
+    let now = crate::controller::now();
+    let Signed {
+        source,
+        sender,
+        signature,
+        at,
+    } = authenticate(&config, headers, body, now)?;
+    let source = source.as_str();
+    let events = wire::parse(body).map_err(|e| malformed(ApiError::bad_request(e.to_string())))?;
+    let readers = config.properties_reading(source);
+    check_targets(&events, &readers, source, now)?;
     let actor = format!("events:{sender}");
     let request = EventRequest {
         source,
