@@ -1,7 +1,8 @@
 //! Signed events through the real daemon: a visitor signed in by an event gets the property's
 //! visitor groups in the access simulator and loses them at sign-out; bad signatures, stale and
 //! replayed requests are refused; an event acknowledged just before a SIGKILL still takes
-//! effect after the restart (the store is the truth, the events source reads it).
+//! effect after the restart (the store is the truth, the events source reads it); removing the
+//! source's last person revokes (an empty events feed passes the completeness gate).
 
 use crate::harness::*;
 use lockstep::sim::Faults;
@@ -183,6 +184,25 @@ async fn events_an_acknowledged_event_survives_a_sigkill() {
         || async {
             let a = observe(config, "kisi-sim", "p1").await;
             (visitor_groups(&a) == [entrances.clone()]).then_some(())
+        },
+    )
+    .await;
+
+    // The source's only person removed: an empty feed after a full one is a real answer for
+    // an events source (it reads the store), not a short read the gate must hold.
+    let remove = serde_json::json!({"events": [{
+        "id": "evt-remove", "type": "person.remove", "property": "p1",
+        "time": rfc3339(SystemTime::now()), "person": {"id": "v-42"}
+    }]})
+    .to_string();
+    let (code, answer, _, _) = post(&daemon, &remove, None, SECRET).await;
+    assert_eq!(code, 200, "{answer}");
+    eventually(
+        "the removed visitor to lose the entrances",
+        LONG,
+        || async {
+            let a = observe(config, "kisi-sim", "p1").await;
+            visitor_groups(&a).is_empty().then_some(())
         },
     )
     .await;
