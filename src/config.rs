@@ -138,6 +138,7 @@ impl Serialize for Secret {
 pub enum SourceConfig {
     YardiVoyager(YardiConfig),
     Csv(CsvConfig),
+    Events(EventsConfig),
 }
 
 impl SourceConfig {
@@ -145,12 +146,14 @@ impl SourceConfig {
         match self {
             SourceConfig::YardiVoyager(_) => "yardi_voyager",
             SourceConfig::Csv(_) => "csv",
+            SourceConfig::Events(_) => "events",
         }
     }
     pub fn common(&self) -> &Endpoint {
         match self {
             SourceConfig::YardiVoyager(c) => &c.endpoint,
             SourceConfig::Csv(c) => &c.endpoint,
+            SourceConfig::Events(c) => &c.endpoint,
         }
     }
 }
@@ -193,6 +196,27 @@ pub struct CsvConfig {
     pub delimiter: u8,
     /// How often the watcher compares the files' size and modification time.
     pub poll_interval: Duration,
+}
+
+/// A push source: signed events posted to `POST /api/v1/events` (`src/source/events.rs`). Its
+/// people are what the stored events say, read from the store, so a fetch is never short.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventsConfig {
+    /// `url` is `events:` and the endpoint's path (for display only); no request budget.
+    pub endpoint: Endpoint,
+    /// Sender name (the `X-Lockstep-Sender` header) → the secret it signs with. At least one.
+    pub senders: BTreeMap<String, Secret>,
+}
+
+impl Config {
+    /// The events source a sender belongs to, with its secret (sender names are unique across
+    /// every events source, checked).
+    pub fn event_sender(&self, sender: &str) -> Option<(&str, &Secret)> {
+        self.sources.iter().find_map(|(name, s)| match s {
+            SourceConfig::Events(e) => e.senders.get(sender).map(|secret| (name.as_str(), secret)),
+            _ => None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

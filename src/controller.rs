@@ -36,10 +36,17 @@ pub struct Connectors {
 }
 
 impl Connectors {
-    pub fn build(config: &Config, metrics: &Arc<Metrics>) -> Result<Connectors, String> {
+    pub fn build(
+        config: &Config,
+        metrics: &Arc<Metrics>,
+        store: &Store,
+    ) -> Result<Connectors, String> {
         let mut sources = BTreeMap::new();
         for (name, cfg) in &config.sources {
-            sources.insert(name.clone(), crate::source::build(name, cfg, metrics)?);
+            sources.insert(
+                name.clone(),
+                crate::source::build(name, cfg, metrics, store)?,
+            );
         }
         let mut systems = BTreeMap::new();
         for (name, cfg) in &config.access_systems {
@@ -119,7 +126,7 @@ impl Controller {
         store: Store,
         metrics: Arc<Metrics>,
     ) -> Result<Arc<Controller>, String> {
-        let connectors = Connectors::build(&config, &metrics)?;
+        let connectors = Connectors::build(&config, &metrics, &store)?;
         metrics.prime(&config, None);
         let config_quarantine = config.quarantine_retry;
         let resync = config.resync;
@@ -165,7 +172,7 @@ impl Controller {
     /// Swaps in a validated config and its connectors atomically. Properties that left the config
     /// are simply no longer reconciled: nothing is revoked because of a reload alone.
     pub fn reload(&self, new: Config, actor: &str) -> Result<(), String> {
-        let connectors = Connectors::build(&new, &self.metrics)?;
+        let connectors = Connectors::build(&new, &self.metrics, &self.store)?;
         let old = self.config();
         for gone in old
             .properties

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub duplicate_accounts: IntGaugeVec,
     pub config_reloads: IntCounterVec,
     pub audit_entries: IntCounterVec,
+    /// `POST /api/v1/events` requests by outcome (`EVENT_RESULTS`).
+    pub event_requests: IntCounterVec,
     pub revocation_latency: HistogramVec,
     pub system_quarantined: IntGaugeVec,
     pub build_info: IntGaugeVec,
@@ -46,6 +48,20 @@ pub struct Metrics {
     /// When each outstanding revocation became due.
     pub due: DueClock,
 }
+
+/// Every `result` of `lockstep_event_requests_total`: `accepted`, or the refusal's kind.
+pub const EVENT_RESULTS: [&str; 10] = [
+    "accepted",
+    "missing_header",
+    "unknown_sender",
+    "bad_timestamp",
+    "stale",
+    "bad_signature",
+    "malformed",
+    "replay",
+    "conflict",
+    "error",
+];
 
 fn opts(name: &str, help: &str) -> Opts {
     Opts::new(format!("lockstep_{name}"), help)
@@ -186,6 +202,14 @@ impl Metrics {
                 &["result"],
             )
             .expect("metric"),
+            event_requests: IntCounterVec::new(
+                opts(
+                    "event_requests_total",
+                    "Signed event requests by result: accepted, or why they were refused.",
+                ),
+                &["result"],
+            )
+            .expect("metric"),
             audit_entries: IntCounterVec::new(
                 opts("audit_entries_total", "Audit entries appended by action."),
                 &["action"],
@@ -242,6 +266,9 @@ impl Metrics {
         for result in ["success", "failure"] {
             m.config_reloads.with_label_values(&[result]);
         }
+        for result in EVENT_RESULTS {
+            m.event_requests.with_label_values(&[result]);
+        }
         Arc::new(m)
     }
 
@@ -278,6 +305,7 @@ impl Metrics {
             Box::new(self.duplicate_accounts.clone()),
             Box::new(self.config_reloads.clone()),
             Box::new(self.audit_entries.clone()),
+            Box::new(self.event_requests.clone()),
             Box::new(self.revocation_latency.clone()),
             Box::new(self.system_quarantined.clone()),
             Box::new(self.build_info.clone()),

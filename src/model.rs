@@ -8,8 +8,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 mod action;
+mod event;
 mod person;
 pub use action::{Action, Direction, Plan};
+pub use event::{BookingFields, Event, EventBody, PersonFields, VisitFields, VisitStep};
 pub use person::{Booking, DayPass, Membership, PersonKind, Visit};
 
 /// Seconds since the Unix epoch, UTC. Passed in explicitly; nothing in the model reads a clock.

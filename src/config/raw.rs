@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::marker::PhantomData;
 
+mod events;
 mod kinds;
+pub use events::RawSender;
 pub use kinds::{RawMembers, RawVisitors};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -135,6 +137,9 @@ pub struct RawSource {
     pub settle: Option<String>,
     pub delimiter: Option<String>,
     pub poll_interval: Option<String>,
+    // events: sender name → its shared secret (`validate::events`)
+    #[serde(default, deserialize_with = "unique_keys")]
+    pub senders: BTreeMap<String, RawSender>,
 }
 
 /// An access-system block: the keys of every access-system type; `validate` rejects the keys

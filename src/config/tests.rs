@@ -34,6 +34,8 @@ fn example_env() -> FakeEnv {
         "BRIVO_PASSWORD",
         "OPENPATH_PASSWORD",
         "DOOR_CLIENT_SECRET",
+        "FRONTDESK_PA_SECRET",
+        "FRONTDESK_SCRIPT_SECRET",
     ] {
         env.vars.insert(v.into(), format!("s3cret-{v}"));
     }
@@ -282,6 +284,7 @@ mod check;
 mod csv;
 mod door;
 mod errors;
+mod events;
 mod fuzz;
 mod openpath;
 mod routing;

@@ -7,6 +7,7 @@
 mod audit;
 mod connectors;
 mod duration;
+mod events;
 mod kinds;
 mod load;
 mod property;
@@ -210,6 +211,7 @@ impl Config {
                 sources.insert(name.clone(), s);
             }
         }
+        events::unique_senders(&mut c, &sources);
         let mut access_systems = BTreeMap::new();
         for (name, a) in &raw.access_systems {
             c.name(&format!("access_systems.{name}"), name);

@@ -275,7 +275,21 @@ impl Controller {
             )));
         }
         self.known_person(property, person)?;
-        let credential = credential.unwrap_or("*");
+        self.record_lost(property, person, credential.unwrap_or("*"), actor)?;
+        self.reconcile(property, false).await
+    }
+
+    /// Records a lost or stolen credential (flushed) and audits it; the next cycle of the
+    /// property revokes it. The one store path for the API, the CLI, the console and signed
+    /// `credential.lost` events.
+    pub fn record_lost(
+        &self,
+        property: &str,
+        person: &str,
+        credential: &str,
+        actor: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        let config = self.config();
         self.store
             .lost()
             .add(property, person, credential, actor, now())?;
@@ -291,6 +305,6 @@ impl Controller {
         d.person_id = Some(person.into());
         d.object = credential.into();
         self.audit(vec![d]);
-        self.reconcile(property, false).await
+        Ok(())
     }
 }

@@ -7,6 +7,7 @@
 
 mod api;
 pub use api::parse_time;
+mod events;
 mod hardening;
 pub use hardening::MAX_BODY;
 pub mod console;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::delete(api::clear_override),
         )
         .route("/api/v1/lost-credential", post(api::lost_credential))
+        .route("/api/v1/events", post(events::post))
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(hardening::harden))

@@ -4,17 +4,19 @@
 //! it meant to return so the completeness gate can tell a short read from a real change.
 
 pub mod csv;
+pub mod events;
 pub mod yardi;
 
 use crate::model::SourceSnapshot;
 use crate::net::NetError;
 use async_trait::async_trait;
 
-/// Builds the connector a config entry names.
+/// Builds the connector a config entry names. The store is read by push sources (`events`).
 pub fn build(
     name: &str,
     cfg: &crate::config::SourceConfig,
     _metrics: &std::sync::Arc<crate::metrics::Metrics>,
+    store: &crate::store::Store,
 ) -> Result<std::sync::Arc<dyn Source>, String> {
     use crate::config::SourceConfig;
     Ok(match cfg {
@@ -22,6 +24,9 @@ pub fn build(
             std::sync::Arc::new(yardi::YardiVoyager::new(name, c, None)?)
         }
         SourceConfig::Csv(c) => std::sync::Arc::new(csv::CsvSource::new(name, c)),
+        SourceConfig::Events(_) => {
+            std::sync::Arc::new(events::EventsSource::new(name, store.clone()))
+        }
     })
 }
 

@@ -3,11 +3,12 @@
 //! Trees: `audit` (hash-chained log, anchored by signed checkpoints written outside the store:
 //! `anchor.rs`, `checkpoints.rs`, `anchored.rs`), `person_suggestions`, `grants` (memberships
 //! lockstep made), `overrides`, `intents`, `tracker` (status
-//! marks), `lost` (lost credentials) and `meta`. Every record is a versioned envelope
+//! marks), `lost` (lost credentials), `events` (signed events and replay marks, `events.rs`) and
+//! `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
 //!
-//! Durability: the audit log, suggestions, overrides, lost credentials and intents are flushed
+//! Durability: the audit log, suggestions, overrides, lost credentials, events and intents are flushed
 //! to disk before their write returns (they must survive `kill -9`); status marks and metadata
 //! are rewritten every cycle and ride on sled's 200 ms background flush. `Store::flush` on
 //! shutdown writes everything.
@@ -18,6 +19,7 @@ mod audit;
 mod checkpoints;
 mod codec;
 mod error;
+mod events;
 mod export;
 mod grants;
 mod holder;
@@ -42,6 +44,7 @@ pub use checkpoints::{
 };
 pub use codec::RECORD_VERSION;
 pub use error::{BackendError, StoreError};
+pub use events::{AcceptError, Events, Request as EventRequest, StoredEvent, Verdict};
 pub use export::{rfc3339, write_csv, write_jsonl, ExportFormat};
 pub use grants::{GrantRecord, Grants};
 pub use intents::{Intent, Intents};
@@ -66,6 +69,9 @@ pub(crate) struct Inner {
     pub tracker: sled::Tree,
     pub lost: sled::Tree,
     pub meta: sled::Tree,
+    pub events: sled::Tree,
+    /// Serialises `Events::accept` (check, then insert).
+    pub events_lock: Mutex<()>,
     /// The audit chain head; its lock serialises appends.
     pub head: Mutex<audit::HeadState>,
     pub dir: PathBuf,
@@ -148,6 +154,8 @@ impl Store {
             tracker: tree("tracker")?,
             lost: tree("lost")?,
             meta: tree("meta")?,
+            events: tree("events")?,
+            events_lock: Mutex::new(()),
             audit,
             head: Mutex::new(head),
             dir: dir.to_path_buf(),
@@ -198,6 +206,9 @@ impl Store {
     }
     pub fn meta(&self) -> Meta<'_> {
         Meta { inner: &self.inner }
+    }
+    pub fn events(&self) -> Events<'_> {
+        Events { inner: &self.inner }
     }
 
     /// Writes everything to disk (called on shutdown).

@@ -2,6 +2,7 @@
 
 mod anchor;
 mod audit;
+mod events;
 mod records;
 mod tamper;
 

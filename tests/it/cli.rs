@@ -47,6 +47,8 @@ fn example_config_is_valid() {
         .env("BRIVO_PASSWORD", "x")
         .env("OPENPATH_PASSWORD", "x")
         .env("DOOR_CLIENT_SECRET", "x")
+        .env("FRONTDESK_PA_SECRET", "x".repeat(32))
+        .env("FRONTDESK_SCRIPT_SECRET", "y".repeat(32))
         .env("CREDENTIALS_DIRECTORY", credentials.path())
         .output()
         .expect("run");

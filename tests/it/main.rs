@@ -9,6 +9,7 @@ mod crash;
 mod csv;
 mod daemon;
 mod door;
+mod events;
 mod faults;
 mod harness;
 mod metrics;

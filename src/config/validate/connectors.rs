@@ -10,7 +10,7 @@ use crate::config::{
 use std::path::PathBuf;
 use std::time::Duration;
 
-const SOURCE_TYPES: &str = "yardi_voyager, csv";
+const SOURCE_TYPES: &str = "yardi_voyager, csv, events";
 const ACCESS_SYSTEM_TYPES: &str = "kisi, brivo, openpath, door";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -43,6 +43,11 @@ fn endpoint(
     }
 }
 
+/// `not_for` for the events source's own file.
+pub(super) fn reject(c: &mut Check<'_>, base: &str, kind: &str, set: &[(&str, bool)]) {
+    not_for(c, base, kind, set);
+}
+
 /// Reports keys that belong to another connector type, e.g. `auth_url` on a kisi system.
 fn not_for(c: &mut Check<'_>, base: &str, kind: &str, set: &[(&str, bool)]) {
     for (key, present) in set {
@@ -65,12 +70,27 @@ pub(super) fn source(
     let base = format!("sources.{name}");
     match s.kind.as_deref().map(str::trim) {
         Some("csv") => Some(SourceConfig::Csv(csv(c, &base, s, d))),
+        Some("events") => {
+            let stale_after = c.duration(
+                &format!("{base}.stale_after"),
+                s.stale_after.as_deref(),
+                d.stale_after,
+                false,
+            );
+            Some(SourceConfig::Events(super::events::events(
+                c,
+                &base,
+                s,
+                stale_after,
+            )))
+        }
         Some("yardi_voyager") => {
             not_for(
                 c,
                 &base,
                 "yardi_voyager",
                 &[
+                    ("senders", !s.senders.is_empty()),
                     ("path", s.path.is_some()),
                     ("settle", s.settle.is_some()),
                     ("delimiter", s.delimiter.is_some()),
@@ -137,6 +157,7 @@ fn csv(c: &mut Check<'_>, base: &str, s: &RawSource, d: &Settings) -> CsvConfig 
             ("platform", s.platform.is_some()),
             ("interface_entity", s.interface_entity.is_some()),
             ("interface_license", s.interface_license.is_some()),
+            ("senders", !s.senders.is_empty()),
         ],
     );
     let path = c.required(&field("path"), &s.path);

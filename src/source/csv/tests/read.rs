@@ -195,7 +195,8 @@ async fn the_source_built_from_config_fetches_through_the_trait() {
     write(&path, b"id,name,kind\na,Ana,vendor\n", t(T0));
     let cfg = crate::config::SourceConfig::Csv(config(&path));
     let metrics = crate::metrics::Metrics::new();
-    let source = crate::source::build("staff-sheet", &cfg, &metrics).expect("build");
+    let store = crate::store::Store::open(&dir.path().join("data")).expect("store");
+    let source = crate::source::build("staff-sheet", &cfg, &metrics, &store).expect("build");
     assert_eq!(source.kind(), "csv");
     let s = source.fetch("p1").await.expect("fetch");
     assert_eq!(s.people[0].role.as_deref(), Some("vendor"));
