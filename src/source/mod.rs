@@ -4,6 +4,7 @@
 //! it meant to return so the completeness gate can tell a short read from a real change.
 
 pub mod csv;
+pub mod officernd;
 pub mod yardi;
 
 use crate::model::SourceSnapshot;
@@ -22,6 +23,7 @@ pub fn build(
             std::sync::Arc::new(yardi::YardiVoyager::new(name, c, None)?)
         }
         SourceConfig::Csv(c) => std::sync::Arc::new(csv::CsvSource::new(name, c)),
+        SourceConfig::Officernd(c) => std::sync::Arc::new(officernd::Officernd::new(name, c)?),
     })
 }
 
