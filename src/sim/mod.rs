@@ -6,6 +6,7 @@
 
 pub mod brivo;
 pub mod kisi;
+pub mod officernd;
 pub mod openpath;
 pub mod serve;
 pub mod world;
