@@ -148,7 +148,9 @@ fn cursor(offset: usize) -> String {
 }
 
 fn offset_of(cursor: &str) -> Option<usize> {
-    let raw = base64::engine::general_purpose::STANDARD.decode(cursor).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(cursor)
+        .ok()?;
     let v: Value = serde_json::from_slice(&raw).ok()?;
     v["offset"].as_str()?.parse().ok()
 }
@@ -193,7 +195,16 @@ async fn list(
             query
                 .iter()
                 .filter(|(k, _)| !k.starts_with('$'))
-                .all(|(k, v)| row.get(k).and_then(|x| x.as_str().map(str::to_string).or_else(|| x.get("_id")?.as_str().map(str::to_string))).as_deref() == Some(v.as_str()))
+                .all(|(k, v)| {
+                    row.get(k)
+                        .and_then(|x| {
+                            x.as_str()
+                                .map(str::to_string)
+                                .or_else(|| x.get("_id")?.as_str().map(str::to_string))
+                        })
+                        .as_deref()
+                        == Some(v.as_str())
+                })
         })
         .collect();
     let total = if faults.empty { 0 } else { rows.len() };

@@ -49,7 +49,8 @@ impl Simulators {
         };
         for (index, property) in world.properties.iter().enumerate() {
             if world::is_coworking(index) {
-                sims.kisi.seed_groups(&cowork::member_groups(&property.name));
+                sims.kisi
+                    .seed_groups(&cowork::member_groups(&property.name));
                 continue;
             }
             let layout = world::systems_of(index);
@@ -286,7 +287,14 @@ fn coworking_property(y: &mut String, property: &world::SimProperty, mode: &str,
     );
     let _ = writeln!(y, "    members:");
     let tables = cowork::member_tables(&property.name);
-    for table in ["plans", "locations", "floors", "offices", "resources", "day_passes"] {
+    for table in [
+        "plans",
+        "locations",
+        "floors",
+        "offices",
+        "resources",
+        "day_passes",
+    ] {
         let _ = writeln!(y, "      {table}:");
         for (_, key, groups) in tables.iter().filter(|(t, _, _)| *t == table) {
             let _ = writeln!(y, "        {key:?}: {groups:?}");

@@ -100,7 +100,10 @@ pub fn generate(location: &str, members: usize, seed: u64, now: i64) -> Officern
     let mut put = |list: &str, row: Value| lists.entry(list.to_string()).or_default().push(row);
     put("locations", json!({"_id": LOCATION_ID, "name": location}));
     for (id, name) in FLOORS {
-        put("floors", json!({"_id": id, "name": name, "location": LOCATION_ID}));
+        put(
+            "floors",
+            json!({"_id": id, "name": name, "location": LOCATION_ID}),
+        );
     }
     for (id, name, kind, floor) in RESOURCES {
         put(
@@ -148,10 +151,30 @@ pub fn generate(location: &str, members: usize, seed: u64, now: i64) -> Officern
                 put("memberships", ms);
                 if active % 5 == 1 {
                     let start = now + rng.random_range(1..10) * DAY + 9 * 3600;
-                    put("bookings", booking(&format!("bk-{n:04}"), "rs-board", &id, start, start + 3600, active % 10 == 6));
+                    put(
+                        "bookings",
+                        booking(
+                            &format!("bk-{n:04}"),
+                            "rs-board",
+                            &id,
+                            start,
+                            start + 3600,
+                            active % 10 == 6,
+                        ),
+                    );
                 }
                 if active % 7 == 3 {
-                    put("passes", pass(&format!("ps-{n:04}"), &id, 5, 2, now - 10 * DAY, now + 30 * DAY));
+                    put(
+                        "passes",
+                        pass(
+                            &format!("ps-{n:04}"),
+                            &id,
+                            5,
+                            2,
+                            now - 10 * DAY,
+                            now + 30 * DAY,
+                        ),
+                    );
                 }
                 active += 1;
             }
@@ -175,7 +198,14 @@ pub fn generate(location: &str, members: usize, seed: u64, now: i64) -> Officern
 
 /// A booking as C-lib's schema has it (`resourceId`, `start.dateTime`, `end.dateTime`) with
 /// v2's `isCancelled` (C-dock).
-pub fn booking(id: &str, resource: &str, member: &str, start: i64, end: i64, cancelled: bool) -> Value {
+pub fn booking(
+    id: &str,
+    resource: &str,
+    member: &str,
+    start: i64,
+    end: i64,
+    cancelled: bool,
+) -> Value {
     json!({
         "_id": id, "resourceId": resource, "member": member,
         "start": {"dateTime": iso(start)}, "end": {"dateTime": iso(end)},
@@ -201,19 +231,35 @@ pub fn seed_demo_edges(state: &mut OfficerndState, now: i64) -> Vec<(i64, String
         .into_iter()
         .flatten()
         .filter(|m| m["status"] == "active")
-        .filter_map(|m| Some((m["_id"].as_str()?.to_string(), m["name"].as_str()?.to_string())))
+        .filter_map(|m| {
+            Some((
+                m["_id"].as_str()?.to_string(),
+                m["name"].as_str()?.to_string(),
+            ))
+        })
         .take(2)
         .collect();
     let mut out = Vec::new();
     if let Some((id, name)) = actives.first() {
         let (start, end) = (now + 90, now + 150);
-        state.lists.entry("bookings".into()).or_default().push(booking("bk-demo", "rs-board", id, start, end, false));
+        state
+            .lists
+            .entry("bookings".into())
+            .or_default()
+            .push(booking("bk-demo", "rs-board", id, start, end, false));
         out.push((start, format!("{name} ({id})'s Board Room booking starts")));
         out.push((end, format!("{name} ({id})'s Board Room booking ends")));
     }
     if let Some((id, name)) = actives.get(1) {
         let to = now + 120;
-        state.lists.entry("passes".into()).or_default().push(pass("ps-demo", id, 3, 1, now - DAY, to));
+        state.lists.entry("passes".into()).or_default().push(pass(
+            "ps-demo",
+            id,
+            3,
+            1,
+            now - DAY,
+            to,
+        ));
         out.push((to, format!("{name} ({id})'s day pass expires")));
     }
     out
@@ -224,7 +270,11 @@ pub fn member_tables(property: &str) -> Vec<(&'static str, String, Vec<String>)>
     let g = |s: &str| format!("{property} {s}");
     let mut t = vec![
         ("plans", "Hot Desk".to_string(), vec![g("Entrance")]),
-        ("plans", "Dedicated Desk".to_string(), vec![g("Entrance"), g("Desk Area")]),
+        (
+            "plans",
+            "Dedicated Desk".to_string(),
+            vec![g("Entrance"), g("Desk Area")],
+        ),
         ("plans", "Private Office".to_string(), vec![g("Entrance")]),
         ("plans", "Mail Only".to_string(), vec![g("Mailroom")]),
         ("locations", property.to_string(), vec![g("Lobby")]),
@@ -234,7 +284,11 @@ pub fn member_tables(property: &str) -> Vec<(&'static str, String, Vec<String>)>
         t.push(("floors", name.to_string(), vec![g(name)]));
     }
     for (_, name, kind, _) in RESOURCES {
-        let table = if kind == "team_room" { "offices" } else { "resources" };
+        let table = if kind == "team_room" {
+            "offices"
+        } else {
+            "resources"
+        };
         t.push((table, name.to_string(), vec![g(name)]));
     }
     t
@@ -242,7 +296,10 @@ pub fn member_tables(property: &str) -> Vec<(&'static str, String, Vec<String>)>
 
 /// Every group `member_tables` names, once.
 pub fn member_groups(property: &str) -> Vec<String> {
-    let mut groups: Vec<String> = member_tables(property).into_iter().flat_map(|(_, _, g)| g).collect();
+    let mut groups: Vec<String> = member_tables(property)
+        .into_iter()
+        .flat_map(|(_, _, g)| g)
+        .collect();
     groups.sort();
     groups.dedup();
     groups
@@ -267,6 +324,8 @@ mod tests {
         let mut s = generate("Foundry Cowork", 10, 1, 1_800_000_000);
         let edges = seed_demo_edges(&mut s, 1_800_000_000);
         assert_eq!(edges.len(), 3);
-        assert!(edges.iter().all(|(t, _)| *t > 1_800_000_000 && *t <= 1_800_000_000 + 150));
+        assert!(edges
+            .iter()
+            .all(|(t, _)| *t > 1_800_000_000 && *t <= 1_800_000_000 + 150));
     }
 }

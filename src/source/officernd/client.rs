@@ -85,7 +85,7 @@ impl Officernd {
 
     /// The cached token, or a new one near expiry. The lock is held across the grant so
     /// concurrent fetches share one token.
-    async fn access_token(&self) -> Result<String, NetError> {
+    pub(super) async fn access_token(&self) -> Result<String, NetError> {
         let mut cached = self.token.lock().await;
         if let Some(t) = cached.as_ref().filter(|t| !t.refresh_due()) {
             return Ok(t.access.clone());

@@ -19,7 +19,10 @@ fn the_documented_page_envelope_parses() {
     });
     let page: Page<serde_json::Value> = parse_page(body.to_string().as_bytes()).unwrap();
     assert_eq!(page.results.len(), PAGE_LIMIT);
-    assert_eq!(page.cursor_next.as_deref(), Some("eyJpZCI6IjUwIiwgIm9mZnNldCI6IjUwIn0="));
+    assert_eq!(
+        page.cursor_next.as_deref(),
+        Some("eyJpZCI6IjUwIiwgIm9mZnNldCI6IjUwIn0=")
+    );
     assert_eq!((page.range_start, page.range_end), (Some(1), Some(50)));
     // The last page: cursorNext null.
     let last: Page<serde_json::Value> =
@@ -46,8 +49,11 @@ fn documented_member_statuses_map() {
     assert_eq!(member_status(""), None);
 }
 
+fn v<T: serde::de::DeserializeOwned>(j: serde_json::Value) -> T {
+    serde_json::from_value(j).unwrap()
+}
+
 fn lists() -> Lists {
-    let v = |j: serde_json::Value| serde_json::from_value(j).unwrap();
     Lists {
         location_id: "loc1".into(),
         location_name: "Main Street".into(),
@@ -115,7 +121,10 @@ fn members_are_joined_with_their_memberships_bookings_and_passes() {
     assert_eq!(john.status, LeaseStatus::Current);
     assert_eq!(john.email.as_deref(), Some("john@example.test"));
     assert_eq!(john.lease_start, parse_time("2024-01-01"));
-    assert_eq!(john.lease_end, None, "the company's office membership is open-ended");
+    assert_eq!(
+        john.lease_end, None,
+        "the company's office membership is open-ended"
+    );
     let m = john.membership.as_ref().unwrap();
     assert_eq!(m.plans, ["Dedicated Desk", "Private Office"]);
     assert_eq!(m.location.as_deref(), Some("Main Street"));
@@ -123,7 +132,10 @@ fn members_are_joined_with_their_memberships_bookings_and_passes() {
     assert_eq!(m.floor.as_deref(), Some("Floor 1"));
     assert_eq!(m.bookings.len(), 2, "the ended booking is dropped");
     assert_eq!(m.bookings[0].resource, "Board Room");
-    assert_eq!(m.bookings[0].start, parse_time("2030-05-01T09:00:00Z").unwrap());
+    assert_eq!(
+        m.bookings[0].start,
+        parse_time("2030-05-01T09:00:00Z").unwrap()
+    );
     assert!(!m.bookings[0].cancelled);
     assert!(m.bookings[1].cancelled);
     assert_eq!(m.day_passes.len(), 1);
@@ -162,7 +174,14 @@ fn dangling_references_and_bad_dates_hold_the_member() {
     let mut l = lists();
     l.passes[0].valid_to = Some("next week".into());
     let snap = assemble(&l, NOW);
-    assert_eq!(snap.problems.iter().find(|p| p.person_id == "m1").unwrap().kind, BAD_DATE);
+    assert_eq!(
+        snap.problems
+            .iter()
+            .find(|p| p.person_id == "m1")
+            .unwrap()
+            .kind,
+        BAD_DATE
+    );
 }
 
 #[test]

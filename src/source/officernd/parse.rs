@@ -113,7 +113,12 @@ fn held_by(m: &Member, member: &Option<wire::Ref>, company: &Option<wire::Ref>) 
 }
 
 impl Ctx<'_> {
-    fn time(&self, m: &Member, what: &str, text: &Option<String>) -> Result<Option<i64>, RecordProblem> {
+    fn time(
+        &self,
+        m: &Member,
+        what: &str,
+        text: &Option<String>,
+    ) -> Result<Option<i64>, RecordProblem> {
         match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             None => Ok(None),
             Some(t) => parse_time(t).map(Some).ok_or_else(|| {
@@ -182,7 +187,15 @@ impl Ctx<'_> {
             }
             if let Some(plan) = &ms.plan {
                 let name = self.plans.get(plan.id()).ok_or_else(|| {
-                    problem(m, UNKNOWN_REFERENCE, format!("membership {} names plan {:?}, which /plans does not list", ms.id, plan.id()))
+                    problem(
+                        m,
+                        UNKNOWN_REFERENCE,
+                        format!(
+                            "membership {} names plan {:?}, which /plans does not list",
+                            ms.id,
+                            plan.id()
+                        ),
+                    )
                 })?;
                 out.plans.push(name.clone());
             }
@@ -191,7 +204,15 @@ impl Ctx<'_> {
                 out.offices.push(office.name.clone());
                 if let Some(f) = &office.floor {
                     let floor = self.floors.get(f.id()).ok_or_else(|| {
-                        problem(m, UNKNOWN_REFERENCE, format!("office {:?} names floor {:?}, which /floors does not list", office.name, f.id()))
+                        problem(
+                            m,
+                            UNKNOWN_REFERENCE,
+                            format!(
+                                "office {:?} names floor {:?}, which /floors does not list",
+                                office.name,
+                                f.id()
+                            ),
+                        )
                     })?;
                     out.floor.get_or_insert_with(|| floor.clone());
                 }
@@ -264,7 +285,15 @@ impl Ctx<'_> {
             let name = match &p.plan {
                 None => DEFAULT_PASS_NAME.to_string(),
                 Some(plan) => self.plans.get(plan.id()).cloned().ok_or_else(|| {
-                    problem(m, UNKNOWN_REFERENCE, format!("passes {} name plan {:?}, which /plans does not list", p.id, plan.id()))
+                    problem(
+                        m,
+                        UNKNOWN_REFERENCE,
+                        format!(
+                            "passes {} name plan {:?}, which /plans does not list",
+                            p.id,
+                            plan.id()
+                        ),
+                    )
                 })?,
             };
             out.day_passes.push(model::DayPass {
