@@ -4,6 +4,7 @@ mod audit;
 mod building;
 mod cli;
 mod console;
+mod coworking;
 mod crash;
 mod csv;
 mod daemon;
