@@ -277,6 +277,7 @@ mod audit;
 mod csv;
 mod errors;
 mod fuzz;
+mod officernd;
 mod openpath;
 mod routing;
 mod secrets;

@@ -133,7 +133,9 @@ fn keys_of_another_connector_type_and_unknown_types_are_rejected() {
     );
     assert_eq!(
         errs,
-        [r#"sources.y.type: unknown source type "yardi" (known types: yardi_voyager, csv)"#]
+        [
+            r#"sources.y.type: unknown source type "yardi" (known types: yardi_voyager, csv, officernd)"#
+        ]
     );
 }
 
