@@ -222,14 +222,21 @@ pub fn pass(id: &str, member: &str, count: u32, used: u32, from: i64, to: i64) -
 }
 
 /// Edges the demo shows happening: the first active member's Board Room booking starts 90 s
-/// from `now` and ends a minute later; the second's day pass runs out 2 minutes from `now`.
-/// Returns what to announce, with when.
+/// from `now` and ends a minute later; a Mail Only member (whose plan opens no entrance) holds
+/// day passes that run out 2 minutes from `now`. Returns what to announce, with when.
 pub fn seed_demo_edges(state: &mut OfficerndState, now: i64) -> Vec<(i64, String)> {
-    let actives: Vec<(String, String)> = state
-        .lists
-        .get("members")
-        .into_iter()
-        .flatten()
+    let members = state.lists.get("members").cloned().unwrap_or_default();
+    let plan_of = |id: &str| {
+        state
+            .lists
+            .get("memberships")
+            .into_iter()
+            .flatten()
+            .find(|ms| ms["member"] == id)
+            .and_then(|ms| ms["plan"].as_str().map(str::to_string))
+    };
+    let active: Vec<(String, String)> = members
+        .iter()
         .filter(|m| m["status"] == "active")
         .filter_map(|m| {
             Some((
@@ -237,10 +244,14 @@ pub fn seed_demo_edges(state: &mut OfficerndState, now: i64) -> Vec<(i64, String
                 m["name"].as_str()?.to_string(),
             ))
         })
-        .take(2)
         .collect();
+    let mail_only = active
+        .iter()
+        .find(|(id, _)| plan_of(id).as_deref() == Some("pl-mail"))
+        .or(active.get(1))
+        .cloned();
     let mut out = Vec::new();
-    if let Some((id, name)) = actives.first() {
+    if let Some((id, name)) = active.first() {
         let (start, end) = (now + 90, now + 150);
         state
             .lists
@@ -250,18 +261,19 @@ pub fn seed_demo_edges(state: &mut OfficerndState, now: i64) -> Vec<(i64, String
         out.push((start, format!("{name} ({id})'s Board Room booking starts")));
         out.push((end, format!("{name} ({id})'s Board Room booking ends")));
     }
-    if let Some((id, name)) = actives.get(1) {
+    if let Some((id, name)) = mail_only {
         let to = now + 120;
         state.lists.entry("passes".into()).or_default().push(pass(
             "ps-demo",
-            id,
+            &id,
             3,
             1,
             now - DAY,
             to,
         ));
-        out.push((to, format!("{name} ({id})'s day pass expires")));
+        out.push((to, format!("{name} ({id})'s day passes expire")));
     }
+    out.sort();
     out
 }
 

@@ -31,6 +31,11 @@ pub const NO_LOCATION: &str = "no_location";
 pub const UNKNOWN_REFERENCE: &str = "unknown_reference";
 pub const BAD_DATE: &str = "bad_date";
 
+/// Bookings that ended up to this long ago are kept: a property may keep a room open for up to
+/// a week after a booking (`booking_lag`, bounded in `config::validate::kinds`), and a booking
+/// dropped at its end would cut that lag short.
+pub const KEEP_ENDED_BOOKINGS: i64 = 7 * 86_400;
+
 /// OfficeRnD's member status words (D-members: active, contact, former), mapped. `lead` and
 /// "not started" are not in the reference; they are read as people without access yet
 /// (assumption, conservative). `None`: nobody maps the word.
@@ -245,7 +250,8 @@ impl Ctx<'_> {
         })
     }
 
-    /// The member's own bookings that have not ended (a company's bookings are not a member's).
+    /// The member's own bookings that have not ended, or ended within `KEEP_ENDED_BOOKINGS`
+    /// (a company's bookings are not a member's).
     fn bookings(&self, m: &Member, out: &mut model::Membership) -> Result<(), RecordProblem> {
         for b in self
             .lists
@@ -258,7 +264,7 @@ impl Ctx<'_> {
             let (Some(start), Some(end)) = (start, end) else {
                 continue;
             };
-            if end <= self.now {
+            if end <= self.now.saturating_sub(KEEP_ENDED_BOOKINGS) {
                 continue;
             }
             let resource = self.resource(m, b.resource_id.id())?;

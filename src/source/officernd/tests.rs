@@ -99,10 +99,10 @@ async fn every_page_is_read_and_members_are_mapped() {
         assert_eq!(b.resource, "Board Room");
         assert_eq!(b.end - b.start, 60);
         assert!(!b.cancelled);
-        let second = active[1].membership.as_ref().unwrap();
-        let p = second
-            .day_passes
+        let p = active
             .iter()
+            .filter_map(|m| m.membership.as_ref())
+            .flat_map(|m| m.day_passes.iter())
             .find(|p| p.id == "ps-demo")
             .expect("pass");
         assert_eq!((p.name.as_str(), p.remaining), ("Day Pass", 2));
