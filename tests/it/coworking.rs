@@ -4,7 +4,7 @@
 //! members hold nothing.
 
 use crate::harness::*;
-use lockstep::sim::officernd::world::{booking, iso};
+use lockstep::sim::officernd::world::{booking, iso, pass};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -137,5 +137,60 @@ async fn a_coworking_space_converges_and_follows_bookings() {
         holds_room(false),
     )
     .await;
+
+    // Day passes open the entrance to a Mail Only member until they expire.
+    let mail_only = state.lists["memberships"]
+        .iter()
+        .find(|ms| {
+            ms["plan"] == "pl-mail"
+                && active.iter().any(|a| ms["member"] == a.as_str())
+                && !state.lists["passes"]
+                    .iter()
+                    .any(|p| p["member"] == ms["member"])
+        })
+        .and_then(|ms| ms["member"].as_str())
+        .expect("a Mail Only member")
+        .to_string();
+    let entrance = |want: bool| {
+        let config = s.config.clone();
+        let member = mail_only.clone();
+        move || {
+            let config = config.clone();
+            let member = member.clone();
+            async move {
+                let actual = observe(&config, "kisi-sim", "p6").await;
+                let has = member_groups(&actual, &member)
+                    .iter()
+                    .any(|g| g == "Foundry Cowork Entrance");
+                (has == want).then_some(())
+            }
+        }
+    };
+    eventually(
+        "a Mail Only member without the entrance",
+        LONG,
+        entrance(false),
+    )
+    .await;
+    let until = lockstep::controller::now() + 6;
+    lockstep::sim::write(&s.sims.sims.officernd.state)
+        .lists
+        .get_mut("passes")
+        .expect("passes")
+        .push(pass("ps-it", &mail_only, 2, 0, until - 86_400, until));
+    eventually("the day pass to open the entrance", LONG, entrance(true)).await;
+    eprintln!(
+        "opened {}s before expiry",
+        until - lockstep::controller::now()
+    );
+    eventually("the expired day pass to close it", LONG, entrance(false)).await;
+    eprintln!(
+        "closed {}s after expiry",
+        lockstep::controller::now() - until
+    );
+    assert!(
+        lockstep::controller::now() >= until,
+        "closed no earlier than the expiry"
+    );
     assert!(daemon.stop().success());
 }

@@ -163,7 +163,8 @@ pub fn generate(location: &str, members: usize, seed: u64, now: i64) -> Officern
                         ),
                     );
                 }
-                if active % 7 == 3 {
+                // Hot Desk members buy day passes (every other one of them).
+                if active % 8 == 4 {
                     put(
                         "passes",
                         pass(
@@ -245,9 +246,17 @@ pub fn seed_demo_edges(state: &mut OfficerndState, now: i64) -> Vec<(i64, String
             ))
         })
         .collect();
+    let holds_passes = |id: &str| {
+        state
+            .lists
+            .get("passes")
+            .into_iter()
+            .flatten()
+            .any(|p| p["member"] == id)
+    };
     let mail_only = active
         .iter()
-        .find(|(id, _)| plan_of(id).as_deref() == Some("pl-mail"))
+        .find(|(id, _)| plan_of(id).as_deref() == Some("pl-mail") && !holds_passes(id))
         .or(active.get(1))
         .cloned();
     let mut out = Vec::new();
