@@ -139,6 +139,7 @@ pub enum SourceConfig {
     YardiVoyager(YardiConfig),
     Csv(CsvConfig),
     Events(EventsConfig),
+    Officernd(OfficerndConfig),
 }
 
 impl SourceConfig {
@@ -147,6 +148,7 @@ impl SourceConfig {
             SourceConfig::YardiVoyager(_) => "yardi_voyager",
             SourceConfig::Csv(_) => "csv",
             SourceConfig::Events(_) => "events",
+            SourceConfig::Officernd(_) => "officernd",
         }
     }
     pub fn common(&self) -> &Endpoint {
@@ -154,6 +156,7 @@ impl SourceConfig {
             SourceConfig::YardiVoyager(c) => &c.endpoint,
             SourceConfig::Csv(c) => &c.endpoint,
             SourceConfig::Events(c) => &c.endpoint,
+            SourceConfig::Officernd(c) => &c.endpoint,
         }
     }
 }
@@ -178,6 +181,21 @@ pub struct YardiConfig {
     pub platform: String,
     pub interface_entity: String,
     pub interface_license: Secret,
+}
+
+/// OfficeRnD (v2 API): an OAuth2 client-credentials token from `{auth_url}/oauth/token`, then
+/// every list under `{url}/api/v2/organizations/{org_slug}`. A property's `source_property_id`
+/// names one of the organisation's locations (its `_id` or its exact name).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OfficerndConfig {
+    /// `url` is the API host (`https://app.officernd.com`).
+    pub endpoint: Endpoint,
+    /// The identity host (`https://identity.officernd.com`).
+    pub auth_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The organisation's slug, as in `app.officernd.com/<slug>/`.
+    pub org_slug: String,
 }
 
 /// A CSV file, or a directory of `<source_property_id>.csv` files (`src/source/csv.rs`).

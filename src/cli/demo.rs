@@ -13,8 +13,9 @@ pub struct DemoArgs {
     /// Where the daemon's API, UI and metrics listen.
     #[arg(long, default_value = "127.0.0.1:9797")]
     listen: String,
-    /// The fourth property lives in Openpath, the fifth in DOOR; the first three in Kisi, Brivo and both.
-    #[arg(long, default_value_t = 5)]
+    /// The fourth property lives in Openpath, the fifth in DOOR; the first three in Kisi, Brivo
+    /// and both; the sixth is a coworking space (members from OfficeRnD, doors in Kisi).
+    #[arg(long, default_value_t = 6)]
     properties: usize,
     /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]
@@ -35,8 +36,9 @@ pub struct SimArgs {
     /// Where the simulators listen (a loopback address and port).
     #[arg(long, default_value = "127.0.0.1:7700")]
     listen: String,
-    /// The fourth property lives in Openpath, the fifth in DOOR; the first three in Kisi, Brivo and both.
-    #[arg(long, default_value_t = 5)]
+    /// The fourth property lives in Openpath, the fifth in DOOR; the first three in Kisi, Brivo
+    /// and both; the sixth is a coworking space (members from OfficeRnD, doors in Kisi).
+    #[arg(long, default_value_t = 6)]
     properties: usize,
     /// How many residents to generate per property.
     #[arg(long, default_value_t = 100)]
@@ -203,6 +205,19 @@ async fn run_demo(args: DemoArgs) -> CliResult {
     let mut churn = tokio::time::interval(args.churn_every);
     churn.tick().await;
     let deadline = args.duration.map(|d| tokio::time::Instant::now() + d);
+    // The coworking space's booking and day pass, announced as their times pass; each edge
+    // brings a cycle forward so the grant or revocation follows at once.
+    let mut edges = sims.coworking_edges.clone();
+    edges.sort();
+    let coworking = world
+        .properties
+        .get(world::COWORKING_INDEX)
+        .map(|p| p.id.clone());
+    for (at, what) in &edges {
+        let secs = at - crate::controller::now();
+        out!("coworking: in {secs}s {what}");
+    }
+    let mut edge_check = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = churn.tick() => {
@@ -214,6 +229,14 @@ async fn run_demo(args: DemoArgs) -> CliResult {
                     out!("churn: {}", describe(c));
                 }
                 let _ = events.send(Event::Trigger(None));
+            }
+            _ = edge_check.tick(), if !edges.is_empty() => {
+                let now = crate::controller::now();
+                let due = edges.iter().take_while(|(at, _)| *at <= now).count();
+                for (_, what) in edges.drain(..due) {
+                    out!("coworking: {}: {what}", coworking.as_deref().unwrap_or("p6"));
+                    let _ = events.send(Event::Trigger(coworking.clone()));
+                }
             }
             _ = tokio::signal::ctrl_c() => break,
             _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => break,

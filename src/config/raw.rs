@@ -132,6 +132,11 @@ pub struct RawSource {
     pub platform: Option<String>,
     pub interface_entity: Option<String>,
     pub interface_license: Option<RawSecret>,
+    // officernd
+    pub auth_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<RawSecret>,
+    pub org_slug: Option<String>,
     // csv
     pub path: Option<String>,
     pub settle: Option<String>,

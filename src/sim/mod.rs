@@ -7,6 +7,7 @@
 pub mod brivo;
 pub mod door;
 pub mod kisi;
+pub mod officernd;
 pub mod openpath;
 pub mod serve;
 pub mod world;

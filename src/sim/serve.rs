@@ -3,6 +3,7 @@
 use super::brivo::BrivoSim;
 use super::door::DoorSim;
 use super::kisi::KisiSim;
+use super::officernd::{world as cowork, OfficerndSim};
 use super::openpath::OpenpathSim;
 use super::world::{self, SourceState};
 use super::yardi::YardiSim;
@@ -20,19 +21,41 @@ pub struct Simulators {
     pub brivo: BrivoSim,
     pub openpath: OpenpathSim,
     pub door: DoorSim,
+    pub officernd: OfficerndSim,
+    /// When the coworking property's seeded booking and day pass start or end, with what to
+    /// say then (empty without a coworking property).
+    pub coworking_edges: Vec<(i64, String)>,
 }
+
+/// Members of the generated coworking space.
+pub const COWORKING_MEMBERS: usize = 60;
 
 impl Simulators {
     /// Simulators over `world`, with each property's groups created in its access simulator.
     pub fn new(world: SourceState, seed: u64) -> Simulators {
+        let now = crate::controller::now();
+        let coworking = world.properties.get(world::COWORKING_INDEX);
+        let name = coworking.map_or(world::COWORKING_NAME, |p| p.name.as_str());
+        let mut members = cowork::generate(name, COWORKING_MEMBERS, seed, now);
+        let coworking_edges = match coworking {
+            Some(_) => cowork::seed_demo_edges(&mut members, now),
+            None => Vec::new(),
+        };
         let sims = Simulators {
             kisi: KisiSim::new(seed),
             brivo: BrivoSim::new(seed.wrapping_add(1)),
             yardi: YardiSim::new(world.clone(), seed.wrapping_add(2)),
             openpath: OpenpathSim::new(seed.wrapping_add(3)),
             door: DoorSim::new(seed.wrapping_add(4)),
+            officernd: OfficerndSim::new(members, seed.wrapping_add(5)),
+            coworking_edges,
         };
         for (index, property) in world.properties.iter().enumerate() {
+            if world::is_coworking(index) {
+                sims.kisi
+                    .seed_groups(&cowork::member_groups(&property.name));
+                continue;
+            }
             let layout = world::systems_of(index);
             let units = world::unit_groups(property);
             let (mut common, _, maintenance) = world::group_scheme(&property.name);
@@ -56,6 +79,7 @@ impl Simulators {
             .nest("/brivo", self.brivo.router())
             .nest("/openpath", self.openpath.router())
             .nest("/door", self.door.router())
+            .nest("/officernd", self.officernd.router())
     }
 
     /// Serves until `shutdown` resolves.
@@ -95,6 +119,11 @@ impl Simulators {
             format!(
                 "door           {base}/door  (OAuth client {}, token at {base}/door/v1/oauth/token)",
                 DoorSim::CLIENT_ID
+            ),
+            format!(
+                "officernd      {base}/officernd  (OAuth client {}, org {})",
+                OfficerndSim::CLIENT_ID,
+                cowork::ORG_SLUG
             ),
         ]
     }
@@ -165,6 +194,15 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         YardiSim::PASSWORD,
         YardiSim::LICENSE
     );
+    if world.properties.len() > world::COWORKING_INDEX {
+        let _ = writeln!(
+            y,
+            "  # The coworking space's members, plans, bookings and day passes.\n  officernd-sim:\n    type: officernd\n    url: {base}/officernd\n    auth_url: {base}/officernd\n    client_id: {}\n    client_secret: {}\n    org_slug: {}",
+            OfficerndSim::CLIENT_ID,
+            OfficerndSim::CLIENT_SECRET,
+            cowork::ORG_SLUG
+        );
+    }
     if let Some(dir) = opts.staff_dir {
         let _ = writeln!(
             y,
@@ -215,6 +253,10 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         };
         let _ = writeln!(y, "  {}:", property.id);
         let _ = writeln!(y, "    name: {:?}", property.name);
+        if world::is_coworking(index) {
+            coworking_property(&mut y, property, mode, opts.automatic_every_other);
+            continue;
+        }
         let layout = world::systems_of(index);
         if let (true, Some(_)) = (layout.is_split(), opts.staff_dir) {
             let _ = writeln!(
@@ -248,4 +290,35 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
         );
     }
     (y, admin)
+}
+
+/// The coworking property: members from OfficeRnD, groups in Kisi, the `members:` tables. The
+/// demo opens a booking's doors 30 s ahead and keeps them 30 s after, so its edges show.
+fn coworking_property(y: &mut String, property: &world::SimProperty, mode: &str, demo: bool) {
+    // In the demo the space runs automatically, so its booking and day pass show as grants
+    // and revocations rather than suggestions.
+    let mode = if demo { "automatic" } else { mode };
+    let _ = writeln!(
+        y,
+        "    source: officernd-sim\n    source_property_id: {:?}\n    access_system: kisi-sim\n    mode: {mode}",
+        property.name
+    );
+    let _ = writeln!(y, "    members:");
+    let tables = cowork::member_tables(&property.name);
+    for table in [
+        "plans",
+        "locations",
+        "floors",
+        "offices",
+        "resources",
+        "day_passes",
+    ] {
+        let _ = writeln!(y, "      {table}:");
+        for (_, key, groups) in tables.iter().filter(|(t, _, _)| *t == table) {
+            let _ = writeln!(y, "        {key:?}: {groups:?}");
+        }
+    }
+    if demo {
+        let _ = writeln!(y, "      booking_lead: 30s\n      booking_lag: 30s");
+    }
 }

@@ -90,7 +90,8 @@ pub fn access_system_of(index: usize) -> &'static str {
 
 /// Where one generated property's groups live. Every third property is a building split
 /// between two systems: unit doors in Kisi, lobby, amenity and staff doors in Brivo. The
-/// fourth property (index 3) lives wholly in Openpath, the fifth (index 4) wholly in DOOR.
+/// fourth property (index 3) lives wholly in Openpath, the fifth (index 4) wholly in DOOR; the
+/// sixth (index 5) is a coworking space whose members come from OfficeRnD, with groups in Kisi.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     /// The access simulator holding the unit groups.
@@ -105,7 +106,23 @@ impl Layout {
     }
 }
 
+/// The generated coworking property (`p6`): its people come from OfficeRnD, not the PMS, and its
+/// groups live in Kisi.
+pub const COWORKING_INDEX: usize = 5;
+/// Its name.
+pub const COWORKING_NAME: &str = "Foundry Cowork";
+
+pub fn is_coworking(index: usize) -> bool {
+    index == COWORKING_INDEX
+}
+
 pub fn systems_of(index: usize) -> Layout {
+    if index == COWORKING_INDEX {
+        return Layout {
+            units: "kisi",
+            common: "kisi",
+        };
+    }
     if index == 3 {
         return Layout {
             units: "openpath",
@@ -239,6 +256,16 @@ pub fn generate(properties: usize, residents: usize, seed: u64, now: i64) -> Sou
 
 fn generate_property(index: usize, residents: usize, now: i64, rng: &mut StdRng) -> SimProperty {
     let id = format!("p{}", index + 1);
+    if is_coworking(index) {
+        // Its members live in the OfficeRnD simulator (`sim/officernd/world.rs`); the PMS has
+        // no one there, so lease churn passes it by.
+        return SimProperty {
+            id,
+            name: COWORKING_NAME.into(),
+            units: Vec::new(),
+            people: Vec::new(),
+        };
+    }
     let name = match NAMES.get(index) {
         Some(n) => n.to_string(),
         None => format!("Property {}", index + 1),

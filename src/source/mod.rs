@@ -5,6 +5,7 @@
 
 pub mod csv;
 pub mod events;
+pub mod officernd;
 pub mod yardi;
 
 use crate::model::SourceSnapshot;
@@ -27,6 +28,7 @@ pub fn build(
         SourceConfig::Events(_) => {
             std::sync::Arc::new(events::EventsSource::new(name, store.clone()))
         }
+        SourceConfig::Officernd(c) => std::sync::Arc::new(officernd::Officernd::new(name, c)?),
     })
 }
 

@@ -5,6 +5,7 @@ mod building;
 mod cli;
 mod cli_flags;
 mod console;
+mod coworking;
 mod crash;
 mod csv;
 mod daemon;

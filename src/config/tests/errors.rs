@@ -134,7 +134,7 @@ fn keys_of_another_connector_type_and_unknown_types_are_rejected() {
     assert_eq!(
         errs,
         [
-            r#"sources.y.type: unknown source type "yardi" (known types: yardi_voyager, csv, events)"#
+            r#"sources.y.type: unknown source type "yardi" (known types: yardi_voyager, csv, events, officernd)"#
         ]
     );
 }

@@ -4,13 +4,15 @@ use super::property::Settings;
 use super::{bounds, Check};
 use crate::config::raw::{RawAccessSystem, RawSource};
 use crate::config::{
-    AccessSystemConfig, BrivoConfig, CsvConfig, DoorConfig, Endpoint, KisiConfig, OpenpathConfig,
-    SourceConfig, YardiConfig,
+    AccessSystemConfig, BrivoConfig, CsvConfig, DoorConfig, Endpoint, KisiConfig, OfficerndConfig,
+    OpenpathConfig, SourceConfig, YardiConfig,
 };
 use std::path::PathBuf;
 use std::time::Duration;
 
-const SOURCE_TYPES: &str = "yardi_voyager, csv, events";
+const SOURCE_TYPES: &str = "yardi_voyager, csv, events, officernd";
+/// OfficeRnD's identity host (VENDORS.md, OfficeRnD: the token endpoint).
+const OFFICERND_AUTH_URL: &str = "https://identity.officernd.com";
 const ACCESS_SYSTEM_TYPES: &str = "kisi, brivo, openpath, door";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -84,6 +86,7 @@ pub(super) fn source(
                 stale_after,
             )))
         }
+        Some("officernd") => Some(SourceConfig::Officernd(officernd(c, &base, s, d))),
         Some("yardi_voyager") => {
             not_for(
                 c,
@@ -95,6 +98,10 @@ pub(super) fn source(
                     ("settle", s.settle.is_some()),
                     ("delimiter", s.delimiter.is_some()),
                     ("poll_interval", s.poll_interval.is_some()),
+                    ("auth_url", s.auth_url.is_some()),
+                    ("client_id", s.client_id.is_some()),
+                    ("client_secret", s.client_secret.is_some()),
+                    ("org_slug", s.org_slug.is_some()),
                 ],
             );
             let stale_after = c.duration_in(
@@ -158,6 +165,10 @@ fn csv(c: &mut Check<'_>, base: &str, s: &RawSource, d: &Settings) -> CsvConfig 
             ("interface_entity", s.interface_entity.is_some()),
             ("interface_license", s.interface_license.is_some()),
             ("senders", !s.senders.is_empty()),
+            ("auth_url", s.auth_url.is_some()),
+            ("client_id", s.client_id.is_some()),
+            ("client_secret", s.client_secret.is_some()),
+            ("org_slug", s.org_slug.is_some()),
         ],
     );
     let path = c.required(&field("path"), &s.path);
@@ -199,6 +210,60 @@ fn csv(c: &mut Check<'_>, base: &str, s: &RawSource, d: &Settings) -> CsvConfig 
         ),
         delimiter: delimiter(c, &field("delimiter"), s.delimiter.as_deref()),
         poll_interval,
+    }
+}
+
+/// A `type: officernd` source: the API host, the identity host (OfficeRnD's own by default), the
+/// OAuth client and the organisation's slug. Keys of the other source types are rejected.
+fn officernd(c: &mut Check<'_>, base: &str, s: &RawSource, d: &Settings) -> OfficerndConfig {
+    let field = |f: &str| format!("{base}.{f}");
+    not_for(
+        c,
+        base,
+        "officernd",
+        &[
+            ("username", s.username.is_some()),
+            ("password", s.password.is_some()),
+            ("server_name", s.server_name.is_some()),
+            ("database", s.database.is_some()),
+            ("platform", s.platform.is_some()),
+            ("interface_entity", s.interface_entity.is_some()),
+            ("interface_license", s.interface_license.is_some()),
+            ("path", s.path.is_some()),
+            ("settle", s.settle.is_some()),
+            ("delimiter", s.delimiter.is_some()),
+            ("poll_interval", s.poll_interval.is_some()),
+        ],
+    );
+    let stale_after = c.duration(
+        &field("stale_after"),
+        s.stale_after.as_deref(),
+        d.stale_after,
+        false,
+    );
+    let raw = RawEndpoint {
+        url: &s.url,
+        timeout: s.timeout.as_deref(),
+        requests_per_second: s.requests_per_second,
+    };
+    let auth_url = match &s.auth_url {
+        None => OFFICERND_AUTH_URL.to_string(),
+        Some(_) => c.url(&field("auth_url"), &s.auth_url),
+    };
+    let org_slug = c.required(&field("org_slug"), &s.org_slug);
+    let plain = |ch: char| ch.is_ascii_alphanumeric() || matches!(ch, '-' | '_' | '.');
+    if !org_slug.is_empty() && !org_slug.chars().all(plain) {
+        c.err(
+            field("org_slug"),
+            format!("{org_slug:?} is not a slug: letters, digits, '-', '_' and '.' only"),
+        );
+    }
+    OfficerndConfig {
+        endpoint: endpoint(c, base, raw, stale_after),
+        auth_url,
+        client_id: c.required(&field("client_id"), &s.client_id),
+        client_secret: c.secret(&field("client_secret"), &s.client_secret),
+        org_slug,
     }
 }
 
