@@ -208,3 +208,86 @@ async fn events_an_acknowledged_event_survives_a_sigkill() {
     .await;
     assert!(daemon.stop().success());
 }
+
+/// A booking sent as a signed event opens its room for the booking and closes it at the booking's
+/// end in Kisi, which holds no windows: with the periodic reconcile an hour away, only the
+/// property's due-time wake-up can revoke it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_a_booking_is_granted_for_its_window_and_revoked_at_its_end() {
+    let secrets = tempfile::tempdir().expect("tempdir");
+    let secret_file = secrets.path().join("frontdesk.secret");
+    std::fs::write(&secret_file, format!("{SECRET}\n")).expect("secret");
+    let mut room = String::new();
+    let s = setup(10, 83, "0s", |y| {
+        let name = y
+            .split("  p1:\n    name: ")
+            .nth(1)
+            .and_then(|rest| rest.lines().next())
+            .expect("p1's name")
+            .trim_matches('"')
+            .to_string();
+        room = format!("{name} Amenities");
+        y.replace("interval: 1s", "interval: 1h")
+            .replacen(
+                "sources:\n",
+                &format!(
+                    "sources:\n  frontdesk:\n    type: events\n    senders:\n      \
+                     script: {{secret: {{file: {}}}}}\n",
+                    secret_file.display()
+                ),
+                1,
+            )
+            .replacen(
+                "    source: yardi-sim\n    source_property_id: p1\n",
+                &format!(
+                    "    sources:\n      yardi-sim: {{property_id: p1}}\n      frontdesk: \
+                     {{property_id: p1}}\n    members: {{resources: {{\"Board Room\": \
+                     [{room:?}]}}, booking_lead: 0s, booking_lag: 0s}}\n"
+                ),
+                1,
+            )
+    })
+    .await;
+    let daemon = s.start().await;
+    let now = lockstep::controller::now();
+    let end = now + 10;
+    let at = |t: i64| rfc3339(SystemTime::UNIX_EPOCH + Duration::from_secs(t as u64));
+    let body = serde_json::json!({"events": [{
+        "id": "bk-1", "type": "booking.upsert", "property": "p1", "time": at(now),
+        "booking": {"member": "m-7", "id": "b-1", "resource": "Board Room",
+                    "start": at(now - 60), "end": at(end)}
+    }]})
+    .to_string();
+    let (code, answer, _, _) = post(&daemon, &body, None, SECRET).await;
+    assert_eq!(code, 200, "{answer}");
+    let config = &s.config;
+    let member = |a: &lockstep::model::ActualState| {
+        a.users
+            .get("lockstep:frontdesk:m-7")
+            .map(|u| u.groups.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    eventually("the booked room to open", LONG, || async {
+        let a = observe(config, "kisi-sim", "p1").await;
+        (member(&a) == [room.clone()]).then_some(())
+    })
+    .await;
+    assert!(
+        lockstep::controller::now() < end,
+        "granted too late to mean anything"
+    );
+    eventually(
+        "the booked room to close at the booking's end",
+        LONG,
+        || async {
+            let a = observe(config, "kisi-sim", "p1").await;
+            member(&a).is_empty().then_some(())
+        },
+    )
+    .await;
+    assert!(
+        lockstep::controller::now() >= end,
+        "revoked before the booking ended"
+    );
+    assert!(daemon.stop().success());
+}
