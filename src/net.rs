@@ -3,6 +3,7 @@
 //! one classification of vendor answers (`error.rs`).
 
 mod error;
+pub mod token;
 
 pub use error::{
     config_hint, error_message, is_connector_failure, retry_after, sign_in_refused, snippet,

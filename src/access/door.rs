@@ -58,7 +58,6 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use tokio::sync::Mutex;
 use wire::Row;
 
 /// Rows asked per page (assumption: the spec gives no maximum; the residents listing says it
@@ -71,7 +70,7 @@ const MAX_PAGES: usize = 100_000;
 pub struct Door {
     http: HttpClient,
     cfg: DoorConfig,
-    token: Mutex<Option<token::Token>>,
+    token: crate::net::token::TokenCache,
     page_size: usize,
 }
 
@@ -85,7 +84,7 @@ impl Door {
         Ok(Door {
             http,
             cfg: cfg.clone(),
-            token: Mutex::new(None),
+            token: Default::default(),
             page_size: PAGE_SIZE,
         })
     }
@@ -114,7 +113,7 @@ impl Door {
             }
             match self.http.send(method.clone(), path, request).await {
                 Err(NetError::Auth { status: 401, .. }) if !retried => {
-                    self.forget(&token).await;
+                    self.token.forget(&token).await;
                     retried = true;
                 }
                 other => return other,

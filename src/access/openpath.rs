@@ -29,7 +29,6 @@ use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::BTreeSet;
-use tokio::sync::Mutex;
 use wire::Row;
 
 /// The spec's maximum `limit` on every listing lockstep reads.
@@ -41,7 +40,7 @@ const MAX_PAGES: usize = 100_000;
 pub struct Openpath {
     http: HttpClient,
     cfg: OpenpathConfig,
-    token: Mutex<Option<token::Token>>,
+    token: crate::net::token::TokenCache,
     page_size: usize,
 }
 
@@ -59,7 +58,7 @@ impl Openpath {
         Ok(Openpath {
             http,
             cfg: cfg.clone(),
-            token: Mutex::new(None),
+            token: Default::default(),
             page_size: PAGE_SIZE,
         })
     }
@@ -97,7 +96,7 @@ impl Openpath {
             }
             match self.http.send(method.clone(), &full, request).await {
                 Err(NetError::Auth { status: 401, .. }) if !retried => {
-                    self.forget(&token).await;
+                    self.token.forget(&token).await;
                     retried = true;
                 }
                 other => return other,

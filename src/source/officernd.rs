@@ -12,7 +12,6 @@ use crate::model::SourceSnapshot;
 use crate::net::HttpClient;
 use crate::source::{Source, SourceError};
 use async_trait::async_trait;
-use tokio::sync::Mutex;
 
 mod client;
 pub mod parse;
@@ -24,7 +23,7 @@ pub use parse::member_status;
 pub struct Officernd {
     http: HttpClient,
     cfg: OfficerndConfig,
-    token: Mutex<Option<client::Token>>,
+    token: crate::net::token::TokenCache,
 }
 
 impl Officernd {
@@ -38,7 +37,7 @@ impl Officernd {
         Ok(Officernd {
             http,
             cfg: cfg.clone(),
-            token: Mutex::new(None),
+            token: Default::default(),
         })
     }
 

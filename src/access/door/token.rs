@@ -7,34 +7,17 @@
 
 use super::wire::parse_token;
 use super::Door;
+use crate::net::token::Token;
 use crate::net::NetError;
 use base64::Engine;
 use reqwest::Method;
 use serde_json::json;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(super) const TOKEN_PATH: &str = "/v1/oauth/token";
 /// Lifetime assumed when neither `expires_in` nor the JWT's `exp` says (assumption; a 401
 /// still forces a new token).
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
-
-/// A cached access token. Deliberately not `Debug`: tokens never reach logs.
-pub(super) struct Token {
-    access: String,
-    obtained: Instant,
-    lifetime: Duration,
-}
-
-impl Token {
-    /// Due once less than a fifth of the lifetime or 10 s remain, but never in the first half
-    /// of a short-lived token's life (or every call would fetch one).
-    fn renew_due(&self) -> bool {
-        let margin = (self.lifetime / 5)
-            .max(Duration::from_secs(10))
-            .min(self.lifetime / 2);
-        self.obtained.elapsed() + margin >= self.lifetime
-    }
-}
 
 impl Door {
     /// `authenticatePartner` with the configured client.
@@ -56,32 +39,16 @@ impl Door {
             .map(Duration::from_secs)
             .or_else(|| jwt_lifetime(&t.access_token, SystemTime::now()))
             .unwrap_or(DEFAULT_TOKEN_LIFETIME);
-        Ok(Token {
-            access: t.access_token,
-            obtained: Instant::now(),
-            lifetime: lifetime.clamp(Duration::from_secs(1), Duration::from_secs(30 * 86_400)),
-        })
+        Ok(Token::new(
+            t.access_token,
+            lifetime,
+            Duration::from_secs(30 * 86_400),
+        ))
     }
 
-    /// A valid token: the cached one, or a new grant when there is none or it is near expiry.
-    /// Holding the lock across the call makes concurrent callers share one token.
+    /// The cached token, or a new grant near expiry (`net::token`).
     pub(super) async fn access_token(&self) -> Result<String, NetError> {
-        let mut cached = self.token.lock().await;
-        if let Some(t) = cached.as_ref().filter(|t| !t.renew_due()) {
-            return Ok(t.access.clone());
-        }
-        let token = self.fetch_token().await?;
-        let access = token.access.clone();
-        *cached = Some(token);
-        Ok(access)
-    }
-
-    /// Forgets `access` if it is still the cached token (another caller may have replaced it).
-    pub(super) async fn forget(&self, access: &str) {
-        let mut cached = self.token.lock().await;
-        if cached.as_ref().is_some_and(|t| t.access == access) {
-            *cached = None;
-        }
+        self.token.get(|_| self.fetch_token()).await
     }
 }
 

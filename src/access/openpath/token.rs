@@ -6,42 +6,24 @@
 
 use super::wire::{parse_login, LoginData};
 use super::Openpath;
+use crate::net::token::Token;
 use crate::net::NetError;
 use reqwest::Method;
 use serde_json::json;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 pub(super) const LOGIN_PATH: &str = "/auth/login";
 pub(super) const REFRESH_PATH: &str = "/auth/accessTokens/refresh";
 /// Lifetime assumed when `expiresAt` is null (assumption; a 401 still forces a new login).
 const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(3600);
 
-/// A cached JWT. Deliberately not `Debug`: tokens never reach logs.
-pub(super) struct Token {
-    access: String,
-    obtained: Instant,
-    lifetime: Duration,
-}
-
-impl Token {
-    fn new(data: LoginData, lifetime: Option<Duration>) -> Token {
-        Token {
-            access: data.token,
-            obtained: Instant::now(),
-            lifetime: lifetime
-                .unwrap_or(DEFAULT_TOKEN_LIFETIME)
-                .clamp(Duration::from_secs(1), Duration::from_secs(90 * 86_400)),
-        }
-    }
-
-    /// Due once less than a fifth of the lifetime or 10 s remain, but never in the first half
-    /// of a short-lived token's life (or every call would refresh).
-    fn refresh_due(&self) -> bool {
-        let margin = (self.lifetime / 5)
-            .max(Duration::from_secs(10))
-            .min(self.lifetime / 2);
-        self.obtained.elapsed() + margin >= self.lifetime
-    }
+/// A token read from a `login` or `refreshLogin` answer (`expiresAt` null: the default lifetime).
+fn token_of(data: LoginData, lifetime: Option<Duration>) -> Token {
+    Token::new(
+        data.token,
+        lifetime.unwrap_or(DEFAULT_TOKEN_LIFETIME),
+        Duration::from_secs(90 * 86_400),
+    )
 }
 
 impl Openpath {
@@ -55,7 +37,7 @@ impl Openpath {
         let bad = |detail: String| self.http.bad_response(Method::POST, path, detail);
         let data = parse_login(&reply.body).map_err(bad)?;
         let lifetime = data.lifetime(SystemTime::now()).map_err(bad)?;
-        Ok(Token::new(data, lifetime))
+        Ok(token_of(data, lifetime))
     }
 
     /// `login` with the configured email and password.
@@ -76,39 +58,23 @@ impl Openpath {
         self.token_call(REFRESH_PATH, request).await
     }
 
-    /// A valid token: the cached one, a refreshed one near its expiry, or a new login when
-    /// there is none or the refresh fails. Holding the lock across the call makes concurrent
-    /// callers share one token.
+    /// A valid token (`net::token`): the cached one, a refreshed one near its expiry, or a
+    /// new login when there is none or the refresh fails.
     pub(super) async fn access_token(&self) -> Result<String, NetError> {
-        let mut cached = self.token.lock().await;
-        if let Some(t) = cached.as_ref().filter(|t| !t.refresh_due()) {
-            return Ok(t.access.clone());
-        }
-        let mut token = None;
-        if let Some(old) = cached.take() {
-            match self.refresh(&old.access).await {
-                Ok(t) => token = Some(t),
-                Err(error) => {
-                    let system = &self.http.name;
-                    tracing::debug!(%system, %error, "token refresh failed; signing in again");
+        self.token
+            .get(|old| async move {
+                if let Some(old) = old {
+                    match self.refresh(old.access()).await {
+                        Ok(t) => return Ok(t),
+                        Err(error) => {
+                            let system = &self.http.name;
+                            tracing::debug!(%system, %error, "token refresh failed; signing in again");
+                        }
+                    }
                 }
-            }
-        }
-        let token = match token {
-            Some(t) => t,
-            None => self.login().await?,
-        };
-        let access = token.access.clone();
-        *cached = Some(token);
-        Ok(access)
-    }
-
-    /// Forgets `access` if it is still the cached token (another caller may have replaced it).
-    pub(super) async fn forget(&self, access: &str) {
-        let mut cached = self.token.lock().await;
-        if cached.as_ref().is_some_and(|t| t.access == access) {
-            *cached = None;
-        }
+                self.login().await
+            })
+            .await
     }
 }
 

@@ -8,12 +8,13 @@
 
 use super::wire::{parse_page, Page, TokenReply, PAGE_LIMIT};
 use super::Officernd;
+use crate::net::token::Token;
 use crate::net::NetError;
 use crate::source::SourceError;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub(super) const TOKEN_PATH: &str = "/oauth/token";
 /// The read scopes of the lists lockstep reads (as public v2 clients name them).
@@ -24,24 +25,6 @@ flex.space.resources.read flex.space.bookings.read flex.space.passes.read";
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3599);
 /// The most pages one list may take: 2,000 × 50 = 100,000 rows. A longer list is a loop.
 pub const MAX_PAGES: usize = 2_000;
-
-/// A cached access token. Deliberately not `Debug`: tokens never reach logs.
-pub(super) struct Token {
-    access: String,
-    obtained: Instant,
-    lifetime: Duration,
-}
-
-impl Token {
-    /// Due once less than a fifth of the lifetime (at least 10 s) remains, never in the first
-    /// half of a short token's life.
-    fn refresh_due(&self) -> bool {
-        let margin = (self.lifetime / 5)
-            .max(Duration::from_secs(10))
-            .min(self.lifetime / 2);
-        self.obtained.elapsed() + margin >= self.lifetime
-    }
-}
 
 impl Officernd {
     async fn grant(&self) -> Result<Token, NetError> {
@@ -71,36 +54,17 @@ impl Officernd {
                 .http
                 .bad_response(Method::POST, TOKEN_PATH, "empty access_token"));
         }
-        let lifetime = t
-            .expires_in
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_LIFETIME)
-            .clamp(Duration::from_secs(1), Duration::from_secs(86_400));
-        Ok(Token {
-            access: t.access_token,
-            obtained: Instant::now(),
+        let lifetime = t.expires_in.map_or(DEFAULT_LIFETIME, Duration::from_secs);
+        Ok(Token::new(
+            t.access_token,
             lifetime,
-        })
+            Duration::from_secs(86_400),
+        ))
     }
 
-    /// The cached token, or a new one near expiry. The lock is held across the grant so
-    /// concurrent fetches share one token.
+    /// The cached token, or a new grant near expiry (`net::token`).
     pub(super) async fn access_token(&self) -> Result<String, NetError> {
-        let mut cached = self.token.lock().await;
-        if let Some(t) = cached.as_ref().filter(|t| !t.refresh_due()) {
-            return Ok(t.access.clone());
-        }
-        let token = self.grant().await?;
-        let access = token.access.clone();
-        *cached = Some(token);
-        Ok(access)
-    }
-
-    async fn forget(&self, access: &str) {
-        let mut cached = self.token.lock().await;
-        if cached.as_ref().is_some_and(|t| t.access == access) {
-            *cached = None;
-        }
+        self.token.get(|_| self.grant()).await
     }
 
     /// One GET under the organisation; a 401 forgets the token and tries once more.
@@ -120,7 +84,7 @@ impl Officernd {
                 .query(query);
             match self.http.send(Method::GET, &path, request).await {
                 Err(NetError::Auth { status: 401, .. }) if !retried => {
-                    self.forget(&token).await;
+                    self.token.forget(&token).await;
                     retried = true;
                 }
                 Err(e) => return Err(e),
