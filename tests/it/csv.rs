@@ -4,8 +4,7 @@
 
 use crate::harness::*;
 use lockstep::model::ActualState;
-use std::path::Path;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -14,18 +13,6 @@ fn groups(actual: &ActualState, person: &str) -> usize {
         .users
         .get(&format!("lockstep:staff:{person}"))
         .map_or(0, |u| u.groups.len())
-}
-
-/// Writes `text` to a temporary file, dates it a minute ago (settled) and renames it into place.
-fn replace(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::File::options()
-        .write(true)
-        .open(&tmp)
-        .and_then(|f| f.set_modified(SystemTime::now() - Duration::from_secs(60)))
-        .expect("set mtime");
-    std::fs::rename(&tmp, path).expect("rename");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -66,7 +53,7 @@ async fn a_watched_csv_file_half_written_then_whole() {
             row("c3", &units[2], c3)
         )
     };
-    replace(&csv, &whole("active"));
+    replace_settled(&csv, &whole("active"));
     let daemon = s.start().await;
     let config = &s.config;
     eventually("the CSV people to get access", LONG, || async {
@@ -80,7 +67,7 @@ async fn a_watched_csv_file_half_written_then_whole() {
 
     // Half-written: two people cut off and no final newline. Only the watcher can bring this
     // cycle forward (the periodic reconcile is an hour away); it must be skipped.
-    replace(
+    replace_settled(
         &csv,
         &format!("{header}{}c2,Per", row("c1", &units[0], "active")),
     );
@@ -98,7 +85,7 @@ async fn a_watched_csv_file_half_written_then_whole() {
     }
 
     // Whole again, with c3 past: exactly c3 loses access.
-    replace(&csv, &whole("terminated"));
+    replace_settled(&csv, &whole("terminated"));
     eventually("c3's access to go", LONG, || async {
         let a = observe(config, "kisi-sim", "p1").await;
         (groups(&a, "c3") == 0).then_some(a)

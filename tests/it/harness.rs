@@ -382,3 +382,16 @@ pub fn set_person(
         f(x);
     });
 }
+
+/// Writes `text` to a temporary file, dates it a minute ago (settled) and renames it into place:
+/// how a whole CSV sheet arrives for the CSV source's watcher.
+pub fn replace_settled(path: &Path, text: &str) {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&tmp)
+        .and_then(|f| f.set_modified(std::time::SystemTime::now() - Duration::from_secs(60)))
+        .expect("set mtime");
+    std::fs::rename(&tmp, path).expect("rename");
+}

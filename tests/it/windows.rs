@@ -4,7 +4,6 @@
 
 use crate::harness::*;
 use lockstep::model::ActualState;
-use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -14,17 +13,6 @@ fn holds(actual: &ActualState, person: &str) -> bool {
         .users
         .get(&format!("lockstep:staff:{person}"))
         .is_some_and(|u| !u.groups.is_empty())
-}
-
-fn replace(path: &Path, text: &str) {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).expect("write");
-    std::fs::File::options()
-        .write(true)
-        .open(&tmp)
-        .and_then(|f| f.set_modified(SystemTime::now() - Duration::from_secs(60)))
-        .expect("set mtime");
-    std::fs::rename(&tmp, path).expect("rename");
 }
 
 fn unix_now() -> i64 {
@@ -75,7 +63,7 @@ async fn contractors_lose_access_at_their_end_date_without_tripping_the_guard() 
             "{k},Contractor {k},,,contractor,,2025-01-01,{end_text},active\n"
         ));
     }
-    replace(&csv, &text);
+    replace_settled(&csv, &text);
     let daemon = s.start().await;
     let config = &s.config;
     eventually("everyone to get access", LONG, || async {
