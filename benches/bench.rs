@@ -101,6 +101,7 @@ fn desired_and_actual(residents: usize, drift_every: usize) -> (DesiredState, Ac
                 groups,
                 revoked_credentials: BTreeSet::new(),
                 new_grants: true,
+                pin: None,
             },
         );
     }

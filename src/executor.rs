@@ -7,7 +7,7 @@
 //! treat 404 as success).
 
 use crate::access::{AccessError, AccessSystem, NewUser};
-use crate::model::{Action, ActualState, Timestamp};
+use crate::model::{Action, ActualState, Timestamp, Window};
 use crate::store::Store;
 use rand::Rng;
 use std::collections::BTreeMap;
@@ -244,6 +244,14 @@ impl Executor<'_> {
                 let user = self.user_id(ids, external_id).await?;
                 self.system.revoke_credential(&user, credential_id).await
             }
+            Action::RevokePin { external_id, .. } => {
+                let user = self.user_id(ids, external_id).await?;
+                self.system.set_pin(&user, None, &Window::OPEN).await
+            }
+            Action::IssuePin { .. } => Err(AccessError::Rejected {
+                system: self.system_name.to_string(),
+                message: "no PIN issuer is configured".into(),
+            }),
         }
     }
 

@@ -292,6 +292,20 @@ fn patch(c: &mut Cached, o: &Written) {
             }
         }
         Action::RevokeCredential { .. } => {}
+        Action::IssuePin {
+            external_id,
+            window,
+            ..
+        } => {
+            if let Some(u) = state.users.get_mut(external_id) {
+                u.pin = Some(*window);
+            }
+        }
+        Action::RevokePin { external_id, .. } => {
+            if let Some(u) = state.users.get_mut(external_id) {
+                u.pin = None;
+            }
+        }
     }
 }
 

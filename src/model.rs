@@ -10,9 +10,11 @@ use std::fmt;
 mod action;
 mod event;
 mod person;
+mod pin;
 pub use action::{Action, Direction, Plan};
 pub use event::{BookingFields, Event, EventBody, PersonFields, VisitFields, VisitStep};
 pub use person::{Booking, DayPass, Membership, PersonKind, Visit};
+pub use pin::Pin;
 
 /// Seconds since the Unix epoch, UTC. Passed in explicitly; nothing in the model reads a clock.
 pub type Timestamp = i64;
@@ -229,6 +231,19 @@ pub struct DesiredUser {
     /// in `groups` are kept, nothing new is created or added.
     #[serde(default = "yes")]
     pub new_grants: bool,
+    /// The PIN the person should hold: its generation (1 on first issue, one more per
+    /// replacement after a loss) and window. `None`: no PIN from lockstep.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<DesiredPin>,
+}
+
+/// A PIN lockstep should have issued to a person. Never the value: that exists only between the
+/// draw and the delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DesiredPin {
+    pub generation: u32,
+    #[serde(default)]
+    pub window: Window,
 }
 
 fn yes() -> bool {
@@ -262,6 +277,10 @@ pub struct DesiredState {
     /// by the blast-radius guard and not waiting for approval.
     #[serde(default)]
     pub expected_ends: BTreeSet<(String, String)>,
+    /// External id → the generation of the PIN lockstep last issued and delivered in this
+    /// system. Only a PIN lockstep issued is ever cleared; a PIN set by hand is left alone.
+    #[serde(default)]
+    pub issued_pins: BTreeMap<String, u32>,
 }
 
 impl DesiredState {
@@ -333,6 +352,10 @@ pub struct ActualUser {
     pub groups: BTreeMap<String, ActualMembership>,
     #[serde(default)]
     pub credentials: Vec<ActualCredential>,
+    /// The validity of the PIN the user holds, if they hold one. Never its value: connectors
+    /// drop the digits the moment they read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin: Option<Window>,
 }
 
 impl ActualUser {

@@ -335,6 +335,7 @@ pub fn desired(input: &Input<'_>) -> Output {
                 groups,
                 revoked_credentials,
                 new_grants,
+                pin: None,
             },
         );
     }

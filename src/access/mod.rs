@@ -9,7 +9,7 @@ pub mod kisi;
 pub mod openpath;
 
 use crate::model::{
-    ActualCredential, ActualState, ActualUser, Capabilities, ManagedGroups, Window,
+    ActualCredential, ActualState, ActualUser, Capabilities, ManagedGroups, Pin, Window,
 };
 use crate::net::NetError;
 use async_trait::async_trait;
@@ -96,6 +96,23 @@ pub trait AccessSystem: Send + Sync {
         user_id: &str,
         credential_id: &str,
     ) -> Result<(), AccessError>;
+
+    /// Sets the user's PIN, valid for `window` (`Some`), or clears it (`None`; clearing a PIN
+    /// already gone is not an error). Only systems whose capabilities say `pins` are asked; the
+    /// rest refuse. The digits go into the one request and nowhere else: not into an error, a
+    /// log line or a retry's description.
+    async fn set_pin(
+        &self,
+        user_id: &str,
+        pin: Option<&Pin>,
+        window: &Window,
+    ) -> Result<(), AccessError> {
+        let _ = (user_id, pin, window);
+        Err(AccessError::Rejected {
+            system: self.kind().to_string(),
+            message: "this access system does not hold PINs".into(),
+        })
+    }
 }
 
 /// Why a call to an access system failed. `kind()` is a bounded metric label.

@@ -22,6 +22,7 @@ fn wanting(exts: &[&str]) -> DesiredState {
                 groups: BTreeMap::new(),
                 revoked_credentials: BTreeSet::new(),
                 new_grants: true,
+                pin: None,
             },
         );
     }

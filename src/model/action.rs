@@ -30,6 +30,11 @@ pub enum Action {
         person_id: String,
         credential_id: String,
     },
+    /// Clears the PIN lockstep issued (the person lost their entitlement to one).
+    RevokePin {
+        external_id: String,
+        person_id: String,
+    },
     CreateUser {
         external_id: String,
         person_id: String,
@@ -49,12 +54,22 @@ pub enum Action {
         group: String,
         window: Window,
     },
+    /// Issues a fresh PIN (generation `generation` of the person's PIN): the executor draws it,
+    /// sets it in the access system and delivers it; the value is never part of the plan.
+    IssuePin {
+        external_id: String,
+        person_id: String,
+        generation: u32,
+        window: Window,
+    },
 }
 
 impl Action {
     pub fn direction(&self) -> Direction {
         match self {
-            Action::RemoveFromGroup { .. } | Action::RevokeCredential { .. } => Direction::Revoke,
+            Action::RemoveFromGroup { .. }
+            | Action::RevokeCredential { .. }
+            | Action::RevokePin { .. } => Direction::Revoke,
             _ => Direction::Grant,
         }
     }
@@ -67,6 +82,8 @@ impl Action {
             Action::CreateUser { .. } => "create_user",
             Action::AddToGroup { .. } => "add_to_group",
             Action::SetWindow { .. } => "set_window",
+            Action::RevokePin { .. } => "revoke_pin",
+            Action::IssuePin { .. } => "issue_pin",
         }
     }
 
@@ -76,7 +93,9 @@ impl Action {
             | Action::RevokeCredential { external_id, .. }
             | Action::CreateUser { external_id, .. }
             | Action::AddToGroup { external_id, .. }
-            | Action::SetWindow { external_id, .. } => external_id,
+            | Action::SetWindow { external_id, .. }
+            | Action::RevokePin { external_id, .. }
+            | Action::IssuePin { external_id, .. } => external_id,
         }
     }
 
@@ -86,7 +105,9 @@ impl Action {
             | Action::RevokeCredential { person_id, .. }
             | Action::CreateUser { person_id, .. }
             | Action::AddToGroup { person_id, .. }
-            | Action::SetWindow { person_id, .. } => person_id,
+            | Action::SetWindow { person_id, .. }
+            | Action::RevokePin { person_id, .. }
+            | Action::IssuePin { person_id, .. } => person_id,
         }
     }
 
@@ -97,6 +118,7 @@ impl Action {
             | Action::AddToGroup { group, .. }
             | Action::SetWindow { group, .. } => group,
             Action::RevokeCredential { credential_id, .. } => credential_id,
+            Action::RevokePin { .. } | Action::IssuePin { .. } => "pin",
             Action::CreateUser { .. } => "",
         }
     }
@@ -123,6 +145,12 @@ impl Action {
             } => {
                 format!("set validity of {person_id} in {group:?}")
             }
+            Action::RevokePin { person_id, .. } => format!("clear the PIN of {person_id}"),
+            Action::IssuePin {
+                person_id,
+                generation,
+                ..
+            } => format!("issue PIN #{generation} to {person_id}"),
         }
     }
 }

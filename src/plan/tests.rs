@@ -34,6 +34,7 @@ fn desired_user(person: &str, groups: &[&str]) -> DesiredUser {
             .collect(),
         revoked_credentials: BTreeSet::new(),
         new_grants: true,
+        pin: None,
     }
 }
 
@@ -48,6 +49,7 @@ fn actual_user(ext: &str, groups: &[&str]) -> ActualUser {
             .map(|g| (g.to_string(), ActualMembership::default()))
             .collect(),
         credentials: vec![],
+        pin: None,
     }
 }
 
@@ -116,6 +118,16 @@ fn apply(actual: &ActualState, plan: &Plan) -> ActualState {
                     .expect("owned user")
                     .credentials
                     .retain(|c| &c.id != credential_id);
+            }
+            Action::IssuePin {
+                external_id,
+                window,
+                ..
+            } => {
+                next.users.get_mut(external_id).expect("owned user").pin = Some(*window);
+            }
+            Action::RevokePin { external_id, .. } => {
+                next.users.get_mut(external_id).expect("owned user").pin = None;
             }
         }
     }

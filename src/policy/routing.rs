@@ -76,6 +76,7 @@ pub fn per_system(
                 hold_removals: desired.hold_removals,
                 owned_grants: BTreeSet::new(),
                 expected_ends: desired.expected_ends.clone(),
+                issued_pins: BTreeMap::new(),
             };
             (system.clone(), state)
         })

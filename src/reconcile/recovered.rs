@@ -133,6 +133,12 @@ impl Cycle<'_> {
             // A window or a credential cannot be told applied from this observation; the plan
             // re-applies a window that differs, and credentials are listed per lost report.
             Action::SetWindow { .. } | Action::RevokeCredential { .. } => false,
+            // A PIN whose issue was cut short was never delivered: the plan issues a fresh one.
+            Action::IssuePin { .. } => false,
+            Action::RevokePin { external_id, .. } => actual
+                .users
+                .get(external_id)
+                .is_none_or(|u| u.pin.is_none()),
         })
     }
 

@@ -86,6 +86,9 @@ fn describe(action: &Action) -> String {
         Action::CreateUser { .. } => "create the account".into(),
         Action::AddToGroup { group, .. } => format!("add to {group:?}"),
         Action::SetWindow { group, .. } => format!("change validity in {group:?}"),
+        Action::IssuePin { generation: 1, .. } => "issue a PIN".into(),
+        Action::IssuePin { .. } => "issue a replacement PIN".into(),
+        Action::RevokePin { .. } => "clear the PIN".into(),
     }
 }
 

@@ -57,6 +57,7 @@ impl UserItem {
             email: self.email,
             groups: BTreeMap::new(),
             credentials: Vec::new(),
+            pin: None,
         }
     }
 }

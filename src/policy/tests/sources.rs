@@ -213,6 +213,7 @@ fn holding(groups: &[&str]) -> ActualUser {
             .map(|g| (g.to_string(), ActualMembership::default()))
             .collect(),
         credentials: Vec::new(),
+        pin: None,
     }
 }
 
