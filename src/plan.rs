@@ -37,6 +37,12 @@ pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -
         {
             continue;
         }
+        if clears_pin(external_id, None, have, desired) {
+            out.actions.push(Action::RevokePin {
+                external_id: external_id.clone(),
+                person_id: person_id_of(external_id),
+            });
+        }
         for group in have
             .groups
             .keys()
@@ -118,6 +124,43 @@ fn plan_new_user(
             window: effective(window, caps),
         });
     }
+    if let Some(pin) = want.pin.filter(|_| caps.pins) {
+        out.actions.push(Action::IssuePin {
+            external_id: external_id.to_string(),
+            person_id: want.person_id.clone(),
+            generation: pin.generation,
+            window: effective(&pin.window, caps),
+        });
+    }
+}
+
+/// Whether the user's PIN is to be cleared: lockstep issued it (a PIN set by hand is never
+/// touched), the user still holds one, and the person should hold none. A replacement is not a
+/// clearing: issuing the next generation overwrites the lost PIN.
+fn clears_pin(
+    external_id: &str,
+    want: Option<&DesiredUser>,
+    have: &ActualUser,
+    desired: &DesiredState,
+) -> bool {
+    !desired.hold_removals
+        && have.pin.is_some()
+        && desired.issued_pins.contains_key(external_id)
+        && want.is_none_or(|w| w.pin.is_none())
+}
+
+/// Whether the person should be given a PIN now: they should hold one, and lockstep has not
+/// issued this generation, or the one it issued is gone from the system.
+fn issues_pin(
+    external_id: &str,
+    want: &DesiredUser,
+    have: &ActualUser,
+    desired: &DesiredState,
+) -> bool {
+    want.new_grants
+        && want.pin.is_some_and(|pin| {
+            desired.issued_pins.get(external_id) != Some(&pin.generation) || have.pin.is_none()
+        })
 }
 
 fn plan_existing_user(
@@ -157,6 +200,12 @@ fn plan_existing_user(
             account: None,
         });
     }
+    if clears_pin(external_id, Some(want), have, desired) {
+        out.actions.push(Action::RevokePin {
+            external_id: external_id.to_string(),
+            person_id: want.person_id.clone(),
+        });
+    }
     for credential in &have.credentials {
         if want.revoked_credentials.contains(&credential.id)
             || want.revoked_credentials.contains("*")
@@ -178,6 +227,17 @@ fn plan_existing_user(
                 window: effective(window, caps),
             });
         }
+    }
+    if let Some(pin) = want
+        .pin
+        .filter(|_| caps.pins && issues_pin(external_id, want, have, desired))
+    {
+        out.actions.push(Action::IssuePin {
+            external_id: external_id.to_string(),
+            person_id: want.person_id.clone(),
+            generation: pin.generation,
+            window: effective(&pin.window, caps),
+        });
     }
     if caps.time_windows {
         for (group, window) in &want.groups {
