@@ -274,6 +274,8 @@ fn segment(s: &str) -> String {
 #[cfg(test)]
 mod golden_tests;
 #[cfg(test)]
+mod pin_tests;
+#[cfg(test)]
 mod rate_tests;
 #[cfg(test)]
 mod refusal_tests;
