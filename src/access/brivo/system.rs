@@ -191,7 +191,7 @@ impl AccessSystem for Brivo {
             body["effectiveTo"] = json!(wire::format_date(until));
         }
         let sent = self.call(Method::PATCH, &path, Some(&body)).await;
-        // The request body held the digits; wipe the copy serde_json made.
+        // Wipe this copy of the digits (the bytes reqwest serialised are out of reach).
         if let Some(serde_json::Value::String(digits)) = body.get_mut("pin") {
             zeroize::Zeroize::zeroize(digits);
         }
