@@ -16,6 +16,12 @@
 //!   per-user limit cannot be checked fully before a change. Brivo's refusals of an assignment
 //!   (the limit, a linked group, an unknown group) become per-person `Rejected`/`NotFound` errors
 //!   naming the user, the group and Brivo's reason (brivo-apidocs: Group - Assign User to Group).
+//! - PINs: a user's `pin` is read as presence only (`wire::PinHeld` drops the text), with its
+//!   `effectiveFrom`/`effectiveTo` as the observed window. Setting is one User - Patch user;
+//!   clearing is User - Retrieve by id then User - Update user with the user less its PIN fields
+//!   (an edit made between the two by someone else is overwritten: Brivo documents no other way
+//!   to remove a field). Error snippets of bodies have their `pin` values removed, and a refused
+//!   PIN's error is scrubbed of its digits.
 
 mod system;
 mod token;
@@ -273,6 +279,8 @@ fn segment(s: &str) -> String {
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod pin_tests;
 #[cfg(test)]
 mod rate_tests;
 #[cfg(test)]

@@ -27,6 +27,10 @@
 //!   docs', how groups become linked is not documented);
 //! - `DELETE /groups/{gid}/users/{uid}` of a non-member answers 404;
 //! - `firstName` and `lastName` are both required on create; a duplicate `externalId` is 400;
+//! - a `pin` that is not 4 to 8 decimal digits, or an `effectiveFrom`/`effectiveTo` that is not
+//!   `YYYY-MM-DDTHH:MM:SSZ`, is refused 400 on create, patch and update; a `null` in a patch or
+//!   update body is refused 400 too (the docs say what omitting a field does, not what null does);
+//! - patch and update ignore fields they do not take (`id`, `created`, …), as create does;
 //! - refresh tokens are single-use (each refresh issues a new pair); `filter=` is ignored;
 //! - creating a user issues them one mobile pass (in reality an admin would), so lost-credential
 //!   flows have something to revoke.
@@ -39,9 +43,10 @@ mod gateway_tests;
 mod state;
 #[cfg(test)]
 mod tests;
+mod users;
 
 pub use state::{
-    BrivoCredential, BrivoEmail, BrivoGroup, BrivoMembership, BrivoState, BrivoUser,
+    BrivoCredential, BrivoEmail, BrivoGroup, BrivoMembership, BrivoPhone, BrivoState, BrivoUser,
     CredentialFormat, LINKED_GROUP, MAX_GROUPS_PER_USER, TOO_MANY_GROUPS,
 };
 
@@ -137,10 +142,21 @@ impl BrivoSim {
     pub fn router(&self) -> Router {
         // Verbs: GET/POST on listings and creation follow the docs' REST shape; PUT/DELETE on
         // memberships and PUT on `/users/{id}/groups` are B-msyk and VENDORS.md corrections; the
-        // credential unassignment's DELETE is VENDORS.md's Brivo section (the dump omits verbs).
+        // credential unassignment's DELETE is VENDORS.md's Brivo section (the dump omits verbs);
+        // PATCH and PUT on `/users/{id}` are what "Patch user" and "Update user" name.
         let resources = Router::new()
             // brivo-apidocs: User - List Users; User - Create new user.
-            .route("/v1/api/users", get(api::list_users).post(api::create_user))
+            .route(
+                "/v1/api/users",
+                get(api::list_users).post(users::create_user),
+            )
+            // brivo-apidocs: User - Retrieve by id; User - Patch user; User - Update user.
+            .route(
+                "/v1/api/users/{id}",
+                get(users::user_by_id)
+                    .patch(users::patch_user)
+                    .put(users::update_user),
+            )
             // brivo-apidocs: User - Retrieve by external id.
             .route("/v1/api/users/{id}/external", get(api::user_by_external))
             // brivo-apidocs: User - List user's groups; User - Update user's group memberships.

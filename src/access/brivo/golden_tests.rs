@@ -5,6 +5,7 @@
 use super::tests::{config, connector, scope, within};
 use super::wire::{self, Credential, Group, Member, User};
 use crate::access::{AccessError, AccessSystem};
+use crate::model::Window;
 use crate::net::{error_message, Gateway, NetError, Verdict, MASHERY_ERROR_CODE};
 use reqwest::header::HeaderMap;
 use reqwest::{Method, StatusCode};
@@ -90,6 +91,84 @@ fn the_documented_user_parses() {
     assert_eq!(user.external_id.as_deref(), Some("Star Lord"));
     assert_eq!(user.name, "Peter Jason Quill");
     assert_eq!(user.email.as_deref(), Some("peter.quill@brivo.com"));
+}
+
+/// User - Create new user, User - Patch user and User - Update user all answer the user with
+/// `"pin": "5678"` and its window; the Patch example differs in its first name.
+#[test]
+fn the_documented_user_answers_give_the_pin_window_and_drop_the_digits() {
+    let patched = USER.replace("\"Peter\"", "\"Changed Peter\"");
+    for body in [USER, patched.as_str()] {
+        let user: User = wire::parse("user", body.as_bytes()).expect("user");
+        assert!(!format!("{user:?}").contains("5678"), "{user:?}");
+        let actual = user.into_actual();
+        let window = Window {
+            from: Some(1_429_035_469),
+            until: Some(1_609_459_199),
+        };
+        assert_eq!(actual.pin, Some(window));
+        assert!(!format!("{actual:?}").contains("5678"));
+    }
+    // User - List Users' example holds no PIN.
+    let users = wire::parse_page::<User>("user", 0, USERS.as_bytes()).expect("users");
+    assert_eq!(
+        users
+            .data
+            .into_iter()
+            .next()
+            .expect("one")
+            .into_actual()
+            .pin,
+        None
+    );
+    // A PIN without its dates is valid without bounds.
+    let bare = r#"{"id":1,"firstName":"A","lastName":"B","pin":"5678"}"#;
+    let bare: User = wire::parse("user", bare.as_bytes()).expect("bare");
+    assert_eq!(bare.into_actual().pin, Some(Window::OPEN));
+}
+
+/// A body that fails to parse is quoted in the error, but never its PINs, whatever their type.
+#[test]
+fn a_user_body_off_its_shape_never_quotes_the_pin() {
+    let bad_date = USER.replace("2015-04-14T18:17:49Z", "yesterday");
+    let numeric = USER.replace("\"5678\"", "5678");
+    let not_json = r#"{"id":1,"pin":"5678","#;
+    for body in [bad_date.as_str(), numeric.as_str(), not_json] {
+        let err = wire::parse::<User>("user", body.as_bytes()).expect_err("bad");
+        assert!(!err.contains("5678"), "{err}");
+    }
+    let page = format!(r#"{{"data":[{bad_date}],"offset":0,"count":"one"}}"#);
+    let err = wire::parse_page::<User>("user", 0, page.as_bytes()).expect_err("bad page");
+    assert!(!err.contains("5678"), "{err}");
+}
+
+/// The body that clears a PIN (User - Update user) is the user (User - Retrieve by id) less
+/// the PIN's fields and what Brivo answers but does not take.
+#[test]
+fn clearing_sends_the_user_back_without_its_pin() {
+    let user: serde_json::Value = serde_json::from_str(USER).expect("json");
+    let body = wire::without_pin(user).expect("an object");
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "bleTwoFactorExempt",
+            "emails",
+            "externalId",
+            "firstName",
+            "lastName",
+            "middleName",
+            "phoneNumbers"
+        ]
+    );
+    assert_eq!(wire::format_date(1_429_035_469), "2015-04-14T18:17:49Z");
+    assert_eq!(wire::parse_date("2020-12-31T23:59:59Z"), Ok(1_609_459_199));
 }
 
 #[test]

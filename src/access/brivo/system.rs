@@ -5,7 +5,7 @@ use super::wire::{self, Credential, Group, Member, User, NO_LAST_NAME};
 use super::{segment, Brivo, MAX_GROUPS_PER_USER};
 use crate::access::{AccessError, AccessSystem, NewUser, Scope};
 use crate::model::{
-    ActualCredential, ActualMembership, ActualState, ActualUser, Capabilities, Window,
+    ActualCredential, ActualMembership, ActualState, ActualUser, Capabilities, Pin, Window,
 };
 use crate::net::NetError;
 use async_trait::async_trait;
@@ -166,5 +166,99 @@ impl AccessSystem for Brivo {
         let (user, credential) = (segment(user_id), segment(credential_id));
         let path = format!("/users/{user}/credentials/{credential}");
         Ok(self.delete_gone_ok(&path).await?)
+    }
+
+    /// Sets a PIN with User - Patch user (`pin`, `effectiveFrom`, `effectiveTo`; an open bound
+    /// is left out), or clears it with User - Retrieve by id then User - Update user: a PUT
+    /// removes the optional fields it omits, so the user is sent back whole without the PIN's
+    /// fields. A user already gone holds no PIN. Brivo's answers are not parsed beyond the
+    /// status, and any error is scrubbed of the digits before it leaves.
+    async fn set_pin(
+        &self,
+        user_id: &str,
+        pin: Option<&Pin>,
+        window: &Window,
+    ) -> Result<(), AccessError> {
+        let path = format!("/users/{}", segment(user_id));
+        let Some(pin) = pin else {
+            return self.clear_pin(user_id, &path).await;
+        };
+        let mut body = json!({"pin": pin.digits()});
+        if let Some(from) = window.from {
+            body["effectiveFrom"] = json!(wire::format_date(from));
+        }
+        if let Some(until) = window.until {
+            body["effectiveTo"] = json!(wire::format_date(until));
+        }
+        let sent = self.call(Method::PATCH, &path, Some(&body)).await;
+        // Wipe this copy of the digits (the bytes reqwest serialised are out of reach).
+        if let Some(serde_json::Value::String(digits)) = body.get_mut("pin") {
+            zeroize::Zeroize::zeroize(digits);
+        }
+        match sent {
+            Ok(_) => Ok(()),
+            Err(NetError::Status { status: 404, .. }) => {
+                Err(self.not_found(format!("{} (setting its PIN)", self.user_label(user_id))))
+            }
+            Err(e) => Err(self.refused_pin("setting", user_id, scrub(e, pin.digits()))),
+        }
+    }
+}
+
+impl Brivo {
+    async fn clear_pin(&self, user_id: &str, path: &str) -> Result<(), AccessError> {
+        let reply = match self.call(Method::GET, path, None).await {
+            Ok(reply) => reply,
+            Err(NetError::Status { status: 404, .. }) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let user = serde_json::from_slice(&reply.body)
+            .ok()
+            .and_then(wire::without_pin);
+        let Some(body) = user else {
+            let start = wire::redacted_snippet(&reply.body);
+            let detail = format!("not a Brivo user as documented (body starts {start:?})");
+            let full = format!("{}{path}", super::API);
+            return Err(self.http.bad_response(Method::GET, &full, detail).into());
+        };
+        match self.call(Method::PUT, path, Some(&body)).await {
+            Ok(_) | Err(NetError::Status { status: 404, .. }) => Ok(()),
+            Err(e) => Err(self.refused_pin("clearing", user_id, e)),
+        }
+    }
+
+    /// A 400 on a PIN change is this user's problem (never retried), not the system's.
+    fn refused_pin(&self, doing: &str, user_id: &str, e: NetError) -> AccessError {
+        match e {
+            NetError::Status {
+                status: 400,
+                message,
+                ..
+            } => self.rejected(format!(
+                "{doing} the PIN of {}: Brivo said {message:?}",
+                self.user_label(user_id)
+            )),
+            other => other.into(),
+        }
+    }
+}
+
+/// `e` with every occurrence of the PIN's digits masked, in case the vendor echoed them.
+fn scrub(mut e: NetError, digits: &str) -> NetError {
+    match &mut e {
+        NetError::Status { message, .. }
+        | NetError::Auth { message, .. }
+        | NetError::Config { message, .. } => mask(message, digits),
+        NetError::BadResponse { detail, .. } | NetError::Transport { detail, .. } => {
+            mask(detail, digits)
+        }
+        NetError::Throttled { .. } => {}
+    }
+    e
+}
+
+fn mask(text: &mut String, digits: &str) {
+    if !digits.is_empty() && text.contains(digits) {
+        *text = text.replace(digits, "****");
     }
 }

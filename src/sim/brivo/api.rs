@@ -3,7 +3,7 @@
 //! brivo-apidocs section it follows.
 
 use super::state::Refusal;
-use super::{error, iso_now, BrivoSim, BrivoUser};
+use super::{error, BrivoSim, BrivoUser};
 use crate::sim::{write, SimCore};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::FromRequestParts;
@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 const DEFAULT_PAGE_SIZE: usize = 20;
 const MAX_PAGE_SIZE: usize = 100;
 /// The documented 400 message (every operation's "400 Error-Response").
-const INVALID: &str = "Invalid criteria provided";
+pub(super) const INVALID: &str = "Invalid criteria provided";
 /// The account the simulated credentials belong to (the docs' examples carry an `accountId`).
 const ACCOUNT_ID: u64 = 5022;
 
@@ -35,7 +35,7 @@ pub(super) struct Paging {
 type PagingQuery = Result<Query<Paging>, QueryRejection>;
 
 /// Numeric ids from the path; anything else gets Brivo's JSON 400 rather than axum's text.
-pub(super) struct Ids<T>(T);
+pub(super) struct Ids<T>(pub(super) T);
 
 impl<T, S> FromRequestParts<S> for Ids<T>
 where
@@ -110,7 +110,7 @@ fn refused(r: Refusal) -> Response {
     }
 }
 
-fn user_not_found() -> Response {
+pub(super) fn user_not_found() -> Response {
     error(StatusCode::NOT_FOUND, "User not found")
 }
 
@@ -184,54 +184,6 @@ pub(super) async fn user_by_external(
         Some(u) => Json(u).into_response(),
         None => user_not_found(),
     }
-}
-
-/// The fields `POST /users` reads; others (pin, phoneNumbers, …) are accepted and ignored.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub(super) struct NewUserBody {
-    first_name: String,
-    last_name: String,
-    external_id: Option<String>,
-    emails: Vec<super::BrivoEmail>,
-}
-
-/// brivo-apidocs: User - Create new user (answers 200 with the stored user).
-pub(super) async fn create_user(
-    State(sim): State<BrivoSim>,
-    body: Result<Json<NewUserBody>, JsonRejection>,
-) -> Response {
-    let body = match body {
-        Ok(Json(b)) => b,
-        Err(e) => return error(e.status(), &e.body_text()),
-    };
-    for (field, value) in [
-        ("firstName", &body.first_name),
-        ("lastName", &body.last_name),
-    ] {
-        if value.trim().is_empty() {
-            return error(StatusCode::BAD_REQUEST, &format!("{field} is required"));
-        }
-    }
-    let mut s = write(&sim.state);
-    s.ensure_sorted();
-    if let Some(ext) = body.external_id.as_deref() {
-        if s.users
-            .iter()
-            .any(|u| u.external_id.as_deref() == Some(ext))
-        {
-            let message = format!("A user with externalId {ext} already exists in this account");
-            return error(StatusCode::BAD_REQUEST, &message);
-        }
-    }
-    let user = BrivoUser {
-        first_name: body.first_name,
-        last_name: body.last_name,
-        external_id: body.external_id.filter(|e| !e.is_empty()),
-        emails: body.emails,
-        ..BrivoUser::default()
-    };
-    Json(s.add_user(user, iso_now())).into_response()
 }
 
 /// The groups a user belongs to, as `{data: [{id, name}], count}`.

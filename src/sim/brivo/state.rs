@@ -73,7 +73,20 @@ pub struct BrivoUser {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     pub suspended: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ble_two_factor_exempt: Option<bool>,
     pub emails: Vec<BrivoEmail>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub phone_numbers: Vec<BrivoPhone>,
+    /// The PIN's digits. A simulator may keep them: tests compare them through `/_sim/state`
+    /// with what lockstep delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin: Option<String>,
+    /// The PIN's validity, ISO 8601 UTC to the second (brivo-apidocs: User - Create new user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effective_to: Option<String>,
     /// ISO 8601 UTC to whole seconds, e.g. `2015-04-15T12:00:00Z` (brivo-apidocs: Schema); left
     /// out when unknown, as null fields are (brivo-apidocs: Schema - Empty Values).
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -86,6 +99,15 @@ pub struct BrivoUser {
 #[serde(default)]
 pub struct BrivoEmail {
     pub address: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// `{number, type}` (brivo-apidocs: User - Create new user, `phoneNumbers`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BrivoPhone {
+    pub number: String,
     #[serde(rename = "type")]
     pub kind: String,
 }
@@ -163,6 +185,11 @@ impl BrivoState {
         .unwrap_or(0);
         self.next_id = self.next_id.max(highest) + 1;
         self.next_id
+    }
+
+    pub fn user_mut(&mut self, id: u64) -> Option<&mut BrivoUser> {
+        let i = self.users.binary_search_by_key(&id, |u| u.id).ok()?;
+        Some(&mut self.users[i])
     }
 
     pub fn user(&self, id: u64) -> Option<&BrivoUser> {

@@ -250,3 +250,104 @@ async fn seeding_is_idempotent_and_state_round_trips() {
     })
     .await;
 }
+
+/// Creates Peter Quill with a PIN, a phone number and the BLE exemption; returns his URL.
+async fn create_quill(http: &reqwest::Client, base: &str, token: &str) -> String {
+    let body = serde_json::json!({"firstName": "Peter", "middleName": "Jason",
+        "lastName": "Quill", "externalId": "Star Lord", "pin": "5678",
+        "effectiveFrom": "2015-04-14T18:17:49Z", "effectiveTo": "2020-12-31T23:59:59Z",
+        "bleTwoFactorExempt": true, "emails": [{"address": "pq@example.com", "type": "work"}],
+        "phoneNumbers": [{"number": "+1-541-754-3010", "type": "work"}]});
+    let (status, user) = api(http.post(format!("{base}/v1/api/users")).json(&body), token).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["pin"], "5678");
+    format!("{base}/v1/api/users/{}", user["id"])
+}
+
+#[tokio::test]
+async fn patch_keeps_what_it_omits_and_update_removes_it() {
+    within(async {
+        let (_sim, base) = start().await;
+        let http = reqwest::Client::new();
+        let token = sign_in(&http, &base).await;
+        let url = create_quill(&http, &base, &token).await;
+        let patch = serde_json::json!({"pin": "123456", "effectiveTo": "2030-01-01T00:00:00Z"});
+        let (status, user) = api(http.patch(&url).json(&patch), &token).await;
+        assert_eq!(status, 200, "{user}");
+        assert_eq!(user["pin"], "123456");
+        assert_eq!(
+            user["effectiveFrom"], "2015-04-14T18:17:49Z",
+            "omitted, so unchanged"
+        );
+        assert_eq!(user["effectiveTo"], "2030-01-01T00:00:00Z");
+        assert_eq!(user["middleName"], "Jason");
+        let (_, listed) = api(http.get(format!("{base}/v1/api/users")), &token).await;
+        assert_eq!(listed["data"][0]["pin"], "123456", "listings carry the PIN");
+
+        let update = serde_json::json!({"firstName": "Peter", "lastName": "Quill",
+            "externalId": "Star Lord"});
+        let (status, user) = api(http.put(&url).json(&update), &token).await;
+        assert_eq!(status, 200, "{user}");
+        for gone in [
+            "pin",
+            "effectiveFrom",
+            "effectiveTo",
+            "middleName",
+            "phoneNumbers",
+            "bleTwoFactorExempt",
+        ] {
+            assert!(user.get(gone).is_none(), "{gone} should be removed: {user}");
+        }
+        assert_eq!(user["emails"], serde_json::json!([]));
+        assert_eq!(user["externalId"], "Star Lord");
+        let (status, read) = api(http.get(&url), &token).await;
+        assert_eq!((status, read), (200, user));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn user_writes_refuse_bad_fields_and_unknown_users() {
+    within(async {
+        let (sim, base) = start().await;
+        let http = reqwest::Client::new();
+        let token = sign_in(&http, &base).await;
+        let url = create_quill(&http, &base, &token).await;
+        let before = sim.state();
+        let nameless = serde_json::json!({"firstName": "Peter"});
+        let (status, body) = api(http.put(&url).json(&nameless), &token).await;
+        assert_eq!(
+            (status, body["message"].as_str()),
+            (400, Some("lastName is required"))
+        );
+        for patch in [
+            serde_json::json!({"pin": "12a4"}),
+            serde_json::json!({"pin": "123"}),
+            serde_json::json!({"pin": 5678}),
+            serde_json::json!({"pin": null}),
+            serde_json::json!({"effectiveFrom": "2015-04-14"}),
+            serde_json::json!({"pin": "4321", "effectiveTo": "tomorrow"}),
+        ] {
+            let (status, body) = api(http.patch(&url).json(&patch), &token).await;
+            assert_eq!((status, body["code"].as_u64()), (400, Some(400)), "{patch}");
+        }
+        assert_eq!(
+            sim.state().users,
+            before.users,
+            "refused writes change nothing"
+        );
+        let missing = format!("{base}/v1/api/users/999999");
+        let not_found = serde_json::json!({"code": 404, "message": "User not found"});
+        let update = serde_json::json!({"firstName": "A", "lastName": "B"});
+        for request in [
+            http.get(&missing),
+            http.patch(&missing).json(&update),
+            http.put(&missing).json(&update),
+        ] {
+            assert_eq!(api(request, &token).await, (404, not_found.clone()));
+        }
+        let (status, _) = api(http.get(&missing), "stale").await;
+        assert_eq!(status, 401, "the new routes sit behind the bearer check");
+    })
+    .await;
+}
