@@ -69,6 +69,12 @@ fn webhook(c: &mut Check<'_>, raw: &RawWebhook) -> WebhookConfig {
 
 /// Why a webhook URL is refused, said after the URL itself.
 fn check_url(text: &str) -> Result<(), String> {
+    // Checked as written: URL parsing would read `https:///x` as the host `x`.
+    if let Some((_, rest)) = text.split_once("://") {
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err("has no host".into());
+        }
+    }
     let url = Url::parse(text).map_err(|e| format!("is not a URL ({e})"))?;
     let host = match url.host_str() {
         None | Some("") => return Err("has no host".into()),
