@@ -265,3 +265,16 @@ async fn no_failure_shows_the_pin() {
         assert!(!text.contains(DIGITS), "the PIN in an error: {text}");
     }
 }
+
+/// The executor holds the sink in an `Arc` and delivers from spawned tasks.
+#[test]
+fn the_sink_and_its_delivery_can_cross_tasks() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let sink = webhook("http://127.0.0.1:9/hook");
+    send_sync(&sink);
+    let pin = pin();
+    let n = notice(&pin);
+    let delivery = sink.deliver(&n);
+    send(&delivery);
+}
