@@ -2,11 +2,13 @@
 //! `Config::from_raw` validates cross-field rules and returns every error at once with its path.
 
 mod kinds;
+mod notifications;
 mod raw;
 mod schema;
 mod validate;
 
 pub use kinds::{MemberRules, VisitorRules};
+pub use notifications::{NotificationsConfig, WebhookConfig};
 pub use raw::RawConfig;
 pub use schema::schema_json;
 pub use validate::{ConfigError, ConfigErrors};
@@ -39,6 +41,8 @@ pub struct Config {
     /// Anchoring of the audit log outside the store; `None` when `audit.key` is not set (the
     /// log is then only hash-chained, and `audit verify` says it is not anchored).
     pub audit: Option<AuditAnchor>,
+    /// Where issued PINs are delivered; `None` when `notifications` is not set.
+    pub notifications: Option<NotificationsConfig>,
     pub sources: BTreeMap<String, SourceConfig>,
     pub access_systems: BTreeMap<String, AccessSystemConfig>,
     pub properties: BTreeMap<String, PropertyConfig>,

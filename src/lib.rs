@@ -10,6 +10,7 @@ pub mod checkpointer;
 pub mod cli;
 pub mod config;
 pub mod controller;
+pub mod deliver;
 pub mod executor;
 pub mod gate;
 pub mod health;

@@ -20,8 +20,10 @@ use std::marker::PhantomData;
 
 mod events;
 mod kinds;
+mod notifications;
 pub use events::RawSender;
 pub use kinds::{RawMembers, RawVisitors};
+pub use notifications::{RawNotifications, RawWebhook};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -42,6 +44,7 @@ pub struct RawConfig {
     pub lost_credential: RawLostCredential,
     #[serde(default)]
     pub audit: RawAudit,
+    pub notifications: Option<RawNotifications>,
     #[serde(default)]
     pub defaults: RawPropertySettings,
     #[serde(default, deserialize_with = "unique_keys")]

@@ -10,6 +10,7 @@ mod duration;
 mod events;
 mod kinds;
 mod load;
+mod notifications;
 mod property;
 mod secret;
 mod words;
@@ -203,6 +204,7 @@ impl Config {
         };
         let log = log(&mut c, &raw.log);
         let audit = audit::anchor(&mut c, &raw.audit, &data_dir);
+        let notifications = notifications::sink(&mut c, raw.notifications.as_ref());
         let defaults = property::defaults(&mut c, &raw.defaults);
         let mut sources = BTreeMap::new();
         for (name, s) in &raw.sources {
@@ -248,6 +250,7 @@ impl Config {
                 immediate: raw.lost_credential.immediate.unwrap_or(true),
             },
             audit,
+            notifications,
             sources,
             access_systems,
             properties,
