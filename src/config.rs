@@ -1,11 +1,13 @@
 //! Configuration in two stages: `RawConfig` mirrors the YAML as typed (unknown keys rejected);
 //! `Config::from_raw` validates cross-field rules and returns every error at once with its path.
 
+mod guests;
 mod kinds;
 mod raw;
 mod schema;
 mod validate;
 
+pub use guests::{GuestPinRules, PassLimit};
 pub use kinds::{MemberRules, VisitorRules};
 pub use raw::RawConfig;
 pub use schema::schema_json;
@@ -349,6 +351,8 @@ pub struct PropertyConfig {
     pub members: MemberRules,
     /// What opens doors for visitors, and when.
     pub visitors: VisitorRules,
+    /// Guest and prospect PINs residents may request; `None`: none offered.
+    pub guest_pins: Option<GuestPinRules>,
 }
 
 /// The stable key that links one person's records across a property's sources.

@@ -19,8 +19,10 @@ use std::fmt;
 use std::marker::PhantomData;
 
 mod events;
+mod guests;
 mod kinds;
 pub use events::RawSender;
+pub use guests::{RawGuestPins, RawPassLimit};
 pub use kinds::{RawMembers, RawVisitors};
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
@@ -208,6 +210,8 @@ pub struct RawProperty {
     /// Visitors' rules (visitor systems and signed events).
     #[serde(default)]
     pub visitors: RawVisitors,
+    /// Guest and prospect PINs residents may request; left out, none are offered.
+    pub guest_pins: Option<RawGuestPins>,
 }
 
 /// One source of a property.
