@@ -131,3 +131,126 @@ fn describe(p: &Value) -> String {
         time("until")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{run, Cli};
+    use clap::Parser;
+
+    /// A daemon's API on 127.0.0.1:0 (its own thread and runtime) with one property offering
+    /// one temporary PIN per resident; returns its URL.
+    fn daemon(dir: &std::path::Path) -> String {
+        use sha2::{Digest, Sha256};
+        let yaml = format!(
+            "portfolio: test\ndata_dir: {}\napi:\n  tokens:\n    - {{ name: a, role: approver, sha256: {} }}\nsources:\n  frontdesk:\n    type: events\n    senders:\n      script: {{secret: \"frontdesk-demo-secret-0123456789\"}}\naccess_systems:\n  kisi:\n    type: kisi\n    url: http://127.0.0.1:9\n    api_key: k\nproperties:\n  maple:\n    source: frontdesk\n    access_system: kisi\n    guest_pins:\n      groups: [Lobby]\n      temporary: {{count: 1, max_duration: 7d}}\n",
+            dir.display(),
+            hex::encode(Sha256::digest(b"approver-token")),
+        );
+        let config = crate::config::Config::from_yaml_str(&yaml, &crate::config::ProcessEnv)
+            .expect("config");
+        let store = crate::store::Store::open(dir).expect("store");
+        let controller =
+            crate::controller::Controller::new(config, store, crate::metrics::Metrics::new())
+                .expect("controller");
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        std::mem::forget(rx);
+        let state = crate::http::AppState {
+            controller,
+            events: tx,
+            checkpoints: None,
+            sessions: Default::default(),
+        };
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            rt.block_on(async {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = crate::http::serve(listener, state, std::future::pending()).await;
+            });
+        });
+        url
+    }
+
+    fn lockstep(url: &str, args: &[&str]) -> Result<(), CliError> {
+        let mut all = vec!["lockstep", "--server", url, "--token", "approver-token"];
+        all.extend_from_slice(args);
+        run(Cli::try_parse_from(&all).expect("parses"))
+    }
+
+    #[test]
+    fn a_refusal_prints_the_limit_and_exits_1_and_bad_usage_exits_64() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = daemon(dir.path());
+        let until = crate::store::rfc3339(crate::controller::now() + 3600);
+        let create = [
+            "guest-pin",
+            "create",
+            "--property",
+            "maple",
+            "--host",
+            "r-101",
+            "--kind",
+            "temporary",
+            "--guest",
+            "Ana",
+            "--until",
+            &until,
+        ];
+        lockstep(&url, &create).expect("created");
+        let e = lockstep(&url, &create).expect_err("refused");
+        assert_eq!(e.code, crate::cli::EXIT_FAILURE);
+        assert_eq!(
+            e.message,
+            "temporary guest PINs: at most 1 live per resident; r-101 already holds 1"
+        );
+        let mut weekly = create;
+        weekly[7] = "weekly";
+        let e = lockstep(&url, &weekly).expect_err("bad kind");
+        assert_eq!(e.code, crate::cli::EXIT_USAGE, "{}", e.message);
+        assert!(
+            e.message.starts_with("--kind: unknown kind"),
+            "{}",
+            e.message
+        );
+        let e = lockstep(
+            &url,
+            &[
+                "guest-pin",
+                "create",
+                "--property",
+                "maple",
+                "--host",
+                "r-1",
+                "--kind",
+                "recurring",
+                "--guest",
+                "A",
+                "--days",
+                "mon,someday",
+            ],
+        )
+        .expect_err("bad day");
+        assert_eq!(e.code, crate::cli::EXIT_USAGE, "{}", e.message);
+        let e = lockstep(
+            &url,
+            &["guest-pin", "cancel", "--property", "maple", "gnothere000"],
+        )
+        .expect_err("unknown pass");
+        assert_eq!(e.code, crate::cli::EXIT_USAGE, "{}", e.message);
+        lockstep(
+            &url,
+            &[
+                "guest-pin",
+                "list",
+                "--property",
+                "maple",
+                "--host",
+                "r-101",
+            ],
+        )
+        .expect("listed");
+    }
+}
