@@ -4,6 +4,13 @@
 //!
 //! Assumption: days are UTC days until properties carry a time zone. A recurring pass is valid
 //! on its weekdays only, each valid day from 00:00 to 24:00 UTC clipped to the pass's from/until.
+//!
+//! Wiring (done where the desired state is built): read the property's passes
+//! (`Store::guest_passes().for_property`), call `desired(&passes, &rules.groups, now)` with the
+//! property's `guest_pins` rules, make each `GuestGrant` a desired user (its external id, name,
+//! groups in its window, a PIN), and fold the returned edge into the property's next due time.
+//! `desired` does not know whether a host still lives there: dropping the grants of a host who
+//! no longer holds access is the caller's (each grant names its host).
 
 use crate::config::{GuestPinRules, PassLimit};
 use crate::model::{external_id, Timestamp, Window};

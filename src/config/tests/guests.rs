@@ -112,4 +112,14 @@ fn guest_pin_groups_must_be_routed_and_a_kind_offered() {
             .all(|e| !e.contains("struct") && !e.contains("i64")),
         "{got:#?}"
     );
+    let yaml = with_property_keys(FULL)
+        .replace("\n  y:\n", "\n  guests:\n")
+        .replace("    source: y\n", "    source: guests\n");
+    let got = errors(&yaml, &minimal_env());
+    assert!(
+        got.iter().any(|e| e.starts_with(
+            "properties.maple-court.guest_pins: the property reads a source named \"guests\""
+        )),
+        "{got:#?}"
+    );
 }

@@ -20,6 +20,12 @@ pub(super) fn guest_pins(
     let raw = raw?;
     let base = format!("{base}.guest_pins");
     groups(c, &base, &raw.groups, property);
+    if property.sources.contains_key("guests") {
+        c.err(
+            &base,
+            "the property reads a source named \"guests\", whose people's external ids (lockstep:guests:…) would be mistaken for guest PINs'; rename that source",
+        );
+    }
     let kind = |c: &mut Check<'_>, name: &str, raw: &Option<RawPassLimit>| {
         raw.as_ref()
             .map(|r| limit(c, &format!("{base}.{name}"), name, r))
