@@ -1,12 +1,14 @@
 //! Configuration in two stages: `RawConfig` mirrors the YAML as typed (unknown keys rejected);
 //! `Config::from_raw` validates cross-field rules and returns every error at once with its path.
 
+mod guests;
 mod kinds;
 mod notifications;
 mod raw;
 mod schema;
 mod validate;
 
+pub use guests::{GuestPinRules, PassLimit};
 pub use kinds::{MemberRules, VisitorRules};
 pub use notifications::{NotificationsConfig, WebhookConfig};
 pub use raw::RawConfig;
@@ -353,6 +355,8 @@ pub struct PropertyConfig {
     pub members: MemberRules,
     /// What opens doors for visitors, and when.
     pub visitors: VisitorRules,
+    /// Guest and prospect PINs residents may request; `None`: none offered.
+    pub guest_pins: Option<GuestPinRules>,
 }
 
 /// The stable key that links one person's records across a property's sources.

@@ -112,9 +112,11 @@ pub struct Controller {
 }
 
 mod decisions;
+mod guests;
 mod status;
 
 pub use decisions::ApprovalResult;
+pub use guests::GuestPinRequest;
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())

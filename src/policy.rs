@@ -372,6 +372,7 @@ fn expected_ends(input: &Input<'_>, desired: &DesiredState) -> BTreeSet<(String,
     out
 }
 
+pub mod guests;
 pub mod kinds;
 mod routing;
 pub use routing::{managed_in, per_system};

@@ -74,6 +74,43 @@ pub fn call(
     path: &str,
     body: Option<Value>,
 ) -> Result<Value, CliError> {
+    let (status, value) = send(server, method, path, body)?;
+    if status.is_success() {
+        return Ok(value);
+    }
+    Err(failed(server, path, status, &value))
+}
+
+/// A non-2xx answer as an error: 4xx (but 401 and 403) is bad usage, exit 64; the rest exit 1.
+pub fn failed(server: &Server, path: &str, status: reqwest::StatusCode, value: &Value) -> CliError {
+    let code = if status.is_client_error() && status.as_u16() != 401 && status.as_u16() != 403 {
+        super::EXIT_USAGE
+    } else {
+        super::EXIT_FAILURE
+    };
+    CliError {
+        code,
+        message: format!("{}{path}: {status}: {}", server.url(), error_message(value)),
+    }
+}
+
+/// The API's `error` sentence, or the whole answer when it has none.
+pub fn error_message(value: &Value) -> String {
+    value
+        .get("error")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| value.to_string())
+}
+
+/// One API call, answered with its status and JSON body whatever the status (for commands
+/// that treat some refusals in their own way).
+pub fn send(
+    server: &Server,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> Result<(reqwest::StatusCode, Value), CliError> {
     crate::net::install_crypto();
     let token = server.token.clone().ok_or_else(|| {
         CliError::usage("--token (or LOCKSTEP_TOKEN) is required to talk to the daemon")
@@ -102,29 +139,11 @@ pub fn call(
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        if status.is_success() {
-            Ok(value)
-        } else {
-            let message = value
-                .get("error")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| value.to_string());
-            let code =
-                if status.is_client_error() && status.as_u16() != 401 && status.as_u16() != 403 {
-                    super::EXIT_USAGE
-                } else {
-                    super::EXIT_FAILURE
-                };
-            Err(CliError {
-                code,
-                message: format!("{url}: {status}: {message}"),
-            })
-        }
+        Ok((status, value))
     })
 }
 
-fn print(value: &Value) {
+pub(super) fn print(value: &Value) {
     out!(
         "{}",
         serde_json::to_string_pretty(value).unwrap_or_default()

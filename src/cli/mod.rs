@@ -15,6 +15,7 @@ macro_rules! out {
 mod client;
 mod daemon;
 mod demo;
+mod guest_pin;
 mod journald;
 mod offline;
 mod remote_plan;
@@ -219,6 +220,11 @@ pub enum Command {
         #[arg(long)]
         credential: Option<String>,
     },
+    /// Create, list or cancel residents' guest and prospect PINs on a running daemon.
+    GuestPin {
+        #[command(subcommand)]
+        action: guest_pin::GuestPinCmd,
+    },
     /// Verify or export the audit log.
     Audit {
         #[command(subcommand)]
@@ -276,6 +282,7 @@ pub fn run(cli: Cli) -> CliResult {
             person,
             credential,
         } => client::lost_credential(&property, &person, credential.as_deref(), server),
+        Command::GuestPin { action } => guest_pin::guest_pin(action, server),
         Command::Audit { action } => offline::audit(action, &global),
         Command::Status => client::status(server),
     }

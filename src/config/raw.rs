@@ -19,9 +19,11 @@ use std::fmt;
 use std::marker::PhantomData;
 
 mod events;
+mod guests;
 mod kinds;
 mod notifications;
 pub use events::RawSender;
+pub use guests::{RawGuestPins, RawPassLimit};
 pub use kinds::{RawMembers, RawVisitors};
 pub use notifications::{RawNotifications, RawWebhook};
 
@@ -211,6 +213,8 @@ pub struct RawProperty {
     /// Visitors' rules (visitor systems and signed events).
     #[serde(default)]
     pub visitors: RawVisitors,
+    /// Guest and prospect PINs residents may request; left out, none are offered.
+    pub guest_pins: Option<RawGuestPins>,
 }
 
 /// One source of a property.

@@ -286,6 +286,7 @@ mod door;
 mod errors;
 mod events;
 mod fuzz;
+mod guests;
 mod notifications;
 mod officernd;
 mod openpath;

@@ -8,6 +8,7 @@ mod audit;
 mod connectors;
 mod duration;
 mod events;
+mod guests;
 mod kinds;
 mod load;
 mod notifications;

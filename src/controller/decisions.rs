@@ -143,7 +143,7 @@ impl Controller {
 
     /// Refuses a person the property's sources have not listed (as of the last cycle that read
     /// them). Before any cycle has read them nobody is known yet, and nobody is refused.
-    fn known_person(&self, property: &str, person: &str) -> Result<(), RequestError> {
+    pub(super) fn known_person(&self, property: &str, person: &str) -> Result<(), RequestError> {
         let marks = self.store.tracker().load(property)?;
         let suffix = format!(":{person}");
         if marks.is_empty()

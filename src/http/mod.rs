@@ -8,6 +8,7 @@
 mod api;
 pub use api::parse_time;
 mod events;
+mod guests;
 mod hardening;
 pub use hardening::MAX_BODY;
 pub mod console;
@@ -62,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/lost-credential", post(api::lost_credential))
         .route("/api/v1/events", post(events::post))
+        .merge(guests::routes())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such endpoint") })
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn(hardening::harden))

@@ -111,6 +111,24 @@ const ENDPOINTS: &[(&str, &str, Role, &str)] = &[
         Role::Admin,
         "",
     ),
+    (
+        "GET",
+        "/api/v1/properties/p/people/x/guest-pins",
+        Role::Viewer,
+        "",
+    ),
+    (
+        "POST",
+        "/api/v1/properties/p/people/x/guest-pins",
+        Role::Approver,
+        r#"{"kind":"delivery","guest_name":"Courier"}"#,
+    ),
+    (
+        "DELETE",
+        "/api/v1/properties/p/guest-pins/gx",
+        Role::Approver,
+        "",
+    ),
 ];
 
 fn token_for(role: Role) -> &'static str {
@@ -285,4 +303,5 @@ proptest! {
     }
 }
 
+mod guests;
 mod hardening;

@@ -56,6 +56,8 @@ pub const AUDIT_EVENTS: &[&str] = &[
     "duplicate_accounts",
     "source_record_held",
     "source_record_released",
+    "guest_pin_created",
+    "guest_pin_cancelled",
 ];
 
 impl Metrics {

@@ -32,6 +32,7 @@ pub(crate) fn property() -> PropertyConfig {
             .collect(),
         members: Default::default(),
         visitors: Default::default(),
+        guest_pins: None,
     }
 }
 

@@ -3,13 +3,13 @@
 //! Trees: `audit` (hash-chained log, anchored by signed checkpoints written outside the store:
 //! `anchor.rs`, `checkpoints.rs`, `anchored.rs`), `person_suggestions`, `grants` (memberships
 //! lockstep made), `overrides`, `intents`, `tracker` (status
-//! marks), `lost` (lost credentials), `events` (signed events and replay marks, `events.rs`) and
-//! `meta`. Every record is a versioned envelope
+//! marks), `lost` (lost credentials), `events` (signed events and replay marks, `events.rs`), `guests`
+//! (residents' guest PINs, `guests.rs`) and `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
 //!
-//! Durability: the audit log, suggestions, overrides, lost credentials, events and intents are flushed
-//! to disk before their write returns (they must survive `kill -9`); status marks and metadata
+//! Durability: the audit log, suggestions, overrides, lost credentials, events, guest passes and
+//! intents are flushed to disk before their write returns (they must survive `kill -9`); status marks and metadata
 //! are rewritten every cycle and ride on sled's 200 ms background flush. `Store::flush` on
 //! shutdown writes everything.
 
@@ -22,6 +22,7 @@ mod error;
 mod events;
 mod export;
 mod grants;
+mod guests;
 mod holder;
 mod intents;
 mod overrides;
@@ -47,6 +48,7 @@ pub use error::{BackendError, StoreError};
 pub use events::{AcceptError, Events, Request as EventRequest, StoredEvent, Verdict};
 pub use export::{rfc3339, write_csv, write_jsonl, ExportFormat};
 pub use grants::{GrantRecord, Grants};
+pub use guests::{new_pass_id, AddPassError, GuestPasses};
 pub use intents::{Intent, Intents};
 pub use overrides::{Lost, Override, Overrides};
 pub use query::{AuditFilter, AuditIter};
@@ -70,6 +72,9 @@ pub(crate) struct Inner {
     pub lost: sled::Tree,
     pub meta: sled::Tree,
     pub events: sled::Tree,
+    pub guests: sled::Tree,
+    /// Serialises `GuestPasses::add` (limits checked, then insert).
+    pub guests_lock: Mutex<()>,
     /// Serialises `Events::accept` (check, then insert).
     pub events_lock: Mutex<()>,
     /// The audit chain head; its lock serialises appends.
@@ -156,6 +161,8 @@ impl Store {
             meta: tree("meta")?,
             events: tree("events")?,
             events_lock: Mutex::new(()),
+            guests: tree("guests")?,
+            guests_lock: Mutex::new(()),
             audit,
             head: Mutex::new(head),
             dir: dir.to_path_buf(),
@@ -209,6 +216,9 @@ impl Store {
     }
     pub fn events(&self) -> Events<'_> {
         Events { inner: &self.inner }
+    }
+    pub fn guest_passes(&self) -> GuestPasses<'_> {
+        GuestPasses { inner: &self.inner }
     }
 
     /// Writes everything to disk (called on shutdown).

@@ -290,3 +290,52 @@ fn cli_healthcheck_exits_0_when_healthy_and_1_otherwise() {
         Some(1)
     );
 }
+
+#[test]
+fn cli_guest_pin_prints_a_refusal_and_exits_1_and_bad_usage_exits_64() {
+    let refusal = r#"{"error":"delivery PINs last at most 4h; asked for 6h"}"#;
+    let (url, seen) = fake_daemon("422 Unprocessable Entity", refusal, 1);
+    let create = [
+        "guest-pin",
+        "create",
+        "--property",
+        "maple",
+        "--host",
+        "r-101",
+        "--kind",
+        "delivery",
+        "--guest",
+        "Courier",
+        "--until",
+        "2030-01-01T06:00:00Z",
+        "--server",
+        &url,
+        "--token",
+        "t",
+    ];
+    let out = lockstep(&create, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "lockstep: delivery PINs last at most 4h; asked for 6h"
+    );
+    let request = seen.recv_timeout(Duration::from_secs(10)).expect("request");
+    assert!(
+        request.starts_with("POST /api/v1/properties/maple/people/r-101/guest-pins"),
+        "{request}"
+    );
+    let mut bad = create;
+    bad[7] = "weekly";
+    assert_eq!(lockstep(&bad, &[]).status.code(), Some(64));
+    let no_guest = [
+        "guest-pin",
+        "create",
+        "--property",
+        "maple",
+        "--host",
+        "r-101",
+        "--kind",
+        "delivery",
+    ];
+    assert_eq!(lockstep(&no_guest, &[]).status.code(), Some(64));
+}

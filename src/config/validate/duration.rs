@@ -92,6 +92,9 @@ pub(crate) mod bounds {
         (Duration::from_millis(1), Duration::from_secs(10 * 60));
     pub const CHECKPOINT_INTERVAL: (Duration, Duration) = (SECOND, DAY);
     pub const SETTLE: (Duration, Duration) = (Duration::ZERO, HOUR);
+    /// `guest_pins.*.max_duration`; delivery PINs last hours, not days.
+    pub const GUEST_PIN: (Duration, Duration) = (MINUTE, Duration::from_secs(366 * 24 * 3600));
+    pub const DELIVERY_PIN: (Duration, Duration) = (MINUTE, DAY);
 }
 
 /// `resync`: zero (relist every cycle) or from `interval` up to a week; by default 15 minutes,

@@ -277,7 +277,7 @@ pub(super) fn property(
         p.max_revocations_floor,
         (d.max_revocations, d.floor),
     );
-    let built = PropertyConfig {
+    let mut built = PropertyConfig {
         name,
         sources,
         access_systems,
@@ -305,8 +305,10 @@ pub(super) fn property(
         roles: p.roles.clone(),
         members: super::kinds::members(c, &base, &p.members),
         visitors: super::kinds::visitors(c, &base, &p.visitors),
+        guest_pins: None,
     };
     routes(c, &base, &built);
+    built.guest_pins = super::guests::guest_pins(c, &base, p.guest_pins.as_ref(), &built);
     built
 }
 

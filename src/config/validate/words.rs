@@ -13,6 +13,7 @@ pub(crate) const DURATION_KEYS: &[&str] = &[
     "checkpoint_interval",
     "settle",
     "poll_interval",
+    "max_duration",
 ];
 
 /// serde's `invalid type: integer `5`, expected a string` as the operator would say it:

@@ -1,0 +1,28 @@
+//! The validated `guest_pins:` section of a property (DESIGN §3, guests and prospects): the
+//! groups a guest PIN opens and each offered kind's per-resident limits, which
+//! `policy::guests::check` applies to every request.
+
+use serde::Serialize;
+use std::time::Duration;
+
+/// What guest PINs a property offers. A kind that is `None` is not offered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GuestPinRules {
+    /// The groups every guest PIN opens (each routed to one of the property's access systems).
+    pub groups: Vec<String>,
+    pub temporary: Option<PassLimit>,
+    pub recurring: Option<PassLimit>,
+    pub permanent: Option<PassLimit>,
+    pub delivery: Option<PassLimit>,
+}
+
+/// The per-resident limits of one kind of guest PIN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PassLimit {
+    /// Live PINs of this kind one resident may hold at once.
+    pub count: u32,
+    /// The longest one may last; `None` for permanent PINs.
+    pub max_duration: Option<Duration>,
+    /// Recurring PINs: the most weekdays one may be valid on; `None` for other kinds.
+    pub days_per_week: Option<u8>,
+}

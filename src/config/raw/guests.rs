@@ -1,0 +1,35 @@
+//! The `guest_pins:` section of a property as typed: what a resident's guest PIN opens and the
+//! per-resident limits of each kind, checked in `validate::guests`.
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Guest and prospect PINs a resident may request (SmartRent-style). A kind left out is not
+/// offered.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawGuestPins {
+    /// The groups a guest PIN opens; each must be routed to one of the property's access systems.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Guests staying a while: `{count, max_duration}`.
+    pub temporary: Option<RawPassLimit>,
+    /// Regular visitors on some weekdays: `{count, max_duration, days_per_week}`.
+    pub recurring: Option<RawPassLimit>,
+    /// PINs without an end: `{count}`.
+    pub permanent: Option<RawPassLimit>,
+    /// Couriers: `{count, max_duration}` (at most 24h).
+    pub delivery: Option<RawPassLimit>,
+}
+
+/// The limits of one kind of guest PIN, per resident.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPassLimit {
+    /// How many live PINs of this kind one resident may hold (1 to 50).
+    pub count: Option<i64>,
+    /// The longest a PIN of this kind may last (e.g. 7d; delivery at most 24h).
+    pub max_duration: Option<String>,
+    /// Recurring only: on how many weekdays a PIN may be valid (1 to 7, default 7).
+    pub days_per_week: Option<i64>,
+}
