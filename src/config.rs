@@ -8,7 +8,7 @@ mod raw;
 mod schema;
 mod validate;
 
-pub use guests::{GuestPinRules, PassLimit};
+pub use guests::{GuestPinRules, PassLimit, PinRules};
 pub use kinds::{MemberRules, VisitorRules};
 pub use notifications::{NotificationsConfig, WebhookConfig};
 pub use raw::RawConfig;
@@ -261,6 +261,12 @@ impl AccessSystemConfig {
             AccessSystemConfig::Door(_) => "door",
         }
     }
+    /// Whether systems of this type hold PINs: the connector's `Capabilities::pins` (a test
+    /// keeps the two in step), known here so that `pins.system` is checked before any
+    /// connector is built.
+    pub fn holds_pins(&self) -> bool {
+        matches!(self, AccessSystemConfig::Brivo(_))
+    }
     pub fn common(&self) -> &Endpoint {
         match self {
             AccessSystemConfig::Kisi(c) => &c.endpoint,
@@ -357,6 +363,8 @@ pub struct PropertyConfig {
     pub visitors: VisitorRules,
     /// Guest and prospect PINs residents may request; `None`: none offered.
     pub guest_pins: Option<GuestPinRules>,
+    /// The PINs lockstep issues; `None`: none.
+    pub pins: Option<PinRules>,
 }
 
 /// The stable key that links one person's records across a property's sources.

@@ -16,6 +16,7 @@ pub mod gate;
 pub mod health;
 pub mod http;
 pub mod informer;
+pub mod issuer;
 pub mod metrics;
 pub mod model;
 pub mod net;

@@ -319,11 +319,17 @@ pub fn desired(input: &Input<'_>) -> Output {
             out.next_activation = earliest(out.next_activation, Some(valid_from));
             out.next_due = earliest(out.next_due, Some(valid_from));
         }
-        let revoked_credentials = identity
+        let lost: Vec<&String> = identity
             .records
             .iter()
             .filter_map(|(_, p)| input.lost.get(&p.id))
             .flatten()
+            .collect();
+        let kinds = identity.records.iter().map(|(_, p)| p.kind());
+        let pin = pins::desired(property, kinds, &groups, lost.iter().copied());
+        let revoked_credentials = lost
+            .into_iter()
+            .filter(|id| !pins::is_pin_loss(id))
             .cloned()
             .collect();
         out.desired.users.insert(
@@ -335,7 +341,7 @@ pub fn desired(input: &Input<'_>) -> Output {
                 groups,
                 revoked_credentials,
                 new_grants,
-                pin: None,
+                pin,
             },
         );
     }
@@ -374,6 +380,7 @@ fn expected_ends(input: &Input<'_>, desired: &DesiredState) -> BTreeSet<(String,
 
 pub mod guests;
 pub mod kinds;
+pub mod pins;
 mod routing;
 pub use routing::{managed_in, per_system};
 pub mod reason;

@@ -2,7 +2,9 @@
 //! groups a guest PIN opens and each offered kind's per-resident limits, which
 //! `policy::guests::check` applies to every request.
 
+use crate::model::PersonKind;
 use serde::Serialize;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// What guest PINs a property offers. A kind that is `None` is not offered.
@@ -25,4 +27,19 @@ pub struct PassLimit {
     pub max_duration: Option<Duration>,
     /// Recurring PINs: the most weekdays one may be valid on; `None` for other kinds.
     pub days_per_week: Option<u8>,
+}
+
+/// The PINs a property issues (the `pins:` section): where they live, to whom, how long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinRules {
+    /// The access system holding them; its type holds PINs (checked).
+    pub system: String,
+    /// The kinds of people given a PIN while they have access (guests of `guest_pins` always).
+    pub issue_to: BTreeSet<PersonKind>,
+    /// Digits per PIN, 4 to 8.
+    pub digits: u8,
+}
+
+impl PinRules {
+    pub const DEFAULT_DIGITS: u8 = 6;
 }

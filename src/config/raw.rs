@@ -23,7 +23,7 @@ mod guests;
 mod kinds;
 mod notifications;
 pub use events::RawSender;
-pub use guests::{RawGuestPins, RawPassLimit};
+pub use guests::{RawGuestPins, RawPassLimit, RawPins};
 pub use kinds::{RawMembers, RawVisitors};
 pub use notifications::{RawNotifications, RawWebhook};
 
@@ -215,6 +215,8 @@ pub struct RawProperty {
     pub visitors: RawVisitors,
     /// Guest and prospect PINs residents may request; left out, none are offered.
     pub guest_pins: Option<RawGuestPins>,
+    /// PINs lockstep issues and delivers through `notifications`; left out, none.
+    pub pins: Option<RawPins>,
 }
 
 /// One source of a property.

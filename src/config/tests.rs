@@ -290,6 +290,7 @@ mod guests;
 mod notifications;
 mod officernd;
 mod openpath;
+mod pins;
 mod routing;
 mod schema;
 mod secrets;

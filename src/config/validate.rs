@@ -12,6 +12,7 @@ mod guests;
 mod kinds;
 mod load;
 mod notifications;
+mod pins;
 mod property;
 mod secret;
 mod words;
@@ -233,6 +234,13 @@ impl Config {
             properties.insert(id.clone(), built);
         }
         property::no_shared_targets(&mut c, &properties);
+        pins::all(
+            &mut c,
+            &raw,
+            &mut properties,
+            &access_systems,
+            notifications.is_some(),
+        );
         if !c.errors.is_empty() {
             return Err(ConfigErrors(c.errors));
         }

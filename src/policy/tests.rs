@@ -33,6 +33,7 @@ pub(crate) fn property() -> PropertyConfig {
         members: Default::default(),
         visitors: Default::default(),
         guest_pins: None,
+        pins: None,
     }
 }
 

@@ -4,12 +4,13 @@
 //! `anchor.rs`, `checkpoints.rs`, `anchored.rs`), `person_suggestions`, `grants` (memberships
 //! lockstep made), `overrides`, `intents`, `tracker` (status
 //! marks), `lost` (lost credentials), `events` (signed events and replay marks, `events.rs`), `guests`
-//! (residents' guest PINs, `guests.rs`) and `meta`. Every record is a versioned envelope
+//! (residents' guest PINs, `guests.rs`), `pins` (PINs lockstep issued, by generation and keyed
+//! fingerprint, never the digits: `pins.rs`) and `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
 //!
-//! Durability: the audit log, suggestions, overrides, lost credentials, events, guest passes and
-//! intents are flushed to disk before their write returns (they must survive `kill -9`); status marks and metadata
+//! Durability: the audit log, suggestions, overrides, lost credentials, events, guest passes, issued
+//! PINs and intents are flushed to disk before their write returns (they must survive `kill -9`); status marks and metadata
 //! are rewritten every cycle and ride on sled's 200 ms background flush. `Store::flush` on
 //! shutdown writes everything.
 
@@ -26,6 +27,7 @@ mod guests;
 mod holder;
 mod intents;
 mod overrides;
+mod pins;
 mod query;
 mod suggestions;
 #[cfg(test)]
@@ -51,6 +53,7 @@ pub use grants::{GrantRecord, Grants};
 pub use guests::{new_pass_id, AddPassError, GuestPasses};
 pub use intents::{Intent, Intents};
 pub use overrides::{Lost, Override, Overrides};
+pub use pins::{IssuedPin, Pins};
 pub use query::{AuditFilter, AuditIter};
 pub use suggestions::{
     suggestion_id, Colour, Step, StepResult, Suggestion, SuggestionState, Suggestions,
@@ -73,6 +76,7 @@ pub(crate) struct Inner {
     pub meta: sled::Tree,
     pub events: sled::Tree,
     pub guests: sled::Tree,
+    pub pins: sled::Tree,
     /// Serialises `GuestPasses::add` (limits checked, then insert).
     pub guests_lock: Mutex<()>,
     /// Serialises `Events::accept` (check, then insert).
@@ -162,6 +166,7 @@ impl Store {
             events: tree("events")?,
             events_lock: Mutex::new(()),
             guests: tree("guests")?,
+            pins: tree("pins")?,
             guests_lock: Mutex::new(()),
             audit,
             head: Mutex::new(head),
@@ -219,6 +224,9 @@ impl Store {
     }
     pub fn guest_passes(&self) -> GuestPasses<'_> {
         GuestPasses { inner: &self.inner }
+    }
+    pub fn pins(&self) -> Pins<'_> {
+        Pins { inner: &self.inner }
     }
 
     /// Writes everything to disk (called on shutdown).

@@ -107,6 +107,37 @@ impl Lost<'_> {
         Ok(())
     }
 
+    /// Records that a person's PIN is to be replaced: in one flushed batch, a plain loss of the
+    /// PIN (`pin`) is withdrawn and the next replacement (`pin#N`) recorded. Returns its id.
+    pub fn replace_pin(
+        &self,
+        property: &str,
+        person: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<String, StoreError> {
+        let mine = self
+            .for_property(property)?
+            .remove(person)
+            .unwrap_or_default();
+        let id = crate::policy::pins::replacement_id(&mine);
+        let record = LostRecord {
+            reported_by: by.to_string(),
+            reported_at: at,
+        };
+        let mut batch = sled::Batch::default();
+        batch.remove(key3(
+            LOST,
+            property,
+            person,
+            crate::policy::pins::PIN_CREDENTIAL,
+        )?);
+        batch.insert(key3(LOST, property, person, &id)?, encode(LOST, &record)?);
+        self.inner.lost.apply_batch(batch)?;
+        self.inner.db.flush()?;
+        Ok(id)
+    }
+
     /// Person → credential ids reported lost, for one property.
     pub fn for_property(
         &self,

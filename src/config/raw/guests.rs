@@ -33,3 +33,18 @@ pub struct RawPassLimit {
     /// Recurring only: on how many weekdays a PIN may be valid (1 to 7, default 7).
     pub days_per_week: Option<i64>,
 }
+
+/// PINs lockstep issues to a property's people: the community PIN on move-in and the PINs
+/// behind guest passes.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPins {
+    /// The access system that holds the PINs (it must be one whose type holds PINs: brivo).
+    /// Default: the property's only access system of such a type.
+    pub system: Option<String>,
+    /// The kinds of people given a PIN while they have access: resident, staff, member,
+    /// visitor. Default: [resident]. Guests of `guest_pins` always get one.
+    pub issue_to: Option<Vec<String>>,
+    /// How many digits a PIN has (4 to 8, default 6).
+    pub digits: Option<i64>,
+}

@@ -306,6 +306,7 @@ pub(super) fn property(
         members: super::kinds::members(c, &base, &p.members),
         visitors: super::kinds::visitors(c, &base, &p.visitors),
         guest_pins: None,
+        pins: None,
     };
     routes(c, &base, &built);
     built.guest_pins = super::guests::guest_pins(c, &base, p.guest_pins.as_ref(), &built);

@@ -1,0 +1,148 @@
+//! The `pins:` section: the holding system defaults to the one that holds PINs and must hold
+//! them, kinds and digits are checked, and PINs without a notification sink are refused.
+
+use super::*;
+use crate::model::PersonKind;
+use std::collections::BTreeSet;
+
+const BRIVO: &str = "  brivo-main:
+    type: brivo
+    url: http://127.0.0.1:1/brivo
+    auth_url: http://127.0.0.1:1/brivo
+    api_key: k
+    client_id: c
+    client_secret: s
+    username: u
+    password: p
+";
+
+/// MINIMAL with a Brivo system beside Kisi (Entrances in Kisi, the unit doors in Brivo), an
+/// outbox when `sink`, and `pins` as keys of maple-court.
+fn config(pins: &str, sink: bool) -> String {
+    let mut yaml = MINIMAL
+        .replace("properties:\n", &format!("{BRIVO}properties:\n"))
+        .replace(
+            "    access_system: kisi-main\n",
+            "    access_systems:\n      kisi-main: {groups: [Entrances]}\n      brivo-main: {groups: [\"Unit *\"]}\n",
+        )
+        .replace("    common_groups:", &format!("{pins}    common_groups:"));
+    if sink {
+        yaml.push_str("notifications:\n  outbox: /var/lib/lockstep/pins.jsonl\n");
+    }
+    yaml
+}
+
+#[test]
+fn without_the_section_no_pins_are_issued() {
+    let c = valid(&config("", false), &minimal_env());
+    assert_eq!(c.properties["maple-court"].pins, None);
+}
+
+#[test]
+fn the_defaults_are_the_pin_holding_system_residents_and_six_digits() {
+    let c = valid(&config("    pins: {}\n", true), &minimal_env());
+    let pins = c.properties["maple-court"].pins.clone().expect("pins");
+    assert_eq!(pins.system, "brivo-main");
+    assert_eq!(pins.issue_to, BTreeSet::from([PersonKind::Resident]));
+    assert_eq!(pins.digits, 6);
+}
+
+#[test]
+fn kinds_and_digits_are_read() {
+    let c = valid(
+        &config(
+            "    pins: {system: brivo-main, issue_to: [resident, visitor], digits: 8}\n",
+            true,
+        ),
+        &minimal_env(),
+    );
+    let pins = c.properties["maple-court"].pins.clone().expect("pins");
+    assert_eq!(
+        pins.issue_to,
+        BTreeSet::from([PersonKind::Resident, PersonKind::Visitor])
+    );
+    assert_eq!(pins.digits, 8);
+}
+
+#[test]
+fn a_system_without_pins_is_refused_by_name() {
+    let e = errors(
+        &config("    pins: {system: kisi-main}\n", true),
+        &minimal_env(),
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.contains("properties.maple-court.pins.system")
+                && e.contains("kisi system, which holds no PINs")),
+        "{e:?}"
+    );
+    let e = errors(
+        &config("    pins: {system: brivo-other}\n", true),
+        &minimal_env(),
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.contains("\"brivo-other\" is not one of this property's access systems")),
+        "{e:?}"
+    );
+    // Kisi alone: nothing holds PINs.
+    let e = errors(
+        &(with_property_keys("    pins: {}\n")
+            + "notifications:\n  outbox: /var/lib/lockstep/pins.jsonl\n"),
+        &minimal_env(),
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.contains("none of this property's access systems holds PINs")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn bad_kinds_and_digit_counts_are_named() {
+    let e = errors(
+        &config("    pins: {issue_to: [tenant], digits: 12}\n", true),
+        &minimal_env(),
+    );
+    assert!(
+        e.iter().any(
+            |e| e.contains("pins.issue_to") && e.contains("\"tenant\" is not a kind of person")
+        ),
+        "{e:?}"
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.contains("pins.digits") && e.contains("12 is out of range (4 to 8)")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn pins_without_a_sink_are_refused() {
+    let e = errors(&config("    pins: {}\n", false), &minimal_env());
+    assert!(
+        e.iter().any(|e| e.contains("properties.maple-court.pins")
+            && e.contains("add a top-level `notifications` section")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn every_system_type_that_holds_pins_says_so_in_its_capabilities() {
+    let c = valid(EXAMPLE, &example_env());
+    let kinds: BTreeSet<&str> = c.access_systems.values().map(|s| s.kind()).collect();
+    assert_eq!(
+        kinds.len(),
+        4,
+        "the example has one system of each type: {kinds:?}"
+    );
+    let metrics = crate::metrics::Metrics::new();
+    for (name, system) in &c.access_systems {
+        let built = crate::access::build(name, system, &metrics).expect("builds");
+        assert_eq!(
+            built.capabilities().pins,
+            system.holds_pins(),
+            "{name}: config and connector disagree on PINs"
+        );
+    }
+}
