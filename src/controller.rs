@@ -33,6 +33,8 @@ pub fn now() -> Timestamp {
 pub struct Connectors {
     pub sources: BTreeMap<String, Arc<dyn Source>>,
     pub systems: BTreeMap<String, Arc<dyn AccessSystem>>,
+    /// The notification sink issued PINs are delivered through.
+    pub sink: Option<crate::deliver::Sink>,
 }
 
 impl Connectors {
@@ -52,7 +54,17 @@ impl Connectors {
         for (name, cfg) in &config.access_systems {
             systems.insert(name.clone(), crate::access::build(name, cfg, metrics)?);
         }
-        Ok(Connectors { sources, systems })
+        let sink = config
+            .notifications
+            .as_ref()
+            .map(crate::deliver::Sink::from_config)
+            .transpose()
+            .map_err(|e| format!("notifications: {e}"))?;
+        Ok(Connectors {
+            sources,
+            systems,
+            sink,
+        })
     }
 }
 
@@ -276,6 +288,7 @@ impl Controller {
             guard_released: released,
             dry_run,
             retry: self.retry,
+            sink: connectors.sink.as_ref(),
         };
         let result = cycle.run().await;
         if !dry_run {

@@ -60,6 +60,8 @@ pub struct Outcome {
     pub membership_id: Option<String>,
     /// Unix time (fractional seconds) the access system answered, for revocation latency.
     pub answered_at: f64,
+    /// The keyed fingerprint of the PIN an `IssuePin` set and delivered (never the digits).
+    pub pin_fingerprint: Option<String>,
 }
 
 /// Applies actions for one property against one access system.
@@ -72,6 +74,8 @@ pub struct Executor<'a> {
     /// Set on shutdown: no new action starts once it is true.
     pub stop: &'a AtomicBool,
     pub now: Timestamp,
+    /// Issues PINs; `None` where the property issues none here (an `IssuePin` is refused).
+    pub pins: Option<&'a crate::issuer::PinIssuer<'a>>,
 }
 
 impl Executor<'_> {
@@ -128,6 +132,12 @@ impl Executor<'_> {
                         .flatten(),
                     _ => None,
                 };
+                let pin_fingerprint = match action {
+                    Action::IssuePin { external_id, .. } if result.is_ok() => {
+                        ids.pins.remove(external_id)
+                    }
+                    _ => None,
+                };
                 out.push(Outcome {
                     action: action.clone(),
                     attempts,
@@ -135,6 +145,7 @@ impl Executor<'_> {
                     user_id,
                     membership_id,
                     answered_at: crate::metrics::unix_now(),
+                    pin_fingerprint,
                 });
             }
             record(&out);
@@ -246,12 +257,90 @@ impl Executor<'_> {
             }
             Action::RevokePin { external_id, .. } => {
                 let user = self.user_id(ids, external_id).await?;
-                self.system.set_pin(&user, None, &Window::OPEN).await
+                self.system.set_pin(&user, None, &Window::OPEN).await?;
+                self.store
+                    .pins()
+                    .forget(self.property, self.system_name, external_id)
+                    .map_err(|e| self.pin_error(e.to_string()))
             }
-            Action::IssuePin { .. } => Err(AccessError::Rejected {
-                system: self.system_name.to_string(),
-                message: "no PIN issuer is configured".into(),
-            }),
+            Action::IssuePin {
+                external_id,
+                generation,
+                window,
+                ..
+            } => self.issue_pin(ids, external_id, *generation, *window).await,
+        }
+    }
+
+    /// Draws a fresh PIN unique at the property, sets it, delivers it and only then records
+    /// it: a PIN that was set but not delivered is replaced by a fresh one next cycle. Every
+    /// attempt draws anew, so a PIN whose setting timed out is never the one delivered.
+    async fn issue_pin(
+        &self,
+        ids: &mut Ids,
+        external_id: &str,
+        generation: u32,
+        window: Window,
+    ) -> Result<(), AccessError> {
+        let Some(issuer) = self.pins else {
+            return Err(self.pin_error(
+                "the property issues no PINs in this system (see its pins: section)".into(),
+            ));
+        };
+        let user = self.user_id(ids, external_id).await?;
+        if ids.live_pins.is_none() {
+            let live = self
+                .store
+                .pins()
+                .fingerprints(self.property)
+                .map_err(|e| self.pin_error(e.to_string()))?;
+            ids.live_pins = Some(live);
+        }
+        let live = ids.live_pins.get_or_insert_with(Default::default);
+        let (pin, print) = issuer
+            .draw(self.property, live)
+            .map_err(|e| self.pin_error(e.to_string()))?;
+        self.system.set_pin(&user, Some(&pin), &window).await?;
+        issuer
+            .deliver(
+                self.property,
+                self.system_name,
+                external_id,
+                generation,
+                window,
+                &pin,
+                self.now,
+            )
+            .await
+            .map_err(|e| {
+                self.pin_error(format!(
+                    "set in the system but not delivered ({e}); a fresh PIN is issued next cycle"
+                ))
+            })?;
+        drop(pin);
+        let record = crate::store::IssuedPin {
+            generation,
+            fingerprint: print.clone(),
+            issued_at: self.now,
+            window,
+        };
+        self.store
+            .pins()
+            .record(self.property, self.system_name, external_id, &record)
+            .map_err(|e| {
+                self.pin_error(format!(
+                    "delivered but not recorded ({e}); a fresh PIN is issued next cycle"
+                ))
+            })?;
+        live.insert(print.clone());
+        ids.pins.insert(external_id.to_string(), print);
+        Ok(())
+    }
+
+    fn pin_error(&self, message: String) -> AccessError {
+        AccessError::Pin {
+            system: self.system_name.to_string(),
+            message,
         }
     }
 
@@ -290,6 +379,10 @@ struct Ids {
     groups: BTreeMap<String, String>,
     /// (vendor user id, group) → the vendor's membership id, where it has one.
     memberships: BTreeMap<(String, String), Option<String>>,
+    /// Fingerprints of the property's live PINs, read once per apply when a PIN is issued.
+    live_pins: Option<std::collections::BTreeSet<String>>,
+    /// External id → the fingerprint of the PIN just issued, for its outcome.
+    pins: BTreeMap<String, String>,
 }
 
 impl From<&ActualState> for Ids {
@@ -312,6 +405,8 @@ impl From<&ActualState> for Ids {
                 .collect(),
             groups: actual.groups.clone(),
             memberships,
+            live_pins: None,
+            pins: BTreeMap::new(),
         }
     }
 }

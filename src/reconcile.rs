@@ -55,6 +55,8 @@ pub struct Cycle<'a> {
     /// Compute and report only: no store writes of suggestions, no execution.
     pub dry_run: bool,
     pub retry: RetryPolicy,
+    /// Where issued PINs are delivered; `None` without a `notifications` section.
+    pub sink: Option<&'a crate::deliver::Sink>,
 }
 
 /// What one cycle saw and did.

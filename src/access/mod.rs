@@ -132,6 +132,10 @@ pub enum AccessError {
     /// A group or user the action needs does not exist in the system.
     #[error("{system}: {what} not found")]
     NotFound { system: String, what: String },
+    /// A PIN was not issued for a reason outside the access system (no unused PIN, the sink
+    /// failed, the store failed); the next cycle issues a fresh one.
+    #[error("{system}: PIN not issued: {message}")]
+    Pin { system: String, message: String },
 }
 
 impl AccessError {
@@ -142,6 +146,7 @@ impl AccessError {
             AccessError::Incomplete { .. } => "incomplete",
             AccessError::Rejected { .. } => "rejected",
             AccessError::NotFound { .. } => "not_found",
+            AccessError::Pin { .. } => "pin",
         }
     }
 
@@ -150,7 +155,9 @@ impl AccessError {
         match self {
             AccessError::Net(e) => e.is_retryable(),
             AccessError::Incomplete { .. } => true,
-            AccessError::Rejected { .. } | AccessError::NotFound { .. } => false,
+            AccessError::Rejected { .. }
+            | AccessError::NotFound { .. }
+            | AccessError::Pin { .. } => false,
         }
     }
 

@@ -257,13 +257,20 @@ pub fn lost_credential(
     property: &str,
     person: &str,
     credential: Option<&str>,
+    replace: bool,
     server: &Server,
 ) -> CliResult {
+    if replace && credential != Some(crate::policy::pins::PIN_CREDENTIAL) {
+        return Err(CliError::usage(
+            "--replace applies to the PIN only: give --credential pin",
+        ));
+    }
+    let body = json!({ "property": property, "person": person, "credential": credential, "replace": replace });
     print(&call(
         server,
         Method::POST,
         "/api/v1/lost-credential",
-        Some(json!({ "property": property, "person": person, "credential": credential })),
+        Some(body),
     )?);
     Ok(())
 }

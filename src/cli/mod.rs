@@ -216,9 +216,14 @@ pub enum Command {
         /// A person id as the source names it (e.g. p1-00001).
         #[arg(long)]
         person: String,
-        /// One credential id; without it every credential of the person.
+        /// One credential id; `pin` for the PIN lockstep issued; without it every card and
+        /// mobile credential of the person.
         #[arg(long)]
         credential: Option<String>,
+        /// With `--credential pin`: issue a fresh PIN (delivered like the first) instead of
+        /// leaving the person without one.
+        #[arg(long)]
+        replace: bool,
     },
     /// Create, list or cancel residents' guest and prospect PINs on a running daemon.
     GuestPin {
@@ -281,7 +286,8 @@ pub fn run(cli: Cli) -> CliResult {
             property,
             person,
             credential,
-        } => client::lost_credential(&property, &person, credential.as_deref(), server),
+            replace,
+        } => client::lost_credential(&property, &person, credential.as_deref(), replace, server),
         Command::GuestPin { action } => guest_pin::guest_pin(action, server),
         Command::Audit { action } => offline::audit(action, &global),
         Command::Status => client::status(server),

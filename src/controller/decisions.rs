@@ -260,23 +260,68 @@ impl Controller {
     }
 
     /// Records a lost or stolen credential and revokes it at once through a cycle; later cycles
-    /// keep it revoked.
+    /// keep it revoked. `credential` `pin` is the person's PIN: cleared, or with `replace`
+    /// overwritten by a fresh PIN delivered through the notification sink.
     pub async fn lost_credential(
         &self,
         property: &str,
         person: &str,
         credential: Option<&str>,
+        replace: bool,
         actor: &str,
     ) -> Result<Report, RequestError> {
         let config = self.config();
-        if !config.properties.contains_key(property) {
+        let Some(p) = config.properties.get(property) else {
             return Err(RequestError::NotFound(format!(
                 "no property named {property:?}"
             )));
+        };
+        let pin = credential == Some(crate::policy::pins::PIN_CREDENTIAL);
+        if replace && !pin {
+            return Err(RequestError::Invalid(
+                "replace applies to the PIN only (credential \"pin\"): lockstep issues PINs; a card or mobile key is re-issued in the access system".into(),
+            ));
+        }
+        if pin && p.pins.is_none() {
+            return Err(RequestError::Invalid(format!(
+                "property {property} issues no PINs (it has no pins: section); a PIN set by hand is changed in the access system"
+            )));
         }
         self.known_person(property, person)?;
-        self.record_lost(property, person, credential.unwrap_or("*"), actor)?;
+        if replace {
+            self.record_pin_replacement(property, person, actor)?;
+        } else {
+            self.record_lost(property, person, credential.unwrap_or("*"), actor)?;
+        }
         self.reconcile(property, false).await
+    }
+
+    /// Records that a person's PIN was lost and is to be replaced (flushed) and audits it; the
+    /// next cycle of the property issues the next generation.
+    fn record_pin_replacement(
+        &self,
+        property: &str,
+        person: &str,
+        actor: &str,
+    ) -> Result<(), crate::store::StoreError> {
+        let config = self.config();
+        let id = self
+            .store
+            .lost()
+            .replace_pin(property, person, actor, now())?;
+        let mut d = event(
+            &config.portfolio,
+            Some(property),
+            "lost_credential",
+            actor,
+            AuditOutcome::Recorded,
+            "PIN reported lost; a new one replaces it",
+            now(),
+        );
+        d.person_id = Some(person.into());
+        d.object = id;
+        self.audit(vec![d]);
+        Ok(())
     }
 
     /// Records a lost or stolen credential (flushed) and audits it; the next cycle of the

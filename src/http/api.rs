@@ -337,6 +337,9 @@ struct LostBody {
     person: String,
     #[serde(default)]
     credential: Option<String>,
+    /// With `credential: "pin"`: issue a fresh PIN instead of leaving the person without one.
+    #[serde(default)]
+    replace: bool,
 }
 
 pub async fn lost_credential(
@@ -351,22 +354,28 @@ pub async fn lost_credential(
     if let Some(credential) = &b.credential {
         input::id("credential", credential)?;
     }
-    tracing::info!(actor = %caller.name, property = %b.property, person = %b.person, credential = b.credential.as_deref().unwrap_or("*"), "lost credential");
+    tracing::info!(actor = %caller.name, property = %b.property, person = %b.person, credential = b.credential.as_deref().unwrap_or("*"), replace = b.replace, "lost credential");
     let report = state
         .controller
         .lost_credential(
             &b.property,
             &b.person,
             b.credential.as_deref(),
+            b.replace,
             &caller.name,
         )
         .await?;
     let revoked = report
         .actions()
-        .filter(|(_, a)| a.name() == "revoke_credential")
+        .filter(|(_, a)| matches!(a.name(), "revoke_credential" | "revoke_pin"))
+        .count();
+    let issued = report
+        .actions()
+        .filter(|(_, a)| a.name() == "issue_pin")
         .count();
     let mut out = BTreeMap::new();
     out.insert("revoked_now", serde_json::json!(revoked));
+    out.insert("pins_issued_now", serde_json::json!(issued));
     out.insert("skipped", serde_json::json!(report.skipped));
     out.insert("errors", serde_json::json!(report.errors));
     Ok(Json(out).into_response())

@@ -58,3 +58,84 @@ pub fn desired<'a>(
         window,
     })
 }
+
+/// Adds a property's guest passes to its desired state: each pass live at `now` whose host
+/// holds access (or is held as observed) becomes a user with the pass's groups in its window
+/// and a first-generation PIN; the passes' next edge joins the property's next due time. A
+/// pass whose host lost access opens nothing (it comes back if the host does).
+pub fn add_guests(
+    out: &mut super::Output,
+    property: &PropertyConfig,
+    passes: &[super::guests::GuestPass],
+    now: crate::model::Timestamp,
+) {
+    let Some(rules) = property.guest_pins.as_ref() else {
+        return;
+    };
+    let (grants, next) = super::guests::desired(passes, &rules.groups, now);
+    out.next_due = super::earliest(out.next_due, next);
+    let hosts: BTreeSet<&str> = out
+        .desired
+        .users
+        .values()
+        .map(|u| u.person_id.as_str())
+        .chain(
+            out.desired
+                .held
+                .iter()
+                .filter_map(|ext| ext.rsplit(':').next()),
+        )
+        .collect();
+    let mut added = Vec::new();
+    for grant in grants {
+        if !hosts.contains(grant.host.as_str()) {
+            continue;
+        }
+        let groups: BTreeMap<String, Window> = grant
+            .groups
+            .iter()
+            .map(|g| (g.clone(), grant.window))
+            .collect();
+        let user = crate::model::DesiredUser {
+            person_id: grant.pass_id.clone(),
+            name: grant.name.clone(),
+            email: None,
+            groups,
+            revoked_credentials: BTreeSet::new(),
+            new_grants: true,
+            pin: property.pins.as_ref().map(|_| DesiredPin {
+                generation: 1,
+                window: grant.window,
+            }),
+        };
+        let info = super::PersonInfo {
+            person_id: grant.pass_id.clone(),
+            source: "guests".into(),
+            name: grant.name.clone(),
+            unit: None,
+            kind: "guest".into(),
+            status: crate::model::LeaseStatus::Current,
+            reason: format!(
+                "{} guest PIN requested by {}",
+                grant.kind.as_str(),
+                grant.host
+            ),
+        };
+        let mark = super::Mark {
+            status: crate::model::LeaseStatus::Current,
+            since: grant.window.from.unwrap_or(now).min(now),
+            unit: None,
+            ends: grant
+                .groups
+                .iter()
+                .filter_map(|g| grant.window.until.map(|t| (g.clone(), t)))
+                .collect(),
+        };
+        added.push((grant.external_id, user, info, mark));
+    }
+    for (ext, user, info, mark) in added {
+        out.desired.users.insert(ext.clone(), user);
+        out.people.insert(ext.clone(), info);
+        out.marks.insert(ext, mark);
+    }
+}

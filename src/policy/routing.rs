@@ -38,7 +38,8 @@ fn routed_to(property: &PropertyConfig, system: &str, pattern: &str) -> bool {
 }
 
 /// Splits a property's desired state into one per access system: each user keeps the groups
-/// that live there (a user with none there is absent from it), each system its managed groups.
+/// that live there (a user with none there and no PIN to hold there is absent from it), each
+/// system its managed groups. A PIN lives only in the system the property's `pins` names.
 pub fn per_system(
     property: &PropertyConfig,
     desired: &DesiredState,
@@ -47,6 +48,7 @@ pub fn per_system(
         .access_systems
         .keys()
         .map(|system| {
+            let holds_pins = property.pins.as_ref().is_some_and(|p| &p.system == system);
             let users = desired
                 .users
                 .iter()
@@ -57,11 +59,15 @@ pub fn per_system(
                         .filter(|(g, _)| property.system_of(g) == Some(system.as_str()))
                         .map(|(g, w)| (g.clone(), *w))
                         .collect();
-                    (!groups.is_empty() || !u.revoked_credentials.is_empty()).then(|| {
+                    let pin = u.pin.filter(|_| holds_pins);
+                    let present =
+                        !groups.is_empty() || !u.revoked_credentials.is_empty() || pin.is_some();
+                    present.then(|| {
                         (
                             ext.clone(),
                             DesiredUser {
                                 groups,
+                                pin,
                                 ..u.clone()
                             },
                         )

@@ -36,6 +36,22 @@ impl Cycle<'_> {
             let mut record_error = None;
             let mut connector_failures = 0usize;
             let mut first_error = None;
+            let key = match (&self.property.pins, self.sink) {
+                (Some(rules), Some(_)) if rules.system == v.name => {
+                    Some(self.store.pins().fingerprint_key()?)
+                }
+                _ => None,
+            };
+            let issuer = match (&self.property.pins, self.sink, &key) {
+                (Some(rules), Some(sink), Some(key)) => Some(crate::issuer::PinIssuer {
+                    sink,
+                    key,
+                    digits: rules.digits,
+                    property_name: &self.property.name,
+                    people: &v.desired.users,
+                }),
+                _ => None,
+            };
             Executor {
                 property: self.property_id,
                 system_name: v.name,
@@ -44,6 +60,7 @@ impl Cycle<'_> {
                 retry: self.retry,
                 stop: self.stop,
                 now: self.now,
+                pins: issuer.as_ref(),
             }
             .apply(&actions, &v.actual, |chunk| {
                 for o in chunk {
@@ -206,6 +223,12 @@ impl Cycle<'_> {
             );
             if let Some(p) = decided.people.get(o.action.external_id()) {
                 d.person_name = Some(p.name.clone());
+            }
+            if let (Action::IssuePin { generation, .. }, Some(print)) =
+                (&o.action, &o.pin_fingerprint)
+            {
+                // The fingerprint proves which PIN was issued without revealing it.
+                d.object = format!("pin #{generation} hmac-sha256:{print}");
             }
             drafts.push(d);
         }

@@ -94,7 +94,8 @@ impl Cycle<'_> {
                 held: &held[s],
             })
             .collect();
-        let out = policy::desired(&policy::Input {
+        let passes = self.store.guest_passes().for_property(self.property_id)?;
+        let mut out = policy::desired(&policy::Input {
             property: self.property,
             feeds: &feed_list,
             failed: &failed,
@@ -103,6 +104,7 @@ impl Cycle<'_> {
             lost: &lost,
             now: self.now,
         });
+        policy::pins::add_guests(&mut out, self.property, &passes, self.now);
         if !self.dry_run {
             let mut keep: BTreeMap<String, StatusMark> = out
                 .marks

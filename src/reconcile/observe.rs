@@ -35,6 +35,13 @@ impl Cycle<'_> {
                 .of(name, self.property_id)?
                 .into_keys()
                 .collect();
+            want.issued_pins = self
+                .store
+                .pins()
+                .of(self.property_id, name)?
+                .into_iter()
+                .map(|(ext, pin)| (ext, pin.generation))
+                .collect();
             match self.observe_one(name, system, &want).await {
                 Ok(actual) => {
                     self.adopt(name, &want, &actual)?;

@@ -66,6 +66,7 @@ async fn a_cycle_converges_through_mashery_throttling() {
             retry: RetryPolicy::default(),
             stop: &stop,
             now: crate::controller::now(),
+            pins: None,
         };
         let mut failures = Vec::new();
         executor

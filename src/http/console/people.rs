@@ -143,6 +143,14 @@ pub async fn person(
             }
         }
     }
+    let mut pins = Vec::new();
+    if let Some(rules) = &p.pins {
+        for (ext, pin) in store.pins().of(&property, &rules.system)? {
+            if ext.starts_with("lockstep:") && ext.ends_with(&suffix) {
+                pins.push((rules.system.clone(), pin));
+            }
+        }
+    }
     let o = store.overrides().get(&property, &id)?;
     let lost = store
         .lost()
@@ -167,6 +175,14 @@ pub async fn person(
         @for (system, groups) in &granted {
             h3 { (system) }
             ul { @for (g, at) in groups { li { (g) " " span.muted { "since " (when(Some(*at), now)) } } } }
+        }
+        @if p.pins.is_some() {
+            h2 { "PIN" }
+            @if pins.is_empty() { p.muted { "No PIN issued by lockstep." } }
+            @for (system, pin) in &pins {
+                // The value is never kept: generation and date only.
+                p { "PIN #" (pin.generation) " in " (system) ", issued " (when(Some(pin.issued_at), now)) }
+            }
         }
         h2 { "Override" }
         @match &o {
@@ -197,6 +213,14 @@ pub async fn person(
                 }
                 form method="post" action=(action("lost")) {
                     (csrf_field(&u)) button.danger type="submit" { "Report a lost credential (revokes it now)" }
+                }
+                @if p.pins.is_some() {
+                    form method="post" action=(action("lost-pin")) {
+                        (csrf_field(&u))
+                        label { input type="checkbox" name="replace" checked; " Replace it with a new PIN" }
+                        " "
+                        button.danger type="submit" { "Report the PIN lost" }
+                    }
                 }
                 form method="post" action=(action("sync")) {
                     (csrf_field(&u)) button.secondary type="submit" { "Sync " (property) " now" }
@@ -262,12 +286,30 @@ pub async fn act(
             false => format!("{id} has no override."),
         },
         "lost" => {
-            let report = c.lost_credential(&property, &id, None, &u.name).await?;
+            let report = c
+                .lost_credential(&property, &id, None, false, &u.name)
+                .await?;
             let revoked = report
                 .actions()
                 .filter(|(_, a)| a.name() == "revoke_credential")
                 .count();
             format!("Lost credential reported for {id}: {revoked} revoked now; kept revoked from now on.")
+        }
+        "lost-pin" => {
+            let replace = field(&fields, "replace") == Some("on");
+            c.lost_credential(
+                &property,
+                &id,
+                Some(crate::policy::pins::PIN_CREDENTIAL),
+                replace,
+                &u.name,
+            )
+            .await?;
+            if replace {
+                format!("PIN of {id} reported lost: a new PIN replaces it and is delivered through the notification sink.")
+            } else {
+                format!("PIN of {id} reported lost: it is cleared and no new one is issued.")
+            }
         }
         "sync" => format!("The next cycle of {property} was brought forward."),
         other => {
