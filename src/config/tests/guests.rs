@@ -4,6 +4,18 @@
 use super::*;
 use std::time::Duration;
 
+/// MINIMAL with `extra` as keys of maple-court, which also holds PINs: a Brivo system beside
+/// Kisi (the unit doors routed to it), `pins` naming it, and an outbox to deliver them.
+fn with_property_keys(extra: &str) -> String {
+    super::with_property_keys(&format!("    pins: {{system: brivo-main}}\n{extra}"))
+        .replace("properties:\n", &format!("{}properties:\n", super::pins::BRIVO))
+        .replace(
+            "    access_system: kisi-main\n",
+            "    access_systems:\n      kisi-main: {groups: [Entrances]}\n      brivo-main: {groups: [\"Unit {unit}\"]}\n",
+        )
+        + "notifications:\n  outbox: /var/lib/lockstep/pins.jsonl\n"
+}
+
 const FULL: &str = "    guest_pins:
       groups: [Entrances]
       temporary: {count: 3, max_duration: 7d}

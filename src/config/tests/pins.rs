@@ -5,7 +5,7 @@ use super::*;
 use crate::model::PersonKind;
 use std::collections::BTreeSet;
 
-const BRIVO: &str = "  brivo-main:
+pub(super) const BRIVO: &str = "  brivo-main:
     type: brivo
     url: http://127.0.0.1:1/brivo
     auth_url: http://127.0.0.1:1/brivo

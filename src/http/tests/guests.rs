@@ -19,10 +19,11 @@ const PINS: &str = "/api/v1/properties/maple/people/r-101/guest-pins";
 fn state(dir: &std::path::Path) -> (AppState, tokio::sync::mpsc::UnboundedReceiver<LoopEvent>) {
     let sha = |t: &str| hex::encode(Sha256::digest(t.as_bytes()));
     let yaml = format!(
-        "portfolio: test\ndata_dir: {}\napi:\n  tokens:\n    - {{ name: v, role: viewer, sha256: {} }}\n    - {{ name: a, role: approver, sha256: {} }}\nsources:\n  frontdesk:\n    type: events\n    senders:\n      script: {{secret: \"frontdesk-demo-secret-0123456789\"}}\naccess_systems:\n  kisi:\n    type: kisi\n    url: http://127.0.0.1:9\n    api_key: k\nproperties:\n  maple:\n    source: frontdesk\n    access_system: kisi\n    guest_pins:\n      groups: [Lobby]\n      temporary: {{count: 1, max_duration: 7d}}\n      delivery: {{count: 2, max_duration: 4h}}\n",
+        "portfolio: test\ndata_dir: {}\napi:\n  tokens:\n    - {{ name: v, role: viewer, sha256: {} }}\n    - {{ name: a, role: approver, sha256: {} }}\nsources:\n  frontdesk:\n    type: events\n    senders:\n      script: {{secret: \"frontdesk-demo-secret-0123456789\"}}\nnotifications:\n  outbox: {outbox}/pins.jsonl\naccess_systems:\n  brivo:\n    type: brivo\n    url: http://127.0.0.1:9\n    auth_url: http://127.0.0.1:9\n    api_key: k\n    client_id: c\n    client_secret: s\n    username: u\n    password: p\nproperties:\n  maple:\n    source: frontdesk\n    access_system: brivo\n    pins: {{}}\n    guest_pins:\n      groups: [Lobby]\n      temporary: {{count: 1, max_duration: 7d}}\n      delivery: {{count: 2, max_duration: 4h}}\n",
         dir.display(),
         sha("viewer-token"),
         sha("approver-token"),
+        outbox = dir.display(),
     );
     let config = Config::from_yaml_str(&yaml, &ProcessEnv).expect("config");
     let store = Store::open(dir).expect("store");
