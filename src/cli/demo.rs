@@ -8,6 +8,8 @@ use crate::sim::world::{self, Churn};
 use rand::SeedableRng;
 use std::time::Duration;
 
+mod visitor;
+
 #[derive(clap::Args, Debug)]
 pub struct DemoArgs {
     /// Where the daemon's API, UI and metrics listen.
@@ -29,6 +31,12 @@ pub struct DemoArgs {
     /// Stop after this long (default: run until Ctrl-C).
     #[arg(long, value_parser = humantime::parse_duration)]
     duration: Option<Duration>,
+    /// When the visitor signs in at the first property's front desk (a signed event).
+    #[arg(long, default_value = "8s", value_parser = humantime::parse_duration)]
+    visitor_at: Duration,
+    /// How long after signing in the visitor signs out.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    visitor_leaves_after: Duration,
 }
 
 #[derive(clap::Args, Debug)]
@@ -96,7 +104,7 @@ pub fn sim(args: SimArgs) -> CliResult {
             .map_err(|e| {
                 CliError::failure(format!("cannot write the staff sheets to {staff_dir}: {e}"))
             })?;
-            let (yaml, _) = config_yaml(
+            let generated = config_yaml(
                 &world,
                 &ConfigOptions {
                     base_url: &base,
@@ -106,9 +114,10 @@ pub fn sim(args: SimArgs) -> CliResult {
                     activation_delay: "15m",
                     interval: "60s",
                     staff_dir: Some(&staff_dir),
+                    front_desk: true,
                 },
             );
-            out!("{yaml}");
+            out!("{}", generated.yaml);
         }
         sims.serve(listener, async {
             let _ = tokio::signal::ctrl_c().await;
@@ -159,7 +168,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         crate::controller::now(),
     )
     .map_err(|e| CliError::failure(format!("cannot write the staff sheets to {staff_dir}: {e}")))?;
-    let (yaml, admin) = config_yaml(
+    let generated = config_yaml(
         &world,
         &ConfigOptions {
             base_url: &base,
@@ -169,9 +178,11 @@ async fn run_demo(args: DemoArgs) -> CliResult {
             activation_delay: "10s",
             interval: "5s",
             staff_dir: Some(&staff_dir),
+            front_desk: true,
         },
     );
-    let config = Config::from_yaml_str(&yaml, &ProcessEnv).map_err(|e| {
+    let admin = generated.admin_token;
+    let config = Config::from_yaml_str(&generated.yaml, &ProcessEnv).map_err(|e| {
         CliError::failure(format!(
             "the generated demo config is invalid (a bug):\n{e}"
         ))
@@ -218,6 +229,12 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         out!("coworking: in {secs}s {what}");
     }
     let mut edge_check = tokio::time::interval(Duration::from_secs(1));
+    let visit = generated.front_desk.map(|desk| {
+        let host = visitor::host(&world, &desk.property);
+        let visit = visitor::Visit::new(desk, host, addr, crate::controller::now());
+        visit.announce(args.visitor_at, args.visitor_leaves_after);
+        tokio::spawn(visit.run(args.visitor_at, args.visitor_leaves_after))
+    });
     loop {
         tokio::select! {
             _ = churn.tick() => {
@@ -243,6 +260,9 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         }
     }
     let _ = controller;
+    if let Some(visit) = visit {
+        visit.abort();
+    }
     let _ = events.send(Event::Shutdown);
     let result = daemon
         .await

@@ -150,12 +150,39 @@ pub struct ConfigOptions<'a> {
     /// Where the staff sheets of split buildings live (`world::write_staff_sheets`); `None`:
     /// those buildings read the PMS only.
     pub staff_dir: Option<&'a str>,
+    /// Also a `frontdesk` events source, read by the first property with a `visitors:` section,
+    /// so visitors can be signed in and out with signed events (the demo's visitor).
+    pub front_desk: bool,
+}
+
+/// What `config_yaml` generates: the YAML and the clear values a caller needs to use it.
+pub struct GeneratedConfig {
+    pub yaml: String,
+    /// The clear value of the admin API token (the YAML holds only its hash).
+    pub admin_token: String,
+    /// With `ConfigOptions::front_desk`, who signs events for which property.
+    pub front_desk: Option<FrontDesk>,
+}
+
+/// The sender of a generated `frontdesk` events source and the property that reads it.
+pub struct FrontDesk {
+    /// The source's name in the config.
+    pub source: String,
+    /// Sent as `X-Lockstep-Sender`.
+    pub sender: String,
+    /// The shared secret the sender signs with, fresh for every generated config.
+    pub secret: String,
+    /// The property's id, both in the config and in the events (`property_id` is the same).
+    pub property: String,
+    /// What a visitor's credential opens there.
+    pub visitor_group: String,
 }
 
 /// A complete lockstep config pointing at the simulators, with three API tokens whose clear
-/// values appear only as comments. Returns the YAML and the admin token.
-pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, String) {
+/// values appear only as comments.
+pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedConfig {
     let base = opts.base_url.trim_end_matches('/');
+    let front_desk = opts.front_desk.then(|| front_desk(world)).flatten();
     let mut y = String::new();
     let _ = writeln!(
         y,
@@ -209,6 +236,9 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
             "  # Staff and contractors of the split buildings, kept in a sheet: one <property>.csv each.\n  staff-csv:\n    type: csv\n    path: {dir}\n    settle: 1s\n    poll_interval: 2s"
         );
     }
+    if let Some(desk) = &front_desk {
+        front_desk_source(&mut y, desk);
+    }
     let _ = writeln!(
         y,
         "access_systems:\n  kisi-sim:\n    type: kisi\n    url: {base}/kisi\n    api_key: {}\n    # The real Kisi allows 5 requests per second per user (the default when this line is\n    # left out); the simulator enforces that only when its rate_limit_per_second fault is set.\n    requests_per_second: 200",
@@ -258,7 +288,10 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
             continue;
         }
         let layout = world::systems_of(index);
-        if let (true, Some(_)) = (layout.is_split(), opts.staff_dir) {
+        let staff = layout.is_split() && opts.staff_dir.is_some();
+        if let Some(desk) = front_desk.as_ref().filter(|d| d.property == property.id) {
+            front_desk_property(&mut y, desk, staff);
+        } else if staff {
             let _ = writeln!(
                 y,
                 "    # Residents from the PMS, staff and contractors from a sheet.\n    sources:\n      yardi-sim: {{property_id: {id}}}\n      staff-csv: {{property_id: {id}}}",
@@ -289,7 +322,59 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> (String, St
             common[0]
         );
     }
-    (y, admin)
+    GeneratedConfig {
+        yaml: y,
+        admin_token: admin,
+        front_desk,
+    }
+}
+
+/// The property whose visitors sign in at the front desk: the first, a Kisi building that runs
+/// `automatic` in the demo. `None` for a world without one.
+fn front_desk(world: &SourceState) -> Option<FrontDesk> {
+    let index = 0;
+    let property = world.properties.get(index)?;
+    if world::is_coworking(index) {
+        return None;
+    }
+    let (common, _, _) = world::group_scheme(&property.name);
+    let secret: [u8; 32] = rand::rng().random();
+    Some(FrontDesk {
+        source: "frontdesk".to_string(),
+        sender: "demo-desk".to_string(),
+        secret: hex::encode(secret),
+        property: property.id.clone(),
+        visitor_group: common[0].clone(),
+    })
+}
+
+/// The `type: events` source of the front desk, its secret in clear: like the simulators'
+/// passwords, it is generated for this config and means nothing elsewhere.
+fn front_desk_source(y: &mut String, desk: &FrontDesk) {
+    let _ = writeln!(
+        y,
+        "  # Visitors signed in and out at the front desk: POST /api/v1/events, signed with this\n  # sender's secret (README, \"Signed events\").\n  {}:\n    type: events\n    senders:\n      {}: {{ secret: {:?} }}",
+        desk.source, desk.sender, desk.secret
+    );
+}
+
+/// The front desk property's sources (the PMS, the staff sheet of a split building, the front
+/// desk) and what its visitors get: the entrances, from a minute before sign-in for ten minutes
+/// at most, until they sign out.
+fn front_desk_property(y: &mut String, desk: &FrontDesk, staff: bool) {
+    let id = &desk.property;
+    let _ = writeln!(
+        y,
+        "    # Residents from the PMS, visitors from the front desk's signed events.\n    sources:\n      yardi-sim: {{property_id: {id}}}"
+    );
+    if staff {
+        let _ = writeln!(y, "      staff-csv: {{property_id: {id}}}");
+    }
+    let _ = writeln!(
+        y,
+        "      {}: {{property_id: {id}}}\n    visitors: {{groups: [{:?}], early_access: 1m, access_duration: 10m}}",
+        desk.source, desk.visitor_group
+    );
 }
 
 /// The coworking property: members from OfficeRnD, groups in Kisi, the `members:` tables. The

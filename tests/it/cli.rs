@@ -121,6 +121,11 @@ fn sim_prints_a_config_that_validates() {
     assert_eq!(p3.sources.len(), 2, "{yaml}");
     assert_eq!(p3.access_systems.len(), 2, "{yaml}");
     assert_eq!(config.sources["staff-csv"].kind(), "csv");
+    // The first reads the PMS and the front desk's signed events, and lets visitors in.
+    let p1 = &config.properties["p1"];
+    assert_eq!(p1.sources.len(), 2, "{yaml}");
+    assert_eq!(config.sources["frontdesk"].kind(), "events");
+    assert_eq!(p1.visitors.groups.len(), 1, "{yaml}");
 }
 
 /// `lockstep plan` while the daemon runs: without a token it says which process holds the store,

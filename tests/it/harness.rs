@@ -61,7 +61,7 @@ pub fn config_for(
     listen: &str,
     activation_delay: &str,
 ) -> (String, String) {
-    config_yaml(
+    let generated = config_yaml(
         &sims.world,
         &ConfigOptions {
             base_url: &sims.base,
@@ -71,8 +71,10 @@ pub fn config_for(
             activation_delay,
             interval: "1s",
             staff_dir: None,
+            front_desk: false,
         },
-    )
+    );
+    (generated.yaml, generated.admin_token)
 }
 
 pub fn parse(yaml: &str) -> Config {

@@ -9,6 +9,7 @@ mod coworking;
 mod crash;
 mod csv;
 mod daemon;
+mod demo;
 mod door;
 mod events;
 mod faults;
