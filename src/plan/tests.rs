@@ -437,3 +437,4 @@ proptest! {
 
 mod held;
 mod owned;
+mod pins;

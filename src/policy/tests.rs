@@ -263,6 +263,7 @@ fn held_people_keep_their_marks_and_are_neither_granted_nor_revoked() {
     assert!(out.desired.users.contains_key("lockstep:yardi:b"));
 }
 
+mod pins;
 mod sources;
 
 mod windows {
