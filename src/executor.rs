@@ -298,19 +298,11 @@ impl Executor<'_> {
         }
         let live = ids.live_pins.get_or_insert_with(Default::default);
         let (pin, print) = issuer
-            .draw(self.property, live)
+            .draw(live)
             .map_err(|e| self.pin_error(e.to_string()))?;
         self.system.set_pin(&user, Some(&pin), &window).await?;
         issuer
-            .deliver(
-                self.property,
-                self.system_name,
-                external_id,
-                generation,
-                window,
-                &pin,
-                self.now,
-            )
+            .deliver(external_id, generation, window, &pin, self.now)
             .await
             .map_err(|e| {
                 self.pin_error(format!(

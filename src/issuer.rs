@@ -19,6 +19,9 @@ pub const MAX_DRAWS: usize = 200;
 
 /// What the executor needs to issue the PINs of one property in one access system.
 pub struct PinIssuer<'a> {
+    /// The property's id and the access system holding its PINs.
+    pub property: &'a str,
+    pub system: &'a str,
     pub sink: &'a Sink,
     /// The store's fingerprint key.
     pub key: &'a [u8],
@@ -40,11 +43,7 @@ pub enum DrawError {
 impl PinIssuer<'_> {
     /// A fresh PIN for the property and its fingerprint: random, not guessable, and not the
     /// fingerprint of any PIN in `live`.
-    pub fn draw(
-        &self,
-        property: &str,
-        live: &BTreeSet<String>,
-    ) -> Result<(Pin, String), DrawError> {
+    pub fn draw(&self, live: &BTreeSet<String>) -> Result<(Pin, String), DrawError> {
         let mut os = rand::rngs::OsRng;
         for _ in 0..MAX_DRAWS {
             let mut digits = Zeroizing::new(String::with_capacity(usize::from(self.digits)));
@@ -57,7 +56,7 @@ impl PinIssuer<'_> {
             let Some(pin) = Pin::from_digits(std::mem::take(&mut *digits)) else {
                 continue;
             };
-            let print = fingerprint(self.key, property, &pin);
+            let print = fingerprint(self.key, self.property, &pin);
             if !live.contains(&print) {
                 return Ok((pin, print));
             }
@@ -71,8 +70,6 @@ impl PinIssuer<'_> {
     /// Delivers one PIN through the sink, named for the person the desired state knows.
     pub async fn deliver(
         &self,
-        property: &str,
-        system: &str,
         external_id: &str,
         generation: u32,
         window: Window,
@@ -81,12 +78,12 @@ impl PinIssuer<'_> {
     ) -> Result<(), crate::deliver::DeliverError> {
         let person = self.people.get(external_id);
         let notice = PinNotice {
-            property,
+            property: self.property,
             property_name: self.property_name,
             person_id: person.map_or(external_id, |p| p.person_id.as_str()),
             name: person.map_or("", |p| p.name.as_str()),
             email: person.and_then(|p| p.email.as_deref()),
-            system,
+            system: self.system,
             generation,
             window,
             pin,

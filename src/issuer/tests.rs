@@ -11,6 +11,8 @@ fn issuer<'a>(
     people: &'a BTreeMap<String, DesiredUser>,
 ) -> PinIssuer<'a> {
     PinIssuer {
+        property: "p1",
+        system: "brivo",
         sink,
         key,
         digits,
@@ -45,7 +47,7 @@ fn a_draw_has_the_configured_digits_and_is_never_guessable() {
     for digits in [4u8, 6, 8] {
         let issuer = issuer(&sink, b"k", digits, &people);
         for _ in 0..200 {
-            let (pin, print) = issuer.draw("p1", &BTreeSet::new()).expect("draw");
+            let (pin, print) = issuer.draw(&BTreeSet::new()).expect("draw");
             assert_eq!(pin.len(), usize::from(digits));
             assert!(!is_guessable(pin.digits()));
             assert_eq!(print, fingerprint(b"k", "p1", &pin));
@@ -66,13 +68,13 @@ fn a_draw_never_repeats_a_live_pin() {
         .map(|n| print(&format!("{n:04}")))
         .collect();
     for _ in 0..100 {
-        let (pin, p) = issuer.draw("p1", &live).expect("half the space is free");
+        let (pin, p) = issuer.draw(&live).expect("half the space is free");
         let last = pin.digits().bytes().last().expect("digits");
         assert!((last - b'0') % 2 == 1, "drew a live PIN");
         assert!(!live.contains(&p));
     }
     let every: BTreeSet<String> = (0..10_000).map(|n| print(&format!("{n:04}"))).collect();
-    let e = issuer.draw("p1", &every).err().expect("nothing is free");
+    let e = issuer.draw(&every).expect_err("nothing is free");
     assert!(e.to_string().contains("no unused 4-digit PIN"), "{e}");
     assert!(
         e.to_string().contains("configure pins.digits higher"),

@@ -44,6 +44,8 @@ impl Cycle<'_> {
             };
             let issuer = match (&self.property.pins, self.sink, &key) {
                 (Some(rules), Some(sink), Some(key)) => Some(crate::issuer::PinIssuer {
+                    property: self.property_id,
+                    system: v.name,
                     sink,
                     key,
                     digits: rules.digits,
