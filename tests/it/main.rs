@@ -17,6 +17,7 @@ mod harness;
 mod metrics;
 mod notify;
 mod openpath;
+mod pins;
 mod reload;
 mod safety;
 mod webdriver;
