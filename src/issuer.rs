@@ -93,6 +93,12 @@ impl PinIssuer<'_> {
     }
 }
 
+/// What the audit entry of an issued PIN names: its generation and fingerprint, which prove
+/// which PIN was issued without revealing it.
+pub fn audit_object(generation: u32, fingerprint: &str) -> String {
+    format!("pin #{generation} hmac-sha256:{fingerprint}")
+}
+
 /// One decimal digit, uniform: bytes of 250 and above are redrawn (250 is a multiple of 10).
 fn random_digit(os: &mut rand::rngs::OsRng) -> Result<char, DrawError> {
     for _ in 0..64 {

@@ -94,3 +94,73 @@ fn fingerprints_depend_on_key_property_and_digits() {
     assert_ne!(base, fingerprint(b"key-a", "p1", &other));
     assert_eq!(base, fingerprint(b"key-a", "p1", &pin));
 }
+
+mod never_shown {
+    //! Bounded fuzzing: whatever the key, property, person and digit count, the PIN's digits
+    //! appear in the outbox line and nowhere else lockstep writes about it: not in the audit
+    //! object, the stored record, the PIN's Debug, or a failed delivery's error.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+        #[test]
+        fn a_pin_appears_only_in_its_delivery(
+            key in proptest::collection::vec(any::<u8>(), 32),
+            property in "[a-z][a-z0-9-]{0,12}",
+            name in "[A-Za-z ]{1,20}",
+            digits in 6u8..=8,
+            generation in 1u32..5,
+        ) {
+            let (dir, sink) = outbox_sink();
+            let ext = "lockstep:y:r1".to_string();
+            let person = DesiredUser {
+                person_id: "r1".into(),
+                name: name.clone(),
+                email: None,
+                groups: BTreeMap::new(),
+                revoked_credentials: BTreeSet::new(),
+                new_grants: true,
+                pin: None,
+            };
+            let people = BTreeMap::from([(ext.clone(), person)]);
+            let issuer = PinIssuer { property: &property, ..issuer(&sink, &key, digits, &people) };
+            let (pin, print) = issuer.draw(&BTreeSet::new()).expect("draw");
+            let shown = pin.digits().to_string();
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+            rt.block_on(issuer.deliver(&ext, generation, Window::OPEN, &pin, 1_800_000_000))
+                .expect("delivered");
+            let line = std::fs::read_to_string(dir.path().join("pins.jsonl")).expect("outbox");
+            prop_assert!(line.contains(&shown), "the delivery carries the PIN");
+            let object = audit_object(generation, &print);
+            prop_assert!(!object.contains(&shown), "audit object {}", object);
+            let record = crate::store::IssuedPin {
+                generation,
+                fingerprint: print.clone(),
+                issued_at: 1_800_000_000,
+                window: Window::OPEN,
+            };
+            let stored = serde_json::to_string(&record).expect("json");
+            prop_assert!(!stored.contains(&shown), "stored record {}", stored);
+            let debug = format!("{:?}", pin);
+            prop_assert!(!debug.contains(&shown), "{}", debug);
+            // A webhook nobody answers: the error names the target, never the PIN.
+            let hook = Sink::from_config(&NotificationsConfig::Webhook(crate::config::WebhookConfig {
+                url: "http://127.0.0.1:9/hook".into(),
+                secret: crate::config::Secret {
+                    value: "0123456789abcdef0123".into(),
+                    origin: "test".into(),
+                },
+            }))
+            .expect("webhook sink");
+            let failing = PinIssuer { sink: &hook, ..issuer };
+            let err = rt
+                .block_on(failing.deliver(&ext, generation, Window::OPEN, &pin, 1_800_000_000))
+                .expect_err("nothing listens on port 9");
+            let (text, debug) = (err.to_string(), format!("{:?}", err));
+            prop_assert!(!text.contains(&shown), "{}", text);
+            prop_assert!(!debug.contains(&shown), "{}", debug);
+        }
+    }
+}

@@ -229,8 +229,7 @@ impl Cycle<'_> {
             if let (Action::IssuePin { generation, .. }, Some(print)) =
                 (&o.action, &o.pin_fingerprint)
             {
-                // The fingerprint proves which PIN was issued without revealing it.
-                d.object = format!("pin #{generation} hmac-sha256:{print}");
+                d.object = crate::issuer::audit_object(*generation, print);
             }
             drafts.push(d);
         }
