@@ -8,6 +8,7 @@ use crate::sim::world::{self, Churn};
 use rand::SeedableRng;
 use std::time::Duration;
 
+mod pins;
 mod visitor;
 
 #[derive(clap::Args, Debug)]
@@ -115,6 +116,7 @@ pub fn sim(args: SimArgs) -> CliResult {
                     interval: "60s",
                     staff_dir: Some(&staff_dir),
                     front_desk: true,
+                    pin_outbox: Some(&format!("{data_dir}/pin-outbox.jsonl")),
                 },
             );
             out!("{}", generated.yaml);
@@ -168,6 +170,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         crate::controller::now(),
     )
     .map_err(|e| CliError::failure(format!("cannot write the staff sheets to {staff_dir}: {e}")))?;
+    let pin_outbox = format!("{data_dir}/pin-outbox.jsonl");
     let generated = config_yaml(
         &world,
         &ConfigOptions {
@@ -179,6 +182,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
             interval: "5s",
             staff_dir: Some(&staff_dir),
             front_desk: true,
+            pin_outbox: Some(&pin_outbox),
         },
     );
     let admin = generated.admin_token;
@@ -211,6 +215,9 @@ async fn run_demo(args: DemoArgs) -> CliResult {
     out!("  try: curl -H 'Authorization: Bearer {admin}' http://{addr}/api/v1/suggestions");
     out!("  data dir       {data_dir}");
     out!("  staff sheets   {staff_dir} (a CSV source: edit a file, rename it into place)");
+    if let Some(p) = &generated.pins_property {
+        out!("  PIN outbox     {pin_outbox} ({p}'s residents get a PIN, delivered here)");
+    }
     out!("Ctrl-C stops.");
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut churn = tokio::time::interval(args.churn_every);
@@ -229,6 +236,8 @@ async fn run_demo(args: DemoArgs) -> CliResult {
         out!("coworking: in {secs}s {what}");
     }
     let mut edge_check = tokio::time::interval(Duration::from_secs(1));
+    let mut pin_watch = pins::OutboxWatch::new(pin_outbox.clone().into());
+    let mut pin_check = tokio::time::interval(Duration::from_secs(1));
     let visit = generated.front_desk.map(|desk| {
         let host = visitor::host(&world, &desk.property);
         let visit = visitor::Visit::new(desk, host, addr, crate::controller::now());
@@ -253,6 +262,11 @@ async fn run_demo(args: DemoArgs) -> CliResult {
                 for (_, what) in edges.drain(..due) {
                     out!("coworking: {}: {what}", coworking.as_deref().unwrap_or("p6"));
                     let _ = events.send(Event::Trigger(coworking.clone()));
+                }
+            }
+            _ = pin_check.tick(), if generated.pins_property.is_some() => {
+                for line in pin_watch.poll() {
+                    out!("{line}");
                 }
             }
             _ = tokio::signal::ctrl_c() => break,

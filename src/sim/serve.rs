@@ -153,6 +153,10 @@ pub struct ConfigOptions<'a> {
     /// Also a `frontdesk` events source, read by the first property with a `visitors:` section,
     /// so visitors can be signed in and out with signed events (the demo's visitor).
     pub front_desk: bool,
+    /// Where issued PINs are delivered: with it, the first building with a Brivo system that
+    /// runs `automatic` in the demo issues its residents a PIN (`pins:`), delivered to this
+    /// outbox (`notifications:`).
+    pub pin_outbox: Option<&'a str>,
 }
 
 /// What `config_yaml` generates: the YAML and the clear values a caller needs to use it.
@@ -162,6 +166,8 @@ pub struct GeneratedConfig {
     pub admin_token: String,
     /// With `ConfigOptions::front_desk`, who signs events for which property.
     pub front_desk: Option<FrontDesk>,
+    /// With `ConfigOptions::pin_outbox`, the property that issues PINs.
+    pub pins_property: Option<String>,
 }
 
 /// The sender of a generated `frontdesk` events source and the property that reads it.
@@ -183,6 +189,7 @@ pub struct FrontDesk {
 pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedConfig {
     let base = opts.base_url.trim_end_matches('/');
     let front_desk = opts.front_desk.then(|| front_desk(world)).flatten();
+    let pins_property = opts.pin_outbox.and_then(|_| pins_property(world));
     let mut y = String::new();
     let _ = writeln!(
         y,
@@ -273,6 +280,12 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedCo
             DoorSim::CLIENT_SECRET
         );
     }
+    if let (Some(path), Some(_)) = (opts.pin_outbox, &pins_property) {
+        let _ = writeln!(
+            y,
+            "# Issued PINs are delivered here, one JSON line each (mode 0600).\nnotifications:\n  outbox: {path}"
+        );
+    }
     let _ = writeln!(y, "properties:");
     for (index, property) in world.properties.iter().enumerate() {
         let (common, pattern, maintenance) = world::group_scheme(&property.name);
@@ -314,6 +327,12 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedCo
             let _ = writeln!(y, "    access_system: {}-sim", layout.common);
         }
         let _ = writeln!(y, "    mode: {mode}");
+        if pins_property.as_deref() == Some(property.id.as_str()) {
+            let _ = writeln!(
+                y,
+                "    # Residents get a PIN for the Brivo doors on move-in, delivered to the outbox.\n    pins: {{system: brivo-sim, issue_to: [resident]}}"
+            );
+        }
         let _ = writeln!(y, "    common_groups: [{:?}, {:?}]", common[0], common[1]);
         let _ = writeln!(y, "    units:\n      pattern: {pattern:?}");
         let _ = writeln!(
@@ -326,7 +345,22 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedCo
         yaml: y,
         admin_token: admin,
         front_desk,
+        pins_property,
     }
+}
+
+/// The property that issues PINs: the first building with a Brivo system that runs `automatic`
+/// in the demo (the third: unit doors in Kisi, the rest in Brivo).
+fn pins_property(world: &SourceState) -> Option<String> {
+    world
+        .properties
+        .iter()
+        .enumerate()
+        .find(|(i, _)| {
+            let layout = world::systems_of(*i);
+            i % 2 == 0 && !world::is_coworking(*i) && layout.common == "brivo"
+        })
+        .map(|(_, p)| p.id.clone())
 }
 
 /// The property whose visitors sign in at the front desk: the first, a Kisi building that runs

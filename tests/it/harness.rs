@@ -72,6 +72,7 @@ pub fn config_for(
             interval: "1s",
             staff_dir: None,
             front_desk: false,
+            pin_outbox: None,
         },
     );
     (generated.yaml, generated.admin_token)
