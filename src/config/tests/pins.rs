@@ -146,3 +146,35 @@ fn every_system_type_that_holds_pins_says_so_in_its_capabilities() {
         );
     }
 }
+
+#[test]
+fn the_examples_commented_pins_and_guest_pins_are_valid_once_uncommented() {
+    let mut yaml = String::new();
+    let mut in_block = false;
+    for line in EXAMPLE.lines() {
+        // The commented `guest_pins:` and `pins:` blocks of birch-hall, and the outbox.
+        let t = line.trim_start();
+        if t.starts_with("# guest_pins:") || t.starts_with("# pins:") {
+            in_block = true;
+        } else if !t.starts_with("#   ") {
+            in_block = false;
+        }
+        let uncomment = in_block || line == "#   outbox: /var/lib/lockstep/pin-outbox.jsonl";
+        let first_sink = line == "# notifications:" && !yaml.contains("\nnotifications:");
+        if uncomment || first_sink {
+            yaml.push_str(&line.replacen("# ", "", 1));
+        } else {
+            yaml.push_str(line);
+        }
+        yaml.push('\n');
+    }
+    assert!(yaml.contains("\n    pins:\n"), "{yaml}");
+    let c = valid(&yaml, &example_env());
+    let birch = &c.properties["birch-hall"];
+    assert_eq!(
+        birch.pins.as_ref().map(|p| p.system.as_str()),
+        Some("brivo-main")
+    );
+    assert!(birch.guest_pins.is_some());
+    assert!(c.notifications.is_some());
+}
