@@ -290,7 +290,8 @@ impl DesiredState {
             || source_of(external_id).is_some_and(|s| self.held_sources.contains(s))
     }
 
-    /// Whether an action is the removal of a membership whose known window has ended.
+    /// Whether an action is the removal of a membership whose known window has ended, or the
+    /// clearing of the PIN of a person whose known window ended (a guest pass, a visit).
     pub fn expires(&self, action: &Action) -> bool {
         match action {
             Action::RemoveFromGroup {
@@ -298,6 +299,9 @@ impl DesiredState {
             } => self
                 .expected_ends
                 .contains(&(external_id.clone(), group.clone())),
+            Action::RevokePin { external_id, .. } => {
+                self.expected_ends.iter().any(|(ext, _)| ext == external_id)
+            }
             _ => false,
         }
     }

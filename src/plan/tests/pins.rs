@@ -136,3 +136,17 @@ fn a_person_waiting_for_activation_gets_no_pin_yet() {
     let p = plan(&state(Some(waiting), None), &holding(false), &pins());
     assert!(!names(&p).contains(&"issue_pin"), "{:?}", p.actions);
 }
+
+#[test]
+fn the_pin_of_a_person_whose_window_ended_is_an_expiration() {
+    let mut ended = state(None, Some(1));
+    let clear = Action::RevokePin {
+        external_id: EXT.into(),
+        person_id: "1".into(),
+    };
+    assert!(!ended.expires(&clear), "no known end: counted by the guard");
+    ended
+        .expected_ends
+        .insert((EXT.into(), "Resident Entrances".into()));
+    assert!(ended.expires(&clear));
+}
