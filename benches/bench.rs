@@ -102,6 +102,7 @@ fn desired_and_actual(residents: usize, drift_every: usize) -> (DesiredState, Ac
                 revoked_credentials: BTreeSet::new(),
                 new_grants: true,
                 pin: None,
+                mobile_key: false,
             },
         );
     }

@@ -8,7 +8,7 @@ mod raw;
 mod schema;
 mod validate;
 
-pub use guests::{GuestPinRules, PassLimit, PinRules};
+pub use guests::{GuestPinRules, MobileKeyRules, PassLimit, PinRules};
 pub use kinds::{MemberRules, VisitorRules};
 pub use notifications::{NotificationsConfig, WebhookConfig};
 pub use raw::RawConfig;
@@ -267,6 +267,11 @@ impl AccessSystemConfig {
     pub fn holds_pins(&self) -> bool {
         matches!(self, AccessSystemConfig::Brivo(_))
     }
+    /// Whether systems of this type issue mobile keys (`Capabilities::mobile_keys`, kept in
+    /// step by the same test).
+    pub fn issues_mobile_keys(&self) -> bool {
+        matches!(self, AccessSystemConfig::Openpath(_))
+    }
     pub fn common(&self) -> &Endpoint {
         match self {
             AccessSystemConfig::Kisi(c) => &c.endpoint,
@@ -365,6 +370,8 @@ pub struct PropertyConfig {
     pub guest_pins: Option<GuestPinRules>,
     /// The PINs lockstep issues; `None`: none.
     pub pins: Option<PinRules>,
+    /// The mobile keys lockstep issues; `None`: none.
+    pub mobile_keys: Option<MobileKeyRules>,
 }
 
 /// The stable key that links one person's records across a property's sources.

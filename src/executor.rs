@@ -253,7 +253,16 @@ impl Executor<'_> {
                 ..
             } => {
                 let user = self.user_id(ids, external_id).await?;
-                self.system.revoke_credential(&user, credential_id).await
+                self.system.revoke_credential(&user, credential_id).await?;
+                // A mobile key lockstep issued is forgotten once revoked: one still wanted is
+                // issued afresh next cycle (the replacement for a lost phone).
+                self.store
+                    .mobile_keys()
+                    .forget(self.property, self.system_name, external_id, credential_id)
+                    .map_err(|e| AccessError::Rejected {
+                        system: self.system_name.to_string(),
+                        message: format!("credential revoked but its record not updated: {e}"),
+                    })
             }
             Action::RevokePin { external_id, .. } => {
                 let user = self.user_id(ids, external_id).await?;
@@ -269,6 +278,25 @@ impl Executor<'_> {
                 window,
                 ..
             } => self.issue_pin(ids, external_id, *generation, *window).await,
+            Action::IssueMobileKey {
+                external_id,
+                window,
+                ..
+            } => {
+                let user = self.user_id(ids, external_id).await?;
+                let credential_id = self.system.issue_mobile_key(&user, window).await?;
+                let record = crate::store::IssuedKey {
+                    credential_id,
+                    issued_at: self.now,
+                };
+                self.store
+                    .mobile_keys()
+                    .record(self.property, self.system_name, external_id, &record)
+                    .map_err(|e| AccessError::Rejected {
+                        system: self.system_name.to_string(),
+                        message: format!("mobile key issued but not recorded: {e}"),
+                    })
+            }
         }
     }
 

@@ -306,6 +306,8 @@ fn patch(c: &mut Cached, o: &Written) {
                 u.pin = None;
             }
         }
+        // Credentials are not part of the cached listing (they are listed per lost report).
+        Action::IssueMobileKey { .. } => {}
     }
 }
 

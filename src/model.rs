@@ -235,6 +235,9 @@ pub struct DesiredUser {
     /// replacement after a loss) and window. `None`: no PIN from lockstep.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pin: Option<DesiredPin>,
+    /// The person should hold a mobile key (a BLE/NFC phone credential) in this system.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mobile_key: bool,
 }
 
 /// A PIN lockstep should have issued to a person. Never the value: that exists only between the
@@ -281,6 +284,10 @@ pub struct DesiredState {
     /// system. Only a PIN lockstep issued is ever cleared; a PIN set by hand is left alone.
     #[serde(default)]
     pub issued_pins: BTreeMap<String, u32>,
+    /// External id → the vendor's id of the mobile key lockstep issued in this system. Only a
+    /// key lockstep issued is ever revoked for not being wanted.
+    #[serde(default)]
+    pub issued_keys: BTreeMap<String, String>,
 }
 
 impl DesiredState {
@@ -441,6 +448,9 @@ pub struct Capabilities {
     pub time_windows: bool,
     /// Users can hold a PIN.
     pub pins: bool,
+    /// Lockstep can issue a user a mobile key (a phone credential) and the vendor invites the
+    /// person to set it up.
+    pub mobile_keys: bool,
     /// Credentials (cards, fobs) can be listed and unassigned per user.
     pub credentials: bool,
     /// The vendor's hard limit on groups per user, if any (Brivo: 16).

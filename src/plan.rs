@@ -43,6 +43,13 @@ pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -
                 person_id: person_id_of(external_id),
             });
         }
+        if let Some(key) = desired.issued_keys.get(external_id) {
+            out.actions.push(Action::RevokeCredential {
+                external_id: external_id.clone(),
+                person_id: person_id_of(external_id),
+                credential_id: key.clone(),
+            });
+        }
         for group in have
             .groups
             .keys()
@@ -58,6 +65,8 @@ pub fn plan(desired: &DesiredState, actual: &ActualState, caps: &Capabilities) -
     }
     plan_duplicates(desired, actual, &mut out);
     out.actions.sort();
+    // A lost mobile key that is also no longer wanted is revoked once.
+    out.actions.dedup();
     out.problems.sort();
     out
 }
@@ -131,6 +140,24 @@ fn plan_new_user(
             generation: pin.generation,
             window: effective(&pin.window, caps),
         });
+    }
+    if want.mobile_key && caps.mobile_keys {
+        out.actions.push(issue_key(external_id, want));
+    }
+}
+
+/// A mobile key for the person, valid across their groups.
+fn issue_key(external_id: &str, want: &DesiredUser) -> Action {
+    let window = want
+        .groups
+        .values()
+        .copied()
+        .reduce(|a, b| crate::policy::kinds::widest(&a, &b))
+        .unwrap_or(Window::OPEN);
+    Action::IssueMobileKey {
+        external_id: external_id.to_string(),
+        person_id: want.person_id.clone(),
+        window,
     }
 }
 
@@ -227,6 +254,19 @@ fn plan_existing_user(
                 window: effective(window, caps),
             });
         }
+    }
+    match desired.issued_keys.get(external_id) {
+        None if want.mobile_key && want.new_grants && caps.mobile_keys => {
+            out.actions.push(issue_key(external_id, want));
+        }
+        Some(key) if !want.mobile_key && !desired.hold_removals => {
+            out.actions.push(Action::RevokeCredential {
+                external_id: external_id.to_string(),
+                person_id: want.person_id.clone(),
+                credential_id: key.clone(),
+            });
+        }
+        _ => {}
     }
     if let Some(pin) = want
         .pin

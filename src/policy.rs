@@ -326,7 +326,8 @@ pub fn desired(input: &Input<'_>) -> Output {
             .flatten()
             .collect();
         let kinds = identity.records.iter().map(|(_, p)| p.kind());
-        let pin = pins::desired(property, kinds, &groups, lost.iter().copied());
+        let pin = pins::desired(property, kinds.clone(), &groups, lost.iter().copied());
+        let mobile_key = pins::mobile_key(property, kinds, &groups);
         let revoked_credentials = lost
             .into_iter()
             .filter(|id| !pins::is_pin_loss(id))
@@ -342,6 +343,7 @@ pub fn desired(input: &Input<'_>) -> Output {
                 revoked_credentials,
                 new_grants,
                 pin,
+                mobile_key,
             },
         );
     }

@@ -113,6 +113,22 @@ pub trait AccessSystem: Send + Sync {
             message: "this access system does not hold PINs".into(),
         })
     }
+
+    /// Issues the user a mobile key valid for `window` and has the vendor invite the person to
+    /// set it up; returns the credential's id. A mobile key the user already holds is taken
+    /// as it is (so a retry after an unknown outcome never issues a second). Only systems
+    /// whose capabilities say `mobile_keys` are asked; the rest refuse.
+    async fn issue_mobile_key(
+        &self,
+        user_id: &str,
+        window: &Window,
+    ) -> Result<String, AccessError> {
+        let _ = (user_id, window);
+        Err(AccessError::Rejected {
+            system: self.kind().to_string(),
+            message: "this access system issues no mobile keys".into(),
+        })
+    }
 }
 
 /// Why a call to an access system failed. `kind()` is a bounded metric label.

@@ -197,4 +197,6 @@ mod bad_pages;
 #[cfg(test)]
 mod golden;
 #[cfg(test)]
+mod key_tests;
+#[cfg(test)]
 pub(crate) mod tests;

@@ -43,3 +43,12 @@ pub struct PinRules {
 impl PinRules {
     pub const DEFAULT_DIGITS: u8 = 6;
 }
+
+/// The mobile keys a property issues (the `mobile_keys:` section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MobileKeyRules {
+    /// The access system issuing them; its type issues mobile keys (checked).
+    pub system: String,
+    /// The kinds of people given one while they have access.
+    pub issue_to: BTreeSet<PersonKind>,
+}

@@ -23,7 +23,7 @@ mod guests;
 mod kinds;
 mod notifications;
 pub use events::RawSender;
-pub use guests::{RawGuestPins, RawPassLimit, RawPins};
+pub use guests::{RawGuestPins, RawMobileKeys, RawPassLimit, RawPins};
 pub use kinds::{RawMembers, RawVisitors};
 pub use notifications::{RawNotifications, RawWebhook};
 
@@ -217,6 +217,8 @@ pub struct RawProperty {
     pub guest_pins: Option<RawGuestPins>,
     /// PINs lockstep issues and delivers through `notifications`; left out, none.
     pub pins: Option<RawPins>,
+    /// Mobile keys lockstep issues on move-in; left out, none.
+    pub mobile_keys: Option<RawMobileKeys>,
 }
 
 /// One source of a property.

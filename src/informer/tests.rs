@@ -23,6 +23,7 @@ fn wanting(exts: &[&str]) -> DesiredState {
                 revoked_credentials: BTreeSet::new(),
                 new_grants: true,
                 pin: None,
+                mobile_key: false,
             },
         );
     }

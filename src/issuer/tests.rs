@@ -123,6 +123,7 @@ mod never_shown {
                 revoked_credentials: BTreeSet::new(),
                 new_grants: true,
                 pin: None,
+                mobile_key: false,
             };
             let people = BTreeMap::from([(ext.clone(), person)]);
             let issuer = PinIssuer { property: &property, ..issuer(&sink, &key, digits, &people) };

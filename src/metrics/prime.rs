@@ -16,6 +16,9 @@ pub const ACTIONS: &[&str] = &[
     "set_window",
     "remove_from_group",
     "revoke_credential",
+    "issue_pin",
+    "revoke_pin",
+    "issue_mobile_key",
 ];
 
 /// Outcomes counted in `lockstep_actions_total`.

@@ -62,6 +62,13 @@ pub enum Action {
         generation: u32,
         window: Window,
     },
+    /// Issues a mobile key (a phone credential) valid for `window`; the vendor invites the
+    /// person to set it up on their phone.
+    IssueMobileKey {
+        external_id: String,
+        person_id: String,
+        window: Window,
+    },
 }
 
 impl Action {
@@ -84,6 +91,7 @@ impl Action {
             Action::SetWindow { .. } => "set_window",
             Action::RevokePin { .. } => "revoke_pin",
             Action::IssuePin { .. } => "issue_pin",
+            Action::IssueMobileKey { .. } => "issue_mobile_key",
         }
     }
 
@@ -95,7 +103,8 @@ impl Action {
             | Action::AddToGroup { external_id, .. }
             | Action::SetWindow { external_id, .. }
             | Action::RevokePin { external_id, .. }
-            | Action::IssuePin { external_id, .. } => external_id,
+            | Action::IssuePin { external_id, .. }
+            | Action::IssueMobileKey { external_id, .. } => external_id,
         }
     }
 
@@ -107,7 +116,8 @@ impl Action {
             | Action::AddToGroup { person_id, .. }
             | Action::SetWindow { person_id, .. }
             | Action::RevokePin { person_id, .. }
-            | Action::IssuePin { person_id, .. } => person_id,
+            | Action::IssuePin { person_id, .. }
+            | Action::IssueMobileKey { person_id, .. } => person_id,
         }
     }
 
@@ -119,6 +129,7 @@ impl Action {
             | Action::SetWindow { group, .. } => group,
             Action::RevokeCredential { credential_id, .. } => credential_id,
             Action::RevokePin { .. } | Action::IssuePin { .. } => "pin",
+            Action::IssueMobileKey { .. } => "mobile key",
             Action::CreateUser { .. } => "",
         }
     }
@@ -151,6 +162,9 @@ impl Action {
                 generation,
                 ..
             } => format!("issue PIN #{generation} to {person_id}"),
+            Action::IssueMobileKey { person_id, .. } => {
+                format!("issue a mobile key to {person_id}")
+            }
         }
     }
 }

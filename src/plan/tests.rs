@@ -35,6 +35,7 @@ fn desired_user(person: &str, groups: &[&str]) -> DesiredUser {
         revoked_credentials: BTreeSet::new(),
         new_grants: true,
         pin: None,
+        mobile_key: false,
     }
 }
 
@@ -129,6 +130,8 @@ fn apply(actual: &ActualState, plan: &Plan) -> ActualState {
             Action::RevokePin { external_id, .. } => {
                 next.users.get_mut(external_id).expect("owned user").pin = None;
             }
+            // Keys are recorded in the store, not observed: nothing to change here.
+            Action::IssueMobileKey { .. } => {}
         }
     }
     next
@@ -436,5 +439,6 @@ proptest! {
 }
 
 mod held;
+mod keys;
 mod owned;
 mod pins;

@@ -59,6 +59,18 @@ pub fn desired<'a>(
     })
 }
 
+/// Whether a person of these kinds with these groups should hold a mobile key: the property
+/// issues them (`mobile_keys:`) to one of the kinds, and the person has access to something.
+pub fn mobile_key(
+    property: &PropertyConfig,
+    kinds: impl IntoIterator<Item = PersonKind>,
+    groups: &BTreeMap<String, Window>,
+) -> bool {
+    property.mobile_keys.as_ref().is_some_and(|rules| {
+        !groups.is_empty() && kinds.into_iter().any(|k| rules.issue_to.contains(&k))
+    })
+}
+
 /// Adds a property's guest passes to its desired state: each pass live at `now` whose host
 /// holds access (or is held as observed) becomes a user with the pass's groups in its window
 /// and a first-generation PIN; the passes' next edge joins the property's next due time. A
@@ -107,6 +119,7 @@ pub fn add_guests(
                 generation: 1,
                 window: grant.window,
             }),
+            mobile_key: false,
         };
         let info = super::PersonInfo {
             person_id: grant.pass_id.clone(),

@@ -49,6 +49,10 @@ pub fn per_system(
         .keys()
         .map(|system| {
             let holds_pins = property.pins.as_ref().is_some_and(|p| &p.system == system);
+            let holds_keys = property
+                .mobile_keys
+                .as_ref()
+                .is_some_and(|k| &k.system == system);
             let users = desired
                 .users
                 .iter()
@@ -60,14 +64,18 @@ pub fn per_system(
                         .map(|(g, w)| (g.clone(), *w))
                         .collect();
                     let pin = u.pin.filter(|_| holds_pins);
-                    let present =
-                        !groups.is_empty() || !u.revoked_credentials.is_empty() || pin.is_some();
+                    let mobile_key = u.mobile_key && holds_keys;
+                    let present = !groups.is_empty()
+                        || !u.revoked_credentials.is_empty()
+                        || pin.is_some()
+                        || mobile_key;
                     present.then(|| {
                         (
                             ext.clone(),
                             DesiredUser {
                                 groups,
                                 pin,
+                                mobile_key,
                                 ..u.clone()
                             },
                         )
@@ -83,6 +91,7 @@ pub fn per_system(
                 owned_grants: BTreeSet::new(),
                 expected_ends: desired.expected_ends.clone(),
                 issued_pins: BTreeMap::new(),
+                issued_keys: BTreeMap::new(),
             };
             (system.clone(), state)
         })

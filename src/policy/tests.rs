@@ -34,6 +34,7 @@ pub(crate) fn property() -> PropertyConfig {
         visitors: Default::default(),
         guest_pins: None,
         pins: None,
+        mobile_keys: None,
     }
 }
 

@@ -42,6 +42,13 @@ impl Cycle<'_> {
                 .into_iter()
                 .map(|(ext, pin)| (ext, pin.generation))
                 .collect();
+            want.issued_keys = self
+                .store
+                .mobile_keys()
+                .of(self.property_id, name)?
+                .into_iter()
+                .map(|(ext, key)| (ext, key.credential_id))
+                .collect();
             match self.observe_one(name, system, &want).await {
                 Ok(actual) => {
                     self.adopt(name, &want, &actual)?;

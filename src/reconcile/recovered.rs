@@ -135,6 +135,8 @@ impl Cycle<'_> {
             Action::SetWindow { .. } | Action::RevokeCredential { .. } => false,
             // A PIN whose issue was cut short was never delivered: the plan issues a fresh one.
             Action::IssuePin { .. } => false,
+            // Issuing takes a key the user already holds, so issuing again is harmless.
+            Action::IssueMobileKey { .. } => false,
             Action::RevokePin { external_id, .. } => actual
                 .users
                 .get(external_id)

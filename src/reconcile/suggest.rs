@@ -89,6 +89,9 @@ fn describe(action: &Action) -> String {
         Action::IssuePin { generation: 1, .. } => "issue a PIN".into(),
         Action::IssuePin { .. } => "issue a replacement PIN".into(),
         Action::RevokePin { .. } => "clear the PIN".into(),
+        Action::IssueMobileKey { .. } => {
+            "issue a mobile key (the person is invited to set it up)".into()
+        }
     }
 }
 

@@ -107,11 +107,18 @@ impl OpenpathSim {
             .route("/orgs/{org}/groups", get(api::list_groups))
             // openpath-swagger: listUserGroups.
             .route("/orgs/{org}/users/{user}/groups", get(api::user_groups))
-            // openpath-swagger: listCredentials.
+            // openpath-swagger: listCredentials; createCredential.
             .route(
                 "/orgs/{org}/users/{user}/credentials",
-                get(api::user_credentials),
+                get(api::user_credentials).post(api::create_credential),
             )
+            // openpath-swagger: setupMobileCredential.
+            .route(
+                "/orgs/{org}/users/{user}/credentials/{credential}/setupMobile",
+                post(api::setup_mobile),
+            )
+            // openpath-swagger: listCredentialTypes.
+            .route("/orgs/{org}/credentialTypes", get(api::credential_types))
             // openpath-swagger: deleteCredential.
             .route(
                 "/orgs/{org}/users/{user}/credentials/{credential}",

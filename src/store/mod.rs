@@ -5,12 +5,13 @@
 //! lockstep made), `overrides`, `intents`, `tracker` (status
 //! marks), `lost` (lost credentials), `events` (signed events and replay marks, `events.rs`), `guests`
 //! (residents' guest PINs, `guests.rs`), `pins` (PINs lockstep issued, by generation and keyed
-//! fingerprint, never the digits: `pins.rs`) and `meta`. Every record is a versioned envelope
+//! fingerprint, never the digits: `pins.rs`), `keys` (mobile keys lockstep issued, by credential
+//! id: `keys.rs`) and `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
 //!
 //! Durability: the audit log, suggestions, overrides, lost credentials, events, guest passes, issued
-//! PINs and intents are flushed to disk before their write returns (they must survive `kill -9`); status marks and metadata
+//! PINs and keys, and intents are flushed to disk before their write returns (they must survive `kill -9`); status marks and metadata
 //! are rewritten every cycle and ride on sled's 200 ms background flush. `Store::flush` on
 //! shutdown writes everything.
 
@@ -26,6 +27,7 @@ mod grants;
 mod guests;
 mod holder;
 mod intents;
+mod keys;
 mod overrides;
 mod pins;
 mod query;
@@ -52,6 +54,7 @@ pub use export::{rfc3339, write_csv, write_jsonl, ExportFormat};
 pub use grants::{GrantRecord, Grants};
 pub use guests::{new_pass_id, AddPassError, GuestPasses};
 pub use intents::{Intent, Intents};
+pub use keys::{IssuedKey, MobileKeys};
 pub use overrides::{Lost, Override, Overrides};
 pub use pins::{IssuedPin, Pins};
 pub use query::{AuditFilter, AuditIter};
@@ -77,6 +80,7 @@ pub(crate) struct Inner {
     pub events: sled::Tree,
     pub guests: sled::Tree,
     pub pins: sled::Tree,
+    pub keys: sled::Tree,
     /// Serialises `GuestPasses::add` (limits checked, then insert).
     pub guests_lock: Mutex<()>,
     /// Serialises `Events::accept` (check, then insert).
@@ -167,6 +171,7 @@ impl Store {
             events_lock: Mutex::new(()),
             guests: tree("guests")?,
             pins: tree("pins")?,
+            keys: tree("keys")?,
             guests_lock: Mutex::new(()),
             audit,
             head: Mutex::new(head),
@@ -227,6 +232,9 @@ impl Store {
     }
     pub fn pins(&self) -> Pins<'_> {
         Pins { inner: &self.inner }
+    }
+    pub fn mobile_keys(&self) -> MobileKeys<'_> {
+        MobileKeys { inner: &self.inner }
     }
 
     /// Writes everything to disk (called on shutdown).

@@ -14,6 +14,7 @@ mod door;
 mod events;
 mod faults;
 mod harness;
+mod keys;
 mod metrics;
 mod notify;
 mod openpath;

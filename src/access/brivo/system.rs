@@ -23,6 +23,7 @@ impl AccessSystem for Brivo {
         Capabilities {
             time_windows: false,
             pins: true,
+            mobile_keys: false,
             credentials: true,
             max_groups_per_user: Some(MAX_GROUPS_PER_USER),
         }

@@ -28,6 +28,7 @@ impl AccessSystem for Door {
         Capabilities {
             time_windows: true,
             pins: false,
+            mobile_keys: false,
             credentials: false,
             max_groups_per_user: None,
         }

@@ -181,3 +181,42 @@ fn error_bodies_give_their_text() {
         "Invalid request: User not found."
     );
 }
+
+/// `listCredentialTypes` 200 (items `{id, name, description, modelName}`).
+const CREDENTIAL_TYPES: &str = r#"{"totalCount":2,"filteredCount":2,"data":[
+ {"id":4,"name":"Wiegand Card","description":"26-bit card","modelName":"card"},
+ {"id":1,"name":"Openpath Mobile","description":null,"modelName":"mobile"}],
+ "meta":{"accessToken":null,"siteSpecificAccess":null}}"#;
+
+/// `createCredential` 201 (`{data: credential}` with its `mobile` part not yet set up).
+const CREATED_CREDENTIAL: &str = r#"{"data":{"id":903,"startDate":"2027-01-15",
+ "endDate":null,"credentialType":{"id":1,"name":"Openpath Mobile","modelName":"mobile"},
+ "mobile":{"id":78,"name":null,"provisionedAt":null,"hasSetupMobileToken":false},
+ "createdAt":"2027-01-15T08:00:00.000Z","updatedAt":"2027-01-15T08:00:00.000Z"}}"#;
+
+#[test]
+fn the_credential_types_and_a_created_mobile_credential_parse() {
+    let kinds =
+        wire::parse_page::<wire::Kind>("credential type", 1000, CREDENTIAL_TYPES.as_bytes());
+    let kinds = kinds.expect("types");
+    let mobile: Vec<u64> = kinds
+        .data
+        .iter()
+        .filter(|k| k.is_mobile())
+        .map(|k| k.id.0)
+        .collect();
+    assert_eq!(mobile, [1], "the card type is not mobile");
+    let created: One<Credential> =
+        wire::parse("created credential", CREATED_CREDENTIAL.as_bytes()).expect("created");
+    assert_eq!(created.data.id.0, 903);
+    assert!(created.data.is_mobile());
+    assert!(created
+        .data
+        .mobile
+        .as_ref()
+        .is_some_and(|m| m.provisioned_at.is_none()));
+    let listed = wire::parse_page::<Credential>("credential", 1000, CREDENTIALS.as_bytes());
+    let listed = listed.expect("credentials");
+    let mobile: Vec<bool> = listed.data.iter().map(Credential::is_mobile).collect();
+    assert_eq!(mobile, [true, false]);
+}

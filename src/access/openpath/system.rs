@@ -1,7 +1,7 @@
 //! `AccessSystem` for Openpath: what each trait operation sends and which answer means what.
 //! Operations are named by their openpath-swagger operationId.
 
-use super::wire::{self, Credential, Group, GroupRef, One, User};
+use super::wire::{self, Credential, Group, GroupRef, Kind, One, User};
 use super::{numeric, Openpath};
 use crate::access::{AccessError, AccessSystem, NewUser, Scope};
 use crate::model::{
@@ -27,6 +27,7 @@ impl AccessSystem for Openpath {
         Capabilities {
             time_windows: false,
             pins: false,
+            mobile_keys: true,
             credentials: true,
             max_groups_per_user: None,
         }
@@ -189,6 +190,61 @@ impl AccessSystem for Openpath {
     ) -> Result<(), AccessError> {
         let path = self.membership_path(user_id, group_id)?;
         Ok(self.delete_gone_ok(&path).await?)
+    }
+
+    /// A mobile key: the user's mobile credential where `listCredentials` shows one (a retry
+    /// after an unknown outcome, or one made by hand), else `createCredential` (201
+    /// `{data: credential}`) of the type `listCredentialTypes` names mobile, with the window's
+    /// dates as `startDate`/`endDate` (dates only in the spec; the end date is the day the
+    /// window ends: assumption). Then, unless the person already set it up (`provisionedAt`),
+    /// `setupMobileCredential` (204), with which Openpath e-mails the person the setup link.
+    async fn issue_mobile_key(
+        &self,
+        user_id: &str,
+        window: &Window,
+    ) -> Result<String, AccessError> {
+        let user = numeric("user", user_id).map_err(|m| self.rejected(m))?;
+        let path = format!("/users/{user}/credentials");
+        let held: Vec<Credential> = self.list("credential", &path).await?;
+        let (id, provisioned) = match held.iter().find(|c| c.is_mobile()) {
+            Some(c) => (
+                c.id.0,
+                c.mobile
+                    .as_ref()
+                    .is_some_and(|m| m.provisioned_at.is_some()),
+            ),
+            None => {
+                let kinds: Vec<Kind> = self.list("credential type", "/credentialTypes").await?;
+                let Some(kind) = kinds.iter().find(|k| k.is_mobile()) else {
+                    return Err(self.rejected(format!(
+                        "listCredentialTypes shows no mobile credential type among {} types; a mobile key cannot be issued",
+                        kinds.len()
+                    )));
+                };
+                let date = |t: i64| {
+                    crate::store::rfc3339(t)
+                        .chars()
+                        .take(10)
+                        .collect::<String>()
+                };
+                let body = json!({
+                    "credentialTypeId": kind.id.0,
+                    "startDate": window.from.map(date),
+                    "endDate": window.until.map(date),
+                });
+                let reply = self
+                    .call(Method::POST, &path, Some(&body))
+                    .await
+                    .map_err(AccessError::from)?;
+                let created = wire::parse::<One<Credential>>("created credential", &reply.body);
+                (self.parsed(Method::POST, &path, created)?.data.id.0, false)
+            }
+        };
+        if !provisioned {
+            let setup = format!("/users/{user}/credentials/{id}/setupMobile");
+            self.call(Method::POST, &setup, None).await?;
+        }
+        Ok(id.to_string())
     }
 
     /// `deleteCredential`, `DELETE /orgs/{orgId}/users/{userId}/credentials/{credentialId}`

@@ -93,7 +93,7 @@ fn seed_users(sim: &OpenpathSim, n: usize, group: u64) {
     sim.set_state(s);
 }
 
-fn new_user(external_id: &str, email: Option<&str>) -> NewUser {
+pub(crate) fn new_user(external_id: &str, email: Option<&str>) -> NewUser {
     NewUser {
         external_id: external_id.into(),
         name: "Ada Lovelace".into(),

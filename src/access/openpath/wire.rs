@@ -121,6 +121,9 @@ pub(super) struct Group {
 pub(super) struct Credential {
     pub id: Id,
     pub credential_type: Option<CredentialType>,
+    /// Present on mobile credentials: `{id, name, provisionedAt, …}`.
+    #[serde(default)]
+    pub mobile: Option<Mobile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,6 +131,41 @@ pub(super) struct Credential {
 pub(super) struct CredentialType {
     pub name: Option<String>,
     pub model_name: Option<String>,
+}
+
+/// A mobile credential's state: `provisionedAt` is null until the person set it up.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Mobile {
+    #[serde(default)]
+    pub provisioned_at: Option<String>,
+}
+
+/// A credential type (`listCredentialTypes` item): `{id, name, description, modelName}`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct Kind {
+    pub id: Id,
+    pub name: Option<String>,
+    pub model_name: Option<String>,
+}
+
+impl Row for Kind {
+    fn id(&self) -> Id {
+        self.id
+    }
+}
+
+impl Kind {
+    /// Whether this is a phone credential: its model or name says mobile (openpath-swagger
+    /// lists types by name only; the public examples show `Openpath Mobile` / `mobile`).
+    pub fn is_mobile(&self) -> bool {
+        says_mobile(self.model_name.as_deref()) || says_mobile(self.name.as_deref())
+    }
+}
+
+fn says_mobile(text: Option<&str>) -> bool {
+    text.is_some_and(|t| t.to_ascii_lowercase().contains("mobile"))
 }
 
 impl Row for User {
@@ -182,6 +220,14 @@ impl User {
 }
 
 impl Credential {
+    /// Whether this is a mobile credential (its type says so, or it carries a `mobile` part).
+    pub fn is_mobile(&self) -> bool {
+        self.mobile.is_some()
+            || self.credential_type.as_ref().is_some_and(|t| {
+                says_mobile(t.model_name.as_deref()) || says_mobile(t.name.as_deref())
+            })
+    }
+
     /// The credential type's name (`Openpath Mobile`, `Mifare CSN`, …).
     pub fn kind(&self) -> String {
         self.credential_type

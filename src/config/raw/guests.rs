@@ -48,3 +48,16 @@ pub struct RawPins {
     /// How many digits a PIN has (4 to 8, default 6).
     pub digits: Option<i64>,
 }
+
+/// Mobile keys lockstep issues on move-in: a phone credential the vendor invites the person to
+/// set up.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMobileKeys {
+    /// The access system that issues them (one whose type issues mobile keys: openpath).
+    /// Default: the property's only access system of such a type.
+    pub system: Option<String>,
+    /// The kinds of people given one while they have access: resident, staff, member,
+    /// visitor. Default: [resident].
+    pub issue_to: Option<Vec<String>>,
+}

@@ -144,6 +144,11 @@ fn every_system_type_that_holds_pins_says_so_in_its_capabilities() {
             system.holds_pins(),
             "{name}: config and connector disagree on PINs"
         );
+        assert_eq!(
+            built.capabilities().mobile_keys,
+            system.issues_mobile_keys(),
+            "{name}: config and connector disagree on mobile keys"
+        );
     }
 }
 
@@ -177,4 +182,78 @@ fn the_examples_commented_pins_and_guest_pins_are_valid_once_uncommented() {
     );
     assert!(birch.guest_pins.is_some());
     assert!(c.notifications.is_some());
+}
+
+const OPENPATH: &str = "  openpath-main:
+    type: openpath
+    url: http://127.0.0.1:1/openpath
+    email: ops@example.test
+    password: p
+    org_id: 7
+";
+
+/// MINIMAL with an Openpath system beside Kisi (the unit doors in Openpath) and `keys` as
+/// keys of maple-court.
+fn with_openpath(keys: &str) -> String {
+    MINIMAL
+        .replace("properties:\n", &format!("{OPENPATH}properties:\n"))
+        .replace(
+            "    access_system: kisi-main\n",
+            "    access_systems:\n      kisi-main: {groups: [Entrances]}\n      openpath-main: {groups: [\"Unit *\"]}\n",
+        )
+        .replace("    common_groups:", &format!("{keys}    common_groups:"))
+}
+
+#[test]
+fn mobile_keys_default_to_the_system_that_issues_them_and_residents() {
+    let c = valid(&with_openpath("    mobile_keys: {}\n"), &minimal_env());
+    let keys = c.properties["maple-court"]
+        .mobile_keys
+        .clone()
+        .expect("keys");
+    assert_eq!(keys.system, "openpath-main");
+    assert_eq!(keys.issue_to, BTreeSet::from([PersonKind::Resident]));
+    let c = valid(&with_openpath(""), &minimal_env());
+    assert_eq!(c.properties["maple-court"].mobile_keys, None);
+    let c = valid(
+        &with_openpath("    mobile_keys: {issue_to: [staff, member]}\n"),
+        &minimal_env(),
+    );
+    let keys = c.properties["maple-court"]
+        .mobile_keys
+        .clone()
+        .expect("keys");
+    assert_eq!(
+        keys.issue_to,
+        BTreeSet::from([PersonKind::Staff, PersonKind::Member])
+    );
+}
+
+#[test]
+fn mobile_keys_in_a_system_that_issues_none_are_refused_by_name() {
+    let e = errors(
+        &with_openpath("    mobile_keys: {system: kisi-main}\n"),
+        &minimal_env(),
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.contains("properties.maple-court.mobile_keys.system")
+                && e.contains("kisi system, which issues no mobile keys (openpath does)")),
+        "{e:?}"
+    );
+    let e = errors(&with_property_keys("    mobile_keys: {}\n"), &minimal_env());
+    assert!(
+        e.iter()
+            .any(|e| e.contains("none of this property's access systems issues mobile keys")),
+        "{e:?}"
+    );
+    let e = errors(
+        &with_openpath("    mobile_keys: {issue_to: [tenant]}\n"),
+        &minimal_env(),
+    );
+    assert!(
+        e.iter()
+            .any(|e| e.contains("mobile_keys.issue_to") && e.contains("\"tenant\"")),
+        "{e:?}"
+    );
 }

@@ -4,7 +4,7 @@
 
 use super::super::raw::{RawConfig, RawPins};
 use super::Check;
-use crate::config::{AccessSystemConfig, PinRules, PropertyConfig};
+use crate::config::{AccessSystemConfig, MobileKeyRules, PinRules, PropertyConfig};
 use crate::model::PersonKind;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,7 +15,7 @@ const KINDS: [PersonKind; 4] = [
     PersonKind::Visitor,
 ];
 
-/// Sets `pins` on every property that has the section (and on none other).
+/// Sets `pins` and `mobile_keys` on every property that has the section (and on none other).
 pub(super) fn all(
     c: &mut Check<'_>,
     raw: &RawConfig,
@@ -30,6 +30,23 @@ pub(super) fn all(
         let base = format!("properties.{id}");
         if let Some(rules) = p.pins.as_ref() {
             property.pins = pins(c, &base, rules, property, systems, has_sink);
+        }
+        if let Some(rules) = p.mobile_keys.as_ref() {
+            let base = format!("{base}.mobile_keys");
+            let system = holder(
+                c,
+                &base,
+                rules.system.as_deref(),
+                property,
+                systems,
+                &Holder {
+                    holds: AccessSystemConfig::issues_mobile_keys,
+                    none: "issues no mobile keys (openpath does)",
+                    plural: "issues mobile keys",
+                },
+            );
+            let issue_to = issue_to(c, &base, rules.issue_to.as_deref());
+            property.mobile_keys = system.map(|system| MobileKeyRules { system, issue_to });
         }
         if property.guest_pins.is_some() && p.pins.is_none() {
             c.err(
@@ -55,51 +72,18 @@ fn pins(
             "issued PINs must be delivered: add a top-level `notifications` section (an outbox file or a webhook)",
         );
     }
-    let holders: Vec<&String> = property
-        .access_systems
-        .keys()
-        .filter(|s| systems.get(*s).is_some_and(AccessSystemConfig::holds_pins))
-        .collect();
-    let system = match raw.system.as_deref() {
-        Some(name) if !property.access_systems.contains_key(name) => {
-            c.err(
-                format!("{base}.system"),
-                format!("{name:?} is not one of this property's access systems"),
-            );
-            None
-        }
-        Some(name) => match systems.get(name) {
-            Some(s) if !s.holds_pins() => {
-                c.err(
-                    format!("{base}.system"),
-                    format!(
-                        "{name:?} is a {} system, which holds no PINs (brivo does)",
-                        s.kind()
-                    ),
-                );
-                None
-            }
-            // An unknown system is reported where the property names it.
-            _ => Some(name.to_string()),
+    let system = holder(
+        c,
+        &base,
+        raw.system.as_deref(),
+        property,
+        systems,
+        &Holder {
+            holds: AccessSystemConfig::holds_pins,
+            none: "holds no PINs (brivo does)",
+            plural: "holds PINs",
         },
-        None => match holders.as_slice() {
-            [one] => Some(one.to_string()),
-            [] => {
-                c.err(
-                    &base,
-                    "none of this property's access systems holds PINs (brivo does)",
-                );
-                None
-            }
-            _ => {
-                c.err(
-                    format!("{base}.system"),
-                    "is required: more than one of this property's access systems holds PINs",
-                );
-                None
-            }
-        },
-    };
+    );
     let issue_to = issue_to(c, &base, raw.issue_to.as_deref());
     let digits = match raw.digits {
         None => PinRules::DEFAULT_DIGITS,
@@ -136,4 +120,70 @@ fn issue_to(c: &mut Check<'_>, base: &str, raw: Option<&[String]>) -> BTreeSet<P
         }
     }
     out
+}
+
+/// What a credential section asks of the system holding its credentials.
+struct Holder {
+    holds: fn(&AccessSystemConfig) -> bool,
+    /// `holds no PINs (brivo does)`.
+    none: &'static str,
+    /// `holds PINs`.
+    plural: &'static str,
+}
+
+/// The system named at `{base}.system`, or the property's only one that can hold the
+/// credential; `None` (with the error recorded) when there is none such.
+fn holder(
+    c: &mut Check<'_>,
+    base: &str,
+    named: Option<&str>,
+    property: &PropertyConfig,
+    systems: &BTreeMap<String, AccessSystemConfig>,
+    kind: &Holder,
+) -> Option<String> {
+    let able: Vec<&String> = property
+        .access_systems
+        .keys()
+        .filter(|s| systems.get(*s).is_some_and(kind.holds))
+        .collect();
+    match named {
+        Some(name) if !property.access_systems.contains_key(name) => {
+            c.err(
+                format!("{base}.system"),
+                format!("{name:?} is not one of this property's access systems"),
+            );
+            None
+        }
+        Some(name) => match systems.get(name) {
+            Some(s) if !(kind.holds)(s) => {
+                c.err(
+                    format!("{base}.system"),
+                    format!("{name:?} is a {} system, which {}", s.kind(), kind.none),
+                );
+                None
+            }
+            // An unknown system is reported where the property names it.
+            _ => Some(name.to_string()),
+        },
+        None => match able.as_slice() {
+            [one] => Some(one.to_string()),
+            [] => {
+                c.err(
+                    base,
+                    format!("none of this property's access systems {}", kind.plural),
+                );
+                None
+            }
+            _ => {
+                c.err(
+                    format!("{base}.system"),
+                    format!(
+                        "is required: more than one of this property's access systems {}",
+                        kind.plural
+                    ),
+                );
+                None
+            }
+        },
+    }
 }

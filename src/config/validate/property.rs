@@ -307,6 +307,7 @@ pub(super) fn property(
         visitors: super::kinds::visitors(c, &base, &p.visitors),
         guest_pins: None,
         pins: None,
+        mobile_keys: None,
     };
     routes(c, &base, &built);
     built.guest_pins = super::guests::guest_pins(c, &base, p.guest_pins.as_ref(), &built);

@@ -196,3 +196,42 @@ fn guest_passes_of_hosts_with_access_are_users_with_a_first_pin() {
         "the pass's end is an expected expiration"
     );
 }
+
+#[test]
+fn mobile_keys_go_to_the_kinds_named_and_only_to_their_system() {
+    let mut p = property();
+    p.access_systems = [
+        ("kisi".to_string(), Routing::default()),
+        ("openpath".to_string(), Routing::default()),
+    ]
+    .into();
+    p.mobile_keys = Some(crate::config::MobileKeyRules {
+        system: "openpath".into(),
+        issue_to: [PersonKind::Resident].into(),
+    });
+    let people = [
+        person("r1", Some("101"), LeaseStatus::Current),
+        staff("s1"),
+        person("r2", Some("102"), LeaseStatus::Past),
+    ];
+    let out = run(&p, &people, &[]);
+    let wants = |id: &str| {
+        out.desired
+            .users
+            .get(&ext(id))
+            .is_some_and(|u| u.mobile_key)
+    };
+    assert_eq!(
+        (wants("r1"), wants("s1"), wants("r2")),
+        (true, false, false)
+    );
+    let split = per_system(&p, &out.desired);
+    assert!(split["openpath"].users[&ext("r1")].mobile_key);
+    assert!(
+        split["kisi"]
+            .users
+            .get(&ext("r1"))
+            .is_none_or(|u| !u.mobile_key),
+        "the key lives in its system only"
+    );
+}

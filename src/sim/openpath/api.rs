@@ -2,7 +2,7 @@
 //! `order` answering `{totalCount, filteredCount, data, meta}`, user creation, group
 //! membership and credential deletion. Each handler names its openpath-swagger operationId.
 
-use super::state::{OpCredential, OpUser, MOBILE_TYPE};
+use super::state::{OpCredential, OpUser, CARD_TYPE, MOBILE_TYPE};
 use super::{error, iso_at, now_ms, OpenpathSim};
 use crate::sim::{write, SimCore};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -283,6 +283,7 @@ pub(super) async fn create_user(
         type_name: MOBILE_TYPE.1.into(),
         model_name: MOBILE_TYPE.2.into(),
         created_at,
+        ..OpCredential::default()
     };
     let answer = s.user_json(&user);
     s.users.push(user);
@@ -341,4 +342,108 @@ pub(super) async fn delete_credential(
     } else {
         not_found("Credential")
     }
+}
+
+/// `listCredentialTypes` (`GET /orgs/{orgId}/credentialTypes`): `{id, name, description,
+/// modelName}` items, paged like every listing.
+pub(super) async fn credential_types(
+    State(sim): State<OpenpathSim>,
+    Ids(_org): Ids<u64>,
+    q: ListingQuery,
+) -> Response {
+    let rows = [MOBILE_TYPE, CARD_TYPE]
+        .iter()
+        .map(|(id, name, model)| json!({"id": id, "name": name, "description": null, "modelName": model}))
+        .collect();
+    page(&sim.core, q, "id", rows)
+}
+
+/// `createCredential` (`POST /orgs/{orgId}/users/{userId}/credentials`, 201 `{data:
+/// credential}`): `credentialTypeId` is the body's one required field; `startDate`/`endDate`
+/// are nullable dates. Assumptions: an unknown type or a malformed date is a 400; an unknown
+/// user a 404.
+pub(super) async fn create_credential(
+    State(sim): State<OpenpathSim>,
+    Ids((_org, user)): Ids<(u64, u64)>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Response {
+    let Ok(Json(body)) = body else {
+        return error(StatusCode::BAD_REQUEST, "the body must be a JSON object");
+    };
+    let Some(type_id) = body.get("credentialTypeId").and_then(Value::as_u64) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "credentialTypeId is required (an integer)",
+        );
+    };
+    let Some(kind) = [MOBILE_TYPE, CARD_TYPE]
+        .into_iter()
+        .find(|k| k.0 == type_id)
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "credentialTypeId names no credential type",
+        );
+    };
+    let date = |field: &str| match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(d)) if is_date(d) => Ok(Some(d.clone())),
+        Some(_) => Err(format!("{field} must be a date (YYYY-MM-DD) or null")),
+    };
+    let (start_date, end_date) = match (date("startDate"), date("endDate")) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(m), _) | (_, Err(m)) => return error(StatusCode::BAD_REQUEST, &m),
+    };
+    let mut s = write(&sim.state);
+    if s.user(user).is_none() {
+        return not_found("User");
+    }
+    let credential = OpCredential {
+        id: s.next_id(),
+        user_id: user,
+        type_id: kind.0,
+        type_name: kind.1.into(),
+        model_name: kind.2.into(),
+        created_at: iso_at(now_ms()),
+        start_date,
+        end_date,
+        setup_emails: 0,
+    };
+    let answer = s.credential_json(&credential);
+    s.credentials.push(credential);
+    (StatusCode::CREATED, Json(json!({"data": answer}))).into_response()
+}
+
+/// `setupMobileCredential` (`POST …/credentials/{credentialId}/setupMobile`, 204): Openpath
+/// e-mails the person a link to set the credential up; the simulator counts the e-mails.
+/// Assumption: a credential that is not the user's, or not mobile, is a 404.
+pub(super) async fn setup_mobile(
+    State(sim): State<OpenpathSim>,
+    Ids((_org, user, credential)): Ids<(u64, u64, u64)>,
+) -> Response {
+    let mut s = write(&sim.state);
+    let found = s
+        .credentials
+        .iter_mut()
+        .find(|c| c.id == credential && c.user_id == user && c.type_id == MOBILE_TYPE.0);
+    match found {
+        Some(c) => {
+            c.setup_emails += 1;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => not_found("Credential"),
+    }
+}
+
+/// `YYYY-MM-DD` with plausible month and day.
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && text[..4].parse::<u16>().is_ok()
+        && text[5..7]
+            .parse::<u8>()
+            .is_ok_and(|m| (1..=12).contains(&m))
+        && text[8..].parse::<u8>().is_ok_and(|d| (1..=31).contains(&d))
 }

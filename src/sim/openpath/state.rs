@@ -10,6 +10,10 @@ use std::collections::{BTreeMap, BTreeSet};
 /// credentials with `credentialTypeId: 1`; the names are assumptions).
 pub const MOBILE_TYPE: (u64, &str, &str) = (1, "Openpath Mobile", "openpathMobile");
 
+/// A card type beside it, so `listCredentialTypes` lists more than the mobile one
+/// (assumption: the name; openpath-swagger's examples list card credentials).
+pub const CARD_TYPE: (u64, &str, &str) = (4, "Wiegand Card", "card");
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OpUser {
@@ -41,6 +45,11 @@ pub struct OpCredential {
     pub type_name: String,
     pub model_name: String,
     pub created_at: String,
+    /// `startDate`/`endDate` as `createCredential` was given them (dates).
+    pub start_date: Option<String>,
+    pub end_date: Option<String>,
+    /// How many times `setupMobileCredential` e-mailed the person for this credential.
+    pub setup_emails: u32,
 }
 
 /// The whole organisation; what `GET /openpath/_sim/state` returns and `PUT` accepts.
@@ -160,8 +169,8 @@ impl OpenpathState {
     pub fn credential_json(&self, c: &OpCredential) -> Value {
         json!({
             "id": c.id,
-            "startDate": null,
-            "endDate": null,
+            "startDate": c.start_date,
+            "endDate": c.end_date,
             "credentialType": {"id": c.type_id, "name": c.type_name, "modelName": c.model_name},
             "mobile": {"id": c.id, "name": "Mobile credential", "provisionedAt": null,
                 "hasSetupMobileToken": true},
