@@ -92,6 +92,7 @@ fn seed_users(sim: &DoorSim, n: usize, door: &str) {
                 passcode_type: "PERMANENT".into(),
                 shareable: false,
                 role: None,
+                notified: false,
             }],
         });
     }
