@@ -385,3 +385,5 @@ async fn malformed_pages_fail_the_observation() {
     })
     .await;
 }
+
+mod notify;

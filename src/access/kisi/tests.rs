@@ -498,3 +498,5 @@ async fn lives_within_the_documented_rate_limit() {
     })
     .await;
 }
+
+mod notify;
