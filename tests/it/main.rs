@@ -16,6 +16,7 @@ mod faults;
 mod harness;
 mod metrics;
 mod notify;
+mod notify_policy;
 mod openpath;
 mod pins;
 mod reload;
