@@ -340,7 +340,7 @@ pub enum RevocationMode {
 
 /// Whether a grant asks the access system to notify the person (Kisi's `notify`, DOOR's
 /// `shouldNotify`). Systems that cannot notify ignore it.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotifyPolicy {
     /// Only the first grant after lockstep created the person's user, in the same apply: the
@@ -348,8 +348,8 @@ pub enum NotifyPolicy {
     Default,
     /// Every grant notifies.
     Always,
-    /// No grant notifies; the default, so an upgrade never starts e-mailing people.
-    #[default]
+    /// No grant notifies: what a property that leaves `notify` out gets, so an upgrade never
+    /// starts e-mailing people.
     Never,
 }
 
