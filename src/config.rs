@@ -343,6 +343,21 @@ pub enum RevocationMode {
     AlwaysAutomatic,
 }
 
+/// Whether a grant asks the access system to notify the person (Kisi's `notify`, DOOR's
+/// `shouldNotify`). Systems that cannot notify ignore it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyPolicy {
+    /// Only the first grant after lockstep created the person's user, in the same apply: the
+    /// vendor's invitation, once.
+    Default,
+    /// Every grant notifies.
+    Always,
+    /// No grant notifies: what a property that leaves `notify` out gets, so an upgrade never
+    /// starts e-mailing people.
+    Never,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PropertyConfig {
     pub name: String,
@@ -355,6 +370,8 @@ pub struct PropertyConfig {
     pub link_by: Option<LinkKey>,
     pub mode: Mode,
     pub revocations: RevocationMode,
+    /// Whether grants ask the access system to notify the person.
+    pub notify: NotifyPolicy,
     pub activation_delay: Duration,
     pub max_revocations: RevocationLimit,
     /// Groups for every current resident.

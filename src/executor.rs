@@ -76,6 +76,8 @@ pub struct Executor<'a> {
     pub now: Timestamp,
     /// Issues PINs; `None` where the property issues none here (an `IssuePin` is refused).
     pub pins: Option<&'a crate::issuer::PinIssuer<'a>>,
+    /// Which grants ask the system to notify the person (systems that cannot, ignore it).
+    pub notify: crate::config::NotifyPolicy,
 }
 
 impl Executor<'_> {
@@ -195,6 +197,7 @@ impl Executor<'_> {
                     // The last attempt may have landed: look before creating again.
                     if let Some(user) = self.system.find_user(external_id).await? {
                         ids.users.insert(external_id.clone(), user.system_id);
+                        ids.created.insert(external_id.clone());
                         return Ok(());
                     }
                 }
@@ -205,6 +208,7 @@ impl Executor<'_> {
                 };
                 let id = self.system.create_user(&new).await?;
                 ids.users.insert(external_id.clone(), id);
+                ids.created.insert(external_id.clone());
                 Ok(())
             }
             Action::AddToGroup {
@@ -212,21 +216,22 @@ impl Executor<'_> {
                 group,
                 window,
                 ..
+            } => {
+                let notify = self.notifies(ids, external_id);
+                self.grant(ids, external_id, group, window, Some(notify))
+                    .await?;
+                if notify {
+                    ids.notified.insert(external_id.clone());
+                }
+                Ok(())
             }
-            | Action::SetWindow {
+            // A window moved on a membership already held: never news to the person.
+            Action::SetWindow {
                 external_id,
                 group,
                 window,
                 ..
-            } => {
-                let user = self.user_id(ids, external_id).await?;
-                let group_id = self.group_id(ids, group)?;
-                let membership = self.system.add_to_group(&user, &group_id, window).await?;
-                if membership.is_some() {
-                    ids.memberships.insert((user, group.clone()), membership);
-                }
-                Ok(())
-            }
+            } => self.grant(ids, external_id, group, window, None).await,
             Action::RemoveFromGroup {
                 external_id,
                 group,
@@ -298,6 +303,47 @@ impl Executor<'_> {
                     })
             }
         }
+    }
+
+    /// Whether the next grant to this person asks the system to notify them: always, never,
+    /// or (`default`) the first grant after this apply created their user.
+    fn notifies(&self, ids: &Ids, external_id: &str) -> bool {
+        use crate::config::NotifyPolicy;
+        match self.notify {
+            NotifyPolicy::Always => true,
+            NotifyPolicy::Never => false,
+            NotifyPolicy::Default => {
+                ids.created.contains(external_id) && !ids.notified.contains(external_id)
+            }
+        }
+    }
+
+    /// Adds the membership, telling the system whether to notify (`Some`), or moves the
+    /// window of one held (`None`, plain `add_to_group`); remembers the vendor's membership id.
+    async fn grant(
+        &self,
+        ids: &mut Ids,
+        external_id: &str,
+        group: &str,
+        window: &Window,
+        notify: Option<bool>,
+    ) -> Result<(), AccessError> {
+        let user = self.user_id(ids, external_id).await?;
+        let group_id = self.group_id(ids, group)?;
+        let system = self.system;
+        let membership = match notify {
+            Some(notify) => {
+                system
+                    .add_to_group_notifying(&user, &group_id, window, notify)
+                    .await?
+            }
+            None => system.add_to_group(&user, &group_id, window).await?,
+        };
+        if membership.is_some() {
+            ids.memberships
+                .insert((user, group.to_string()), membership);
+        }
+        Ok(())
     }
 
     /// Draws a fresh PIN unique at the property, sets it, delivers it and only then records
@@ -403,6 +449,10 @@ struct Ids {
     live_pins: Option<std::collections::BTreeSet<String>>,
     /// External id → the fingerprint of the PIN just issued, for its outcome.
     pins: BTreeMap<String, String>,
+    /// External ids whose user this apply created (their `CreateUser` succeeded).
+    created: std::collections::BTreeSet<String>,
+    /// External ids a grant of this apply has already notified.
+    notified: std::collections::BTreeSet<String>,
 }
 
 impl From<&ActualState> for Ids {
@@ -427,6 +477,8 @@ impl From<&ActualState> for Ids {
             memberships,
             live_pins: None,
             pins: BTreeMap::new(),
+            created: Default::default(),
+            notified: Default::default(),
         }
     }
 }

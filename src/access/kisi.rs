@@ -380,18 +380,31 @@ impl AccessSystem for Kisi {
         }
     }
 
-    /// The current `createRoleAssignment` body. A 422 may mean the membership already exists
-    /// (a grant that landed before a timeout): it is looked up before it is called a refusal.
+    /// A grant that e-mails nobody.
     async fn add_to_group(
         &self,
         user_id: &str,
         group_id: &str,
+        window: &Window,
+    ) -> Result<Option<String>, AccessError> {
+        self.add_to_group_notifying(user_id, group_id, window, false)
+            .await
+    }
+
+    /// The current `createRoleAssignment` body with `notify` as asked. A 422 may mean the
+    /// membership already exists (a grant that landed before a timeout): it is looked up before
+    /// it is called a refusal (and nobody is notified of it again).
+    async fn add_to_group_notifying(
+        &self,
+        user_id: &str,
+        group_id: &str,
         _: &Window,
+        notify: bool,
     ) -> Result<Option<String>, AccessError> {
         let path = "/role_assignments";
         let req = self
             .request(Method::POST, path)
-            .json(&wire::grant_body(user_id, group_id));
+            .json(&wire::grant_body(user_id, group_id, notify));
         let e = match self.http.send(Method::POST, path, req).await {
             // createRoleAssignment answers with the assignment: its id removes it later.
             Ok(reply) => {

@@ -81,6 +81,20 @@ pub trait AccessSystem: Send + Sync {
         window: &Window,
     ) -> Result<Option<String>, AccessError>;
 
+    /// `add_to_group`, asking the system to notify the person of the grant (an invitation
+    /// e-mail) when `notify` is true. Systems that can notify override it; the rest ignore the
+    /// flag and add the membership as `add_to_group` does.
+    async fn add_to_group_notifying(
+        &self,
+        user_id: &str,
+        group_id: &str,
+        window: &Window,
+        notify: bool,
+    ) -> Result<Option<String>, AccessError> {
+        let _ = notify;
+        self.add_to_group(user_id, group_id, window).await
+    }
+
     /// Removes a user from a group. `membership_id` is the vendor's id for the membership where it
     /// has one. Removing a membership that is already gone is not an error.
     async fn remove_from_group(

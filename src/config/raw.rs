@@ -196,6 +196,10 @@ pub struct RawProperty {
     pub link_by: Option<String>,
     pub mode: Option<String>,
     pub revocations: Option<String>,
+    /// Whether the access system invites a person when lockstep grants them access, where it
+    /// can (Kisi, DOOR): `default` (only the first grant after lockstep created the person's
+    /// user), `always` (every grant) or `never`; left out, `never`.
+    pub notify: Option<String>,
     pub activation_delay: Option<String>,
     #[serde(default)]
     #[schemars(schema_with = "crate::config::schema::count_or_percent")]

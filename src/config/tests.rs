@@ -288,6 +288,7 @@ mod events;
 mod fuzz;
 mod guests;
 mod notifications;
+mod notify;
 mod officernd;
 mod openpath;
 mod pins;

@@ -15,6 +15,7 @@ pub(crate) fn property() -> PropertyConfig {
         link_by: None,
         mode: Mode::Automatic,
         revocations: RevocationMode::WithMode,
+        notify: crate::config::NotifyPolicy::Never,
         activation_delay: Duration::from_secs(900),
         max_revocations: RevocationLimit::default(),
         common_groups: vec!["Entrances".into(), "Amenities".into()],

@@ -63,6 +63,7 @@ impl Cycle<'_> {
                 stop: self.stop,
                 now: self.now,
                 pins: issuer.as_ref(),
+                notify: self.property.notify,
             }
             .apply(&actions, &v.actual, |chunk| {
                 for o in chunk {

@@ -139,6 +139,7 @@ fn hand_made(s: &mut DoorState, first: &str, last: &str, door: &str) {
             passcode_type: "PERMANENT".into(),
             shareable: false,
             role: Some("RESIDENT".into()),
+            notified: false,
         }],
     });
 }

@@ -64,14 +64,14 @@ impl KisiSim {
         for (name, email) in &HAND_MADE[..2] {
             if let Some(user) = state.ensure_hand_made_user(name, email, &now) {
                 // An "already assigned" refusal is the idempotent case.
-                let _ = state.assign(user, foreign, GROUP_BASIC);
+                let _ = state.assign(user, foreign, GROUP_BASIC, false);
             }
         }
         let (name, email) = HAND_MADE[2];
         if let (Some(&first), Some(user)) =
             (ids.first(), state.ensure_hand_made_user(name, email, &now))
         {
-            let _ = state.assign(user, first, GROUP_BASIC);
+            let _ = state.assign(user, first, GROUP_BASIC, false);
         }
     }
 

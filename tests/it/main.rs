@@ -17,6 +17,7 @@ mod harness;
 mod keys;
 mod metrics;
 mod notify;
+mod notify_policy;
 mod openpath;
 mod pins;
 mod reload;

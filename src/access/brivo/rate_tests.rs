@@ -67,6 +67,7 @@ async fn a_cycle_converges_through_mashery_throttling() {
             stop: &stop,
             now: crate::controller::now(),
             pins: None,
+            notify: crate::config::NotifyPolicy::Never,
         };
         let mut failures = Vec::new();
         executor

@@ -116,7 +116,7 @@ impl AccessSystem for Door {
             )));
         }
         let last = wire::tagged_last_name(last, &user.external_id);
-        let body = self.grant_body(email, first, &last, &[], &Window::OPEN);
+        let body = self.grant_body(email, first, &last, &[], &Window::OPEN, false);
         let doing = format!("creating the DOOR user for {}", user.external_id);
         match self.grant(&body, &doing).await? {
             Some(uuid) => Ok(uuid),
@@ -130,16 +130,29 @@ impl AccessSystem for Door {
         }
     }
 
-    /// Reads the user (`getUser`), then: nothing if the door is held with this window;
-    /// `updateUserAccess` (`PATCH`, `endTime` only) if just the end moves to a new time;
-    /// otherwise `grantAccessToUser` for the door with the window (assumption: a grant for a
-    /// door the user holds replaces that access's window, as the spec has no other way to
-    /// move a start).
+    /// A grant that sends no invite.
     async fn add_to_group(
         &self,
         user_id: &str,
         group_id: &str,
         window: &Window,
+    ) -> Result<Option<String>, AccessError> {
+        self.add_to_group_notifying(user_id, group_id, window, false)
+            .await
+    }
+
+    /// Reads the user (`getUser`), then: nothing if the door is held with this window;
+    /// `updateUserAccess` (`PATCH`, `endTime` only) if just the end moves to a new time;
+    /// otherwise `grantAccessToUser` for the door with the window (assumption: a grant for a
+    /// door the user holds replaces that access's window, as the spec has no other way to
+    /// move a start). `notify` becomes the grant's `shouldNotify`; the paths that POST no
+    /// grant (already held, the end moved by PATCH) notify nobody whatever it says.
+    async fn add_to_group_notifying(
+        &self,
+        user_id: &str,
+        group_id: &str,
+        window: &Window,
+        notify: bool,
     ) -> Result<Option<String>, AccessError> {
         let user_uuid = uuid("user", user_id).map_err(|m| self.rejected(m))?;
         let door = uuid("door", group_id).map_err(|m| self.rejected(m))?;
@@ -169,6 +182,7 @@ impl AccessSystem for Door {
             &user.last_name,
             &[&door],
             window,
+            notify,
         );
         let doing = format!("granting DOOR user {user_uuid} door {door}");
         match self.grant(&body, &doing).await? {
@@ -231,8 +245,9 @@ impl Door {
         Ok(self.parsed(Method::GET, &path, user)?)
     }
 
-    /// A `PostUserRequest`: lockstep's grants are never shareable and send no invite; the email
-    /// is the only contact sent (`EMAIL_AND_PHONE_PROVIDED` forbids both).
+    /// A `PostUserRequest`: lockstep's grants are never shareable and invite the user only when
+    /// `notify` (`shouldNotify`); the email is the only contact sent (`EMAIL_AND_PHONE_PROVIDED`
+    /// forbids both).
     fn grant_body(
         &self,
         email: &str,
@@ -240,6 +255,7 @@ impl Door {
         last: &str,
         doors: &[&str],
         window: &Window,
+        notify: bool,
     ) -> Value {
         let mut body = json!({
             "email": email,
@@ -247,7 +263,7 @@ impl Door {
             "lastName": last,
             "passcodeType": self.cfg.passcode_type,
             "shareable": false,
-            "shouldNotify": false,
+            "shouldNotify": notify,
             "startTime": wire::format_time(window.from.unwrap_or(wire::OPEN_START)),
             "doorUuids": doors,
         });

@@ -92,6 +92,7 @@ fn seed_users(sim: &DoorSim, n: usize, door: &str) {
                 passcode_type: "PERMANENT".into(),
                 shareable: false,
                 role: None,
+                notified: false,
             }],
         });
     }
@@ -384,3 +385,5 @@ async fn malformed_pages_fail_the_observation() {
     })
     .await;
 }
+
+mod notify;

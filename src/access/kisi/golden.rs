@@ -123,7 +123,7 @@ fn error_bodies_give_their_words() {
 /// The grant goes out in the current shape, with integer ids.
 #[test]
 fn the_grant_body_is_the_current_shape() {
-    let body = super::wire::grant_body("4711", "55");
+    let body = super::wire::grant_body("4711", "55", false);
     let ra = &body["role_assignment"];
     assert_eq!(ra["assignee_type"], "User");
     assert_eq!(ra["assignee_id"], 4711);
@@ -131,4 +131,7 @@ fn the_grant_body_is_the_current_shape() {
     assert_eq!(ra["applies_to_id"], 55);
     assert_eq!(ra["role_id"], "group_basic");
     assert!(ra.get("user_id").is_none() && ra.get("group_id").is_none());
+    assert_eq!(ra["notify"], false);
+    let asked = super::wire::grant_body("4711", "55", true);
+    assert_eq!(asked["role_assignment"]["notify"], true);
 }

@@ -124,6 +124,7 @@ fn big_state(users: u64, groups: u64, assignments: u64) -> KisiState {
         user_id: 100_000 + i % users,
         group_id: 1 + i / users,
         role_id: "group_basic".into(),
+        notify: false,
     };
     KisiState {
         users: (0..users).map(user).collect(),
@@ -497,3 +498,5 @@ async fn lives_within_the_documented_rate_limit() {
     })
     .await;
 }
+
+mod notify;

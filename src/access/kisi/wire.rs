@@ -145,15 +145,16 @@ impl CardAssignmentItem {
 }
 
 /// The body of `createRoleAssignment` for a user's plain membership of a group, in the current
-/// shape (`assignee_type`, `assignee_id`, `applies_to_type`, `applies_to_id`, `role_id`).
-pub fn grant_body(user_id: &str, group_id: &str) -> Value {
+/// shape (`assignee_type`, `assignee_id`, `applies_to_type`, `applies_to_id`, `role_id`), and
+/// `notify`: whether Kisi e-mails the user about it.
+pub fn grant_body(user_id: &str, group_id: &str, notify: bool) -> Value {
     serde_json::json!({"role_assignment": {
         "assignee_type": "User",
         "assignee_id": json_id(user_id),
         "applies_to_type": "Group",
         "applies_to_id": json_id(group_id),
         "role_id": GROUP_BASIC,
-        "notify": false,
+        "notify": notify,
     }})
 }
 

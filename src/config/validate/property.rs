@@ -4,7 +4,8 @@
 use super::Check;
 use crate::config::raw::{RawProperty, RawPropertySettings};
 use crate::config::{
-    LinkKey, Mode, PropertyConfig, RevocationLimit, RevocationMode, Routing, UnitMapping,
+    LinkKey, Mode, NotifyPolicy, PropertyConfig, RevocationLimit, RevocationMode, Routing,
+    UnitMapping,
 };
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -75,6 +76,22 @@ fn mode(c: &mut Check<'_>, path: &str, v: Option<&str>, default: Mode) -> Mode {
                 format!("unknown mode {other:?} (expected approval_required or automatic)"),
             );
             default
+        }
+    }
+}
+
+fn notify(c: &mut Check<'_>, path: &str, v: Option<&str>) -> NotifyPolicy {
+    match v.map(str::trim) {
+        None => NotifyPolicy::Never,
+        Some("default") => NotifyPolicy::Default,
+        Some("always") => NotifyPolicy::Always,
+        Some("never") => NotifyPolicy::Never,
+        Some(other) => {
+            c.err(
+                path,
+                format!("unknown value {other:?} (expected default, always or never)"),
+            );
+            NotifyPolicy::Never
         }
     }
 }
@@ -289,6 +306,7 @@ pub(super) fn property(
             p.revocations.as_deref(),
             d.revocations,
         ),
+        notify: notify(c, &field("notify"), p.notify.as_deref()),
         activation_delay: c.duration_in(
             &field("activation_delay"),
             p.activation_delay.as_deref(),

@@ -57,6 +57,14 @@ fn validate(body: &Value) -> Result<Grant, Refusal> {
     let Some(shareable) = body.get("shareable").and_then(Value::as_bool) else {
         return Err(bad("shareable is required"));
     };
+    // grantAccessToUser's `PostUserRequest.shouldNotify` (boolean, optional; the schema names
+    // no default): assumption: left out, no invite is sent.
+    let notified = match body.get("shouldNotify") {
+        None | Some(Value::Null) => false,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| bad("shouldNotify must be a boolean"))?,
+    };
     let role = match text("role") {
         Some(r) if !ROLES.contains(&r) => return Err(bad("role is not a DOOR role")),
         other => other.map(str::to_string),
@@ -127,6 +135,7 @@ fn validate(body: &Value) -> Result<Grant, Refusal> {
             passcode_type: passcode,
             shareable,
             role,
+            notified,
         },
     })
 }

@@ -29,6 +29,11 @@ pub struct DoorAccess {
     pub shareable: bool,
     #[serde(default)]
     pub role: Option<String>,
+    /// Whether the grant that gave this access asked DOOR to invite the user
+    /// (`PostUserRequest.shouldNotify`). Kept for tests; `UserAccess` has no such field, so it
+    /// is not rendered.
+    #[serde(default)]
+    pub notified: bool,
 }
 
 /// A door (door-partner `Door`).

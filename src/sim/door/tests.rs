@@ -223,3 +223,40 @@ async fn the_shared_rate_limit_throttles_one_caller_with_429() {
         (StatusCode::OK, StatusCode::TOO_MANY_REQUESTS)
     );
 }
+
+/// `grantAccessToUser`'s `shouldNotify` is recorded on each access the grant gives (visible in
+/// the simulator's state, not in `UserAccess`); left out it is false; not a boolean, refused.
+#[tokio::test]
+async fn grants_record_whether_they_asked_for_an_invite() {
+    let (sim, base) = start().await;
+    let t = token(&base).await;
+    let url = format!("{base}/v1/users");
+    let lobby = sim.state().doors[0].uuid.clone();
+    let gym = sim.state().doors[1].uuid.clone();
+    let asked = grant(json!({"doorUuids": [lobby], "shouldNotify": true}));
+    let (status, v) = send(Method::POST, url.clone(), Some(&t), Some(asked)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let silent = grant(json!({"doorUuids": [gym]}));
+    let (status, v) = send(Method::POST, url.clone(), Some(&t), Some(silent)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let state = sim.state();
+    let ada = state.users.iter().find(|u| u.email == "ada@example.test");
+    let accesses = &ada.expect("the grant's user").accesses;
+    let notified = |door: &str| {
+        accesses
+            .iter()
+            .find(|a| a.door_uuid == door)
+            .map(|a| a.notified)
+    };
+    assert_eq!(notified(&lobby), Some(true));
+    assert_eq!(notified(&gym), Some(false));
+    let bad = grant(json!({"doorUuids": [gym], "shouldNotify": "yes"}));
+    let (status, v) = send(Method::POST, url, Some(&t), Some(bad)).await;
+    assert_eq!(
+        (status, v),
+        (
+            StatusCode::BAD_REQUEST,
+            json!({"message": "shouldNotify must be a boolean"})
+        )
+    );
+}

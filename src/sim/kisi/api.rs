@@ -371,6 +371,13 @@ async fn create_role_assignment(State(api): State<Api>, body: Bytes) -> Answer {
     let user = body_id(fields.get("assignee_id")).ok_or_else(|| blank("assignee_id"))?;
     let group = body_id(fields.get("applies_to_id")).ok_or_else(|| blank("applies_to_id"))?;
     let role = text("role_id").ok_or_else(|| blank("role_id"))?;
+    // createRoleAssignment's `notify` (boolean, optional; the schema names no default):
+    // assumption: left out, nobody is e-mailed.
+    let notify = match fields.get("notify") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(refused(Refusal::invalid("notify", "is not a boolean"))),
+    };
     if assignee_type != "User" || applies_to_type != "Group" {
         // assumption: the simulator models users' roles on groups only.
         return Err(refused(Refusal::invalid(
@@ -379,7 +386,7 @@ async fn create_role_assignment(State(api): State<Api>, body: Bytes) -> Answer {
         )));
     }
     let mut state = write(&api.state);
-    let assignment = state.assign(user, group, role).map_err(refused)?;
+    let assignment = state.assign(user, group, role, notify).map_err(refused)?;
     Ok(Json(render::assignment(&state, &assignment)).into_response())
 }
 

@@ -79,7 +79,7 @@ pub fn assignment(state: &KisiState, r: &SimRoleAssignment) -> Value {
         "created_at": "2026-01-01T00:00:00Z",
         "updated_at": "2026-01-01T00:00:00Z",
         "role_id": r.role_id,
-        "notify": false,
+        "notify": r.notify,
         "applies_to_type": "Group",
         "applies_to_id": r.group_id,
         "applies_to": group,

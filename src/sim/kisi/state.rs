@@ -63,6 +63,9 @@ pub struct SimRoleAssignment {
     pub group_id: u64,
     #[serde(default = "group_basic")]
     pub role_id: String,
+    /// Whether the request asked Kisi to e-mail the user (`createRoleAssignment`'s `notify`).
+    #[serde(default)]
+    pub notify: bool,
 }
 
 fn group_basic() -> String {
@@ -229,6 +232,7 @@ impl KisiState {
         user_id: u64,
         group_id: u64,
         role_id: &str,
+        notify: bool,
     ) -> Result<SimRoleAssignment, Refusal> {
         if !role_id.starts_with("group_") {
             return Err(Refusal::invalid("role_id", "is not a group role"));
@@ -252,6 +256,7 @@ impl KisiState {
             user_id,
             group_id,
             role_id: role_id.to_string(),
+            notify,
         };
         self.role_assignments.push(assignment.clone());
         Ok(assignment)

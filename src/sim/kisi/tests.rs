@@ -257,3 +257,74 @@ async fn the_documented_rate_limit_is_enforced_per_user() {
     assert_eq!(statuses[..5], [200; 5]);
     assert!(statuses[5..].contains(&429), "{statuses:?}");
 }
+
+/// `createRoleAssignment`'s `notify` is kept on the assignment and rendered back; left out, it
+/// is false; a value that is not a boolean is refused.
+#[tokio::test]
+async fn role_assignments_keep_the_notify_flag() {
+    let sim = KisiSim::new(1);
+    sim.seed_groups(&["Lobby".to_string(), "Gym".to_string(), "Roof".to_string()]);
+    let (_, _, user) = call(&sim, "POST", "/users", Some(user_body("n@example.test"))).await;
+    let named = ["Lobby", "Gym", "Roof"];
+    let state = sim.state();
+    let groups: Vec<u64> = named
+        .iter()
+        .map(|n| {
+            state
+                .groups
+                .iter()
+                .find(|g| g.name == *n)
+                .expect("seeded")
+                .id
+        })
+        .collect();
+    let body = |group: u64, notify: Option<Value>| {
+        let mut ra = json!({"assignee_type": "User", "assignee_id": user["id"],
+            "applies_to_type": "Group", "applies_to_id": group, "role_id": "group_basic"});
+        if let Some(n) = notify {
+            ra["notify"] = n;
+        }
+        json!({ "role_assignment": ra })
+    };
+    let asked = [Some(json!(true)), Some(json!(false)), None];
+    for (group, notify) in groups.iter().zip(asked.clone()) {
+        let (status, _, created) = call(
+            &sim,
+            "POST",
+            "/role_assignments",
+            Some(body(*group, notify.clone())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            created["notify"],
+            notify.unwrap_or(json!(false)),
+            "{created}"
+        );
+    }
+    let kept: Vec<bool> = sim
+        .state()
+        .role_assignments
+        .iter()
+        .filter(|r| json!(r.user_id) == user["id"])
+        .map(|r| r.notify)
+        .collect();
+    assert_eq!(kept, [true, false, false]);
+    let mine = format!("/role_assignments?assignee_id={}", user["id"]);
+    let (_, _, listed) = call(&sim, "GET", &mine, None).await;
+    let rendered: Vec<&Value> = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| &r["notify"])
+        .collect();
+    assert_eq!(
+        rendered,
+        [&json!(true), &json!(false), &json!(false)],
+        "{listed}"
+    );
+    let bad = body(groups[0], Some(json!("yes")));
+    let (status, _, refusal) = call(&sim, "POST", "/role_assignments", Some(bad)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refusal["errors"]["notify"].is_array(), "{refusal}");
+}
