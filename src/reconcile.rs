@@ -22,12 +22,14 @@ use std::sync::Arc;
 
 mod apply;
 mod desired;
+mod look;
 mod observe;
 mod problems;
 mod recovered;
 mod signals;
 mod suggest;
 
+pub use look::{Look, SystemLook};
 pub use recovered::park as park_recovered;
 pub use suggest::person_suggestions;
 
@@ -157,13 +159,7 @@ impl Cycle<'_> {
             .iter()
             .map(|v| v.actual.grant_count(&v.desired.managed))
             .sum();
-        for v in &mut views {
-            v.plan = plan::plan(&v.desired, &v.actual, &v.system.capabilities());
-            report
-                .problems
-                .extend(v.plan.problems.iter().map(|p| format!("{}: {p}", v.name)));
-            report.plans.insert(v.name.to_string(), v.plan.clone());
-        }
+        self.plan_all(&mut views, &mut report);
         self.record_duplicates(&views)?;
         // Expirations lockstep knew of (an end date, a booking, a visit) are not accidents.
         let revocations: usize = views
@@ -206,6 +202,17 @@ impl Cycle<'_> {
             );
         }
         Ok(report)
+    }
+
+    /// Plans every observed system, recording each plan and its problems in the report.
+    fn plan_all(&self, views: &mut [SystemView<'_>], report: &mut Report) {
+        for v in views {
+            v.plan = plan::plan(&v.desired, &v.actual, &v.system.capabilities());
+            report
+                .problems
+                .extend(v.plan.problems.iter().map(|p| format!("{}: {p}", v.name)));
+            report.plans.insert(v.name.to_string(), v.plan.clone());
+        }
     }
 
     fn record_guard(&self, verdict: &GuardVerdict, held: usize) -> Result<(), CycleError> {
