@@ -148,19 +148,22 @@ async fn credentials(
     person: &str,
 ) -> Result<Vec<ActualCredential>, String> {
     let mut out = Vec::new();
-    let accounts = actual
-        .users
-        .iter()
-        .chain(
-            actual
+    // Collected first: the future must not hold the iterator's closures across an await.
+    let mut accounts: Vec<&str> = Vec::new();
+    for (ext, user) in &actual.users {
+        if record_of(ext, person).is_some() {
+            accounts.push(&user.system_id);
+            let copies = actual
                 .duplicates
-                .iter()
-                .flat_map(|(e, c)| c.iter().map(move |u| (e, u))),
-        )
-        .filter(|(ext, _)| record_of(ext, person).is_some());
-    for (_, user) in accounts {
+                .get(ext)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            accounts.extend(copies.iter().map(|u| u.system_id.as_str()));
+        }
+    }
+    for id in accounts {
         let listed = system
-            .list_credentials(&user.system_id)
+            .list_credentials(id)
             .await
             .map_err(|e| format!("its credentials could not be listed: {e}"))?;
         out.extend(listed);
