@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// What one person should hold and holds, per access system of one property.
 #[derive(Debug, Clone, Default)]
 pub struct PersonView {
+    /// The person's name as a source gives it, when a system should hold anything for them.
+    pub name: Option<String>,
     /// Why nothing could be decided (no source of the property answered).
     pub skipped: Option<String>,
     /// Sources that could not be read: name → message. Their people are held as observed.
@@ -115,7 +117,14 @@ impl Controller {
             }
         }
         let look = cycle.look().await;
+        let name = look.systems.values().find_map(|s| {
+            let mut users = s.desired.users.iter();
+            users
+                .find(|(ext, _)| record_of(ext, person).is_some())
+                .map(|(_, u)| u.name.clone())
+        });
         let mut view = PersonView {
+            name,
             skipped: look.skipped,
             source_failures: look.source_failures,
             systems: BTreeMap::new(),
@@ -298,7 +307,79 @@ fn settled(
 
 #[cfg(test)]
 mod tests {
-    use super::record_of;
+    use super::{record_of, rows, RowStatus};
+    use crate::model::{
+        Action, ActualState, ActualUser, DesiredPin, DesiredState, DesiredUser, Plan, Window,
+    };
+    use crate::reconcile::SystemLook;
+
+    fn wants_pin(generation: u32) -> DesiredUser {
+        DesiredUser {
+            person_id: String::new(),
+            name: "Ann Lee".into(),
+            email: None,
+            groups: Default::default(),
+            revoked_credentials: Default::default(),
+            new_grants: true,
+            pin: Some(DesiredPin {
+                generation,
+                window: Window::OPEN,
+            }),
+        }
+    }
+
+    fn holds_pin() -> ActualUser {
+        ActualUser {
+            pin: Some(Window::OPEN),
+            ..ActualUser::default()
+        }
+    }
+
+    /// The PIN row of `r1`'s record in one system.
+    fn pin_row(desired: DesiredState, actual: ActualState, plan: Plan) -> super::AccessRow {
+        let seen = SystemLook {
+            desired,
+            observed: Some((actual, plan)),
+        };
+        let mut all = rows(&seen, "r1");
+        assert_eq!(all.len(), 1, "{all:?}");
+        all.remove(0)
+    }
+
+    #[test]
+    fn the_pin_is_shown_by_generation_and_presence() {
+        let ext = "lockstep:staff:r1".to_string();
+        let mut desired = DesiredState::default();
+        desired.users.insert(ext.clone(), wants_pin(2));
+        desired.issued_pins.insert(ext.clone(), 2);
+        let mut actual = ActualState::default();
+        actual.users.insert(ext.clone(), holds_pin());
+        let r = pin_row(desired.clone(), actual.clone(), Plan::default());
+        assert_eq!(
+            (r.group, r.pin_generation, r.status),
+            (None, Some(2), RowStatus::InStep)
+        );
+        assert_eq!(r.holds, Some(Window::OPEN));
+
+        let issue = Action::IssuePin {
+            external_id: ext.clone(),
+            person_id: "r1".into(),
+            generation: 2,
+            window: Window::OPEN,
+        };
+        let plan = Plan {
+            actions: vec![issue],
+            problems: Vec::new(),
+        };
+        let r = pin_row(desired, ActualState::default(), plan);
+        assert_eq!((r.holds, r.status), (None, RowStatus::ToGrant));
+
+        // A PIN set by hand, which lockstep never issued: never to revoke.
+        let mut actual = ActualState::default();
+        actual.users.insert(ext, holds_pin());
+        let r = pin_row(DesiredState::default(), actual, Plan::default());
+        assert_eq!((r.pin_generation, r.status), (None, RowStatus::NotManaged));
+    }
 
     #[test]
     fn a_record_is_the_person_exactly() {

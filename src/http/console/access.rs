@@ -144,8 +144,43 @@ fn row(r: &AccessRow, unread: bool, several_records: bool) -> Markup {
 
 #[cfg(test)]
 mod tests {
-    use super::window_words;
+    use super::{row, window_words};
+    use crate::controller::{AccessRow, RowStatus};
     use crate::model::Window;
+
+    #[test]
+    fn a_pin_row_says_generation_and_presence_only() {
+        let r = AccessRow {
+            source: "staff".into(),
+            group: None,
+            should: Some(Window {
+                from: None,
+                until: Some(1_796_119_200),
+            }),
+            pin_generation: Some(2),
+            holds: Some(Window::OPEN),
+            status: RowStatus::InStep,
+        };
+        let html = row(&r, false, false).into_string();
+        assert!(html.contains("<th scope=\"row\">PIN</th>"), "{html}");
+        assert!(
+            html.contains("generation 2 <span class=\"muted\">until 2026-12-01 10:00Z</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td>a PIN</td>") && html.contains("in step"),
+            "{html}"
+        );
+        let none = AccessRow {
+            should: None,
+            pin_generation: None,
+            holds: None,
+            status: RowStatus::InStep,
+            ..r
+        };
+        let html = row(&none, false, false).into_string();
+        assert_eq!(html.matches("<td>none</td>").count(), 2, "{html}");
+    }
 
     #[test]
     fn windows_read_in_minutes_utc() {

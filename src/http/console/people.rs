@@ -128,10 +128,15 @@ pub async fn person(
         .list(Some(&property), Some(SuggestionState::Pending))?
         .into_iter()
         .find(|s| s.person_id == id);
+    let access = c
+        .person_view(&property, &id)
+        .await
+        .map_err(|e| e.to_string());
     let name = suggestion
         .as_ref()
         .map(|s| s.name.clone())
         .or_else(|| history.iter().find_map(|e| e.person_name.clone()))
+        .or_else(|| access.as_ref().ok().and_then(|v| v.name.clone()))
         .unwrap_or_else(|| id.clone());
     let suffix = format!(":{id}");
     let mut granted: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -153,10 +158,6 @@ pub async fn person(
             }
         }
     }
-    let access = c
-        .person_view(&property, &id)
-        .await
-        .map_err(|e| e.to_string());
     let o = store.overrides().get(&property, &id)?;
     let lost = store
         .lost()

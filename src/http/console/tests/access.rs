@@ -154,6 +154,10 @@ async fn the_person_page_shows_what_each_system_should_and_does_hold() {
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     let body = &page.body;
     assert!(body.contains("Access per system"), "{body}");
+    assert!(
+        body.contains("<h1>Ann Lee "),
+        "the name from the source: {body}"
+    );
     let lobby = row(body, "Lobby");
     assert!(
         lobby.contains("in step") && lobby.contains("grey"),
