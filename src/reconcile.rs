@@ -43,7 +43,8 @@ pub struct Cycle<'a> {
     pub systems: BTreeMap<&'a str, &'a Arc<dyn AccessSystem>>,
     /// Connectors in quarantine: their sources count as failed, their systems are skipped.
     pub quarantined: BTreeMap<String, String>,
-    /// The shared observations; `None` (a dry run) observes afresh.
+    /// The shared observations; `None` observes afresh (the `plan` command's dry run). A look
+    /// (`look.rs`) is a dry run that reads through them.
     pub informer: Option<&'a crate::informer::Informer>,
     /// Per access system, the managed groups of every property on it (the shared scope).
     pub scopes: BTreeMap<String, crate::model::ManagedGroups>,

@@ -30,9 +30,12 @@ pub struct Look {
 impl Cycle<'_> {
     /// Decides and observes like `run`, then stops before the guard and the gate.
     pub async fn look(&self) -> Look {
-        debug_assert!(self.dry_run, "a look never acts");
-        let mut report = Report::default();
         let mut look = Look::default();
+        if !self.dry_run {
+            look.skipped = Some("a look is a dry run; this cycle was not".into());
+            return look;
+        }
+        let mut report = Report::default();
         match self.decide(&mut report).await {
             Err(e) => look.skipped = Some(e.to_string()),
             Ok(decided) => {
