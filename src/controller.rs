@@ -125,10 +125,12 @@ pub struct Controller {
 
 mod decisions;
 mod guests;
+mod person;
 mod status;
 
 pub use decisions::ApprovalResult;
 pub use guests::GuestPinRequest;
+pub use person::{AccessRow, PersonView, RowStatus, SystemAccess};
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -257,8 +259,37 @@ impl Controller {
         let released = !dry_run && lock(&self.releases).remove(property_id);
         let started = Instant::now();
         let now = now();
-        let cycle = Cycle {
-            config: &config,
+        let mut cycle = self.cycle(&config, property_id, property, &connectors, now);
+        cycle.quarantined = quarantined;
+        cycle.informer = (!dry_run).then_some(&self.informer);
+        cycle.guard_released = released;
+        cycle.dry_run = dry_run;
+        let result = cycle.run().await;
+        if !dry_run {
+            self.record_cycle(property_id, property, &result, now, started);
+        }
+        match result {
+            Ok(report) => Ok(report),
+            Err(e) => Ok(Report {
+                property: property_id.to_string(),
+                skipped: Some(e.to_string()),
+                ..Report::default()
+            }),
+        }
+    }
+
+    /// A cycle of one property as `reconcile` runs it: live, with the informer, nothing
+    /// quarantined and the guard in force. Callers narrow it (a dry run, quarantine).
+    fn cycle<'a>(
+        &'a self,
+        config: &'a Config,
+        property_id: &'a str,
+        property: &'a crate::config::PropertyConfig,
+        connectors: &'a Connectors,
+        now: Timestamp,
+    ) -> Cycle<'a> {
+        Cycle {
+            config,
             property_id,
             property,
             sources: property
@@ -273,34 +304,22 @@ impl Controller {
                 .filter_map(|n| connectors.systems.get_key_value(n))
                 .map(|(n, s)| (n.as_str(), s))
                 .collect(),
-            quarantined,
-            informer: (!dry_run).then_some(&self.informer),
+            quarantined: BTreeMap::new(),
+            informer: Some(&self.informer),
             scopes: property
                 .access_systems
                 .keys()
-                .map(|system| (system.clone(), union_scope(&config, system)))
+                .map(|system| (system.clone(), union_scope(config, system)))
                 .collect(),
             store: &self.store,
             metrics: &self.metrics,
             health: &self.health,
             stop: &self.stop,
             now,
-            guard_released: released,
-            dry_run,
+            guard_released: false,
+            dry_run: false,
             retry: self.retry,
             sink: connectors.sink.as_ref(),
-        };
-        let result = cycle.run().await;
-        if !dry_run {
-            self.record_cycle(property_id, property, &result, now, started);
-        }
-        match result {
-            Ok(report) => Ok(report),
-            Err(e) => Ok(Report {
-                property: property_id.to_string(),
-                skipped: Some(e.to_string()),
-                ..Report::default()
-            }),
         }
     }
 

@@ -22,12 +22,14 @@ use std::sync::Arc;
 
 mod apply;
 mod desired;
+mod look;
 mod observe;
 mod problems;
 mod recovered;
 mod signals;
 mod suggest;
 
+pub use look::{Look, SystemLook};
 pub use recovered::park as park_recovered;
 pub use suggest::person_suggestions;
 
@@ -41,7 +43,8 @@ pub struct Cycle<'a> {
     pub systems: BTreeMap<&'a str, &'a Arc<dyn AccessSystem>>,
     /// Connectors in quarantine: their sources count as failed, their systems are skipped.
     pub quarantined: BTreeMap<String, String>,
-    /// The shared observations; `None` (a dry run) observes afresh.
+    /// The shared observations; `None` observes afresh (the `plan` command's dry run). A look
+    /// (`look.rs`) is a dry run that reads through them.
     pub informer: Option<&'a crate::informer::Informer>,
     /// Per access system, the managed groups of every property on it (the shared scope).
     pub scopes: BTreeMap<String, crate::model::ManagedGroups>,
@@ -157,13 +160,7 @@ impl Cycle<'_> {
             .iter()
             .map(|v| v.actual.grant_count(&v.desired.managed))
             .sum();
-        for v in &mut views {
-            v.plan = plan::plan(&v.desired, &v.actual, &v.system.capabilities());
-            report
-                .problems
-                .extend(v.plan.problems.iter().map(|p| format!("{}: {p}", v.name)));
-            report.plans.insert(v.name.to_string(), v.plan.clone());
-        }
+        self.plan_all(&mut views, &mut report);
         self.record_duplicates(&views)?;
         // Expirations lockstep knew of (an end date, a booking, a visit) are not accidents.
         let revocations: usize = views
@@ -206,6 +203,17 @@ impl Cycle<'_> {
             );
         }
         Ok(report)
+    }
+
+    /// Plans every observed system, recording each plan and its problems in the report.
+    fn plan_all(&self, views: &mut [SystemView<'_>], report: &mut Report) {
+        for v in views {
+            v.plan = plan::plan(&v.desired, &v.actual, &v.system.capabilities());
+            report
+                .problems
+                .extend(v.plan.problems.iter().map(|p| format!("{}: {p}", v.name)));
+            report.plans.insert(v.name.to_string(), v.plan.clone());
+        }
     }
 
     fn record_guard(&self, verdict: &GuardVerdict, held: usize) -> Result<(), CycleError> {

@@ -1,8 +1,8 @@
 //! The console in a real browser (headless chromium over WebDriver) against the real daemon and
 //! the simulators: sign in, see names, approve a whole person and see their doors granted in the
-//! simulator, see a failure in place, discard, be refused a guard release as approver and release
-//! it as admin, search the audit log. The same run saves the screenshots the README shows
-//! (`docs/screenshots/*.png`).
+//! simulator and in step on their page, see a failure in place, discard, be refused a guard
+//! release as approver and release it as admin, search the audit log. The same run saves the
+//! screenshots the README shows (`docs/screenshots/*.png`).
 
 use crate::harness::*;
 use crate::webdriver::{Browser, WAIT};
@@ -138,6 +138,12 @@ async fn a_manager_does_the_days_work_in_the_console() {
     for group in &granted {
         assert!(doors.contains(group.as_str()), "{group} missing: {doors}");
     }
+    // What each system holds now against what the person should hold: the granted doors in step.
+    let access = b.wait_text("section.access", "Access per system").await;
+    for group in &granted {
+        assert!(access.contains(group.as_str()), "{group} missing: {access}");
+    }
+    assert!(access.contains("in step"), "{access}");
     b.type_into("input[name=note]", "moved out early, keys returned")
         .await;
     b.click("select[name=status] option[value=past]").await;

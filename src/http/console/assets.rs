@@ -39,6 +39,9 @@ tr.green td:first-child{border-left:6px solid #1e6b34}tr.red td:first-child{bord
 tr.mixed td:first-child{border-left:6px solid #8a5a00}tr.grey td:first-child{border-left:6px solid #9aa3ad}
 ul.steps{margin:.2rem 0 0;padding-left:1.1rem}li.grant{color:#1e6b34}li.revoke{color:#b3261e}
 .colour{font-weight:600}
+table.access{margin-bottom:.6rem}table.access th[scope=row]{font-weight:400;border-left:6px solid #9aa3ad}
+table.access tr.green th[scope=row]{border-left-color:#1e6b34}table.access tr.red th[scope=row]{border-left-color:#b3261e}
+td.status{color:#5f6b7a}td.status.grant{color:#1e6b34;font-weight:600}td.status.revoke{color:#b3261e;font-weight:600}
 .state{font-weight:700}.state.executed,.state.discarded{color:#1e6b34}.state.failed{color:#b3261e}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 form.signin{display:grid;gap:.6rem;max-width:28rem}

@@ -7,6 +7,7 @@
 //! Every state-changing form is a POST carrying the session's CSRF token, compared in constant
 //! time; roles are those of the API (viewers see, approvers decide, admins release guards).
 
+mod access;
 mod assets;
 mod audit;
 mod overview;

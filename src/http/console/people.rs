@@ -1,12 +1,14 @@
 //! People: search a person across properties (by name or id, among everyone the audit log or a
-//! pending suggestion names), and one person's page per property: the change waiting for review,
-//! the memberships lockstep granted them in each access system (as recorded when granted), their
-//! override, credentials reported lost (ids only, never a PIN), and their history from the audit
-//! log. Approvers can override the status (with a note), clear the override, report a lost
-//! credential, and bring the property's next cycle forward.
-//!
-//! What each access system holds right now is not shown: that needs a fresh observation (the
-//! `plan` command gives one); the memberships shown are those lockstep recorded granting.
+//! pending suggestion names), and one person's page per property: the change waiting for review;
+//! their access per system (`access.rs`): what they should hold, decided as a cycle would decide
+//! it now (a dry run of the property's cycle, `Controller::person_view`, which writes nothing),
+//! against what each system holds as the informer last observed it, with the word for the
+//! difference and the credentials the system lists (ids and kinds); the memberships lockstep
+//! recorded granting; their PIN (generation and date, never a value); their override,
+//! credentials reported lost, and their history from the audit log. A source or system that
+//! cannot be read shows its message and the rest of the page stands. Approvers can override the
+//! status (with a note), clear the override, report a lost credential, and bring the property's
+//! next cycle forward.
 
 use super::session::Flash;
 use super::{
@@ -126,10 +128,15 @@ pub async fn person(
         .list(Some(&property), Some(SuggestionState::Pending))?
         .into_iter()
         .find(|s| s.person_id == id);
+    let access = c
+        .person_view(&property, &id)
+        .await
+        .map_err(|e| e.to_string());
     let name = suggestion
         .as_ref()
         .map(|s| s.name.clone())
         .or_else(|| history.iter().find_map(|e| e.person_name.clone()))
+        .or_else(|| access.as_ref().ok().and_then(|v| v.name.clone()))
         .unwrap_or_else(|| id.clone());
     let suffix = format!(":{id}");
     let mut granted: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
@@ -170,6 +177,7 @@ pub async fn person(
                 @for step in &s.steps { (step.system) ": " (step.describe) "; " } },
             None => p.muted { "No change waits for review." },
         }
+        (super::access::section(&access))
         h2 { "Doors lockstep granted" }
         @if granted.is_empty() { p.muted { "None recorded." } }
         @for (system, groups) in &granted {

@@ -8,6 +8,7 @@ use axum::http::{header, HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
+mod access;
 mod people;
 
 pub(super) struct Answer {
