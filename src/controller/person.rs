@@ -325,6 +325,7 @@ mod tests {
                 generation,
                 window: Window::OPEN,
             }),
+            mobile_key: false,
         }
     }
 

@@ -47,7 +47,7 @@ async fn rig(dir: &std::path::Path) -> (AppState, KisiSim, u64) {
     });
     for group in ["Lobby", "Gym", crate::sim::world::FOREIGN_GROUP] {
         let g = state.ensure_group(group);
-        state.assign(user, g, GROUP_BASIC).expect("assign");
+        state.assign(user, g, GROUP_BASIC, false).expect("assign");
     }
     sim.set_state(state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
