@@ -233,10 +233,12 @@ fn plan_existing_user(
             person_id: want.person_id.clone(),
         });
     }
+    // `*` covers what the person held when it was reported; the mobile key lockstep issued is
+    // named by id in that report, so a fresh one issued after the loss is not lost too.
+    let recorded_key = desired.issued_keys.get(external_id);
     for credential in &have.credentials {
-        if want.revoked_credentials.contains(&credential.id)
-            || want.revoked_credentials.contains("*")
-        {
+        let every = want.revoked_credentials.contains("*") && recorded_key != Some(&credential.id);
+        if want.revoked_credentials.contains(&credential.id) || every {
             out.actions.push(Action::RevokeCredential {
                 external_id: external_id.to_string(),
                 person_id: want.person_id.clone(),

@@ -117,6 +117,7 @@ pub fn sim(args: SimArgs) -> CliResult {
                     staff_dir: Some(&staff_dir),
                     front_desk: true,
                     pin_outbox: Some(&format!("{data_dir}/pin-outbox.jsonl")),
+                    mobile_keys: true,
                 },
             );
             out!("{}", generated.yaml);
@@ -183,6 +184,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
             staff_dir: Some(&staff_dir),
             front_desk: true,
             pin_outbox: Some(&pin_outbox),
+            mobile_keys: true,
         },
     );
     let admin = generated.admin_token;
@@ -218,6 +220,15 @@ async fn run_demo(args: DemoArgs) -> CliResult {
     if let Some(p) = &generated.pins_property {
         out!("  PIN outbox     {pin_outbox} ({p}'s residents get a PIN, delivered here)");
     }
+    let keys_property = world
+        .properties
+        .iter()
+        .enumerate()
+        .find(|(i, _)| !world::is_coworking(*i) && world::systems_of(*i).common == "openpath")
+        .map(|(_, p)| p.id.clone());
+    if let Some(p) = &keys_property {
+        out!("  mobile keys    {p}'s residents get an Openpath mobile key (approve them in the console)");
+    }
     out!("Ctrl-C stops.");
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut churn = tokio::time::interval(args.churn_every);
@@ -238,6 +249,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
     let mut edge_check = tokio::time::interval(Duration::from_secs(1));
     let mut pin_watch = pins::OutboxWatch::new(pin_outbox.clone().into());
     let mut pin_check = tokio::time::interval(Duration::from_secs(1));
+    let mut key_watch = pins::KeyWatch::default();
     let visit = generated.front_desk.map(|desk| {
         let host = visitor::host(&world, &desk.property);
         let visit = visitor::Visit::new(desk, host, addr, crate::controller::now());
@@ -264,9 +276,14 @@ async fn run_demo(args: DemoArgs) -> CliResult {
                     let _ = events.send(Event::Trigger(coworking.clone()));
                 }
             }
-            _ = pin_check.tick(), if generated.pins_property.is_some() => {
+            _ = pin_check.tick(), if generated.pins_property.is_some() || keys_property.is_some() => {
                 for line in pin_watch.poll() {
                     out!("{line}");
+                }
+                if let Some(p) = &keys_property {
+                    if let Some(line) = key_watch.poll(p, sims.openpath.setup_emails()) {
+                        out!("{line}");
+                    }
                 }
             }
             _ = tokio::signal::ctrl_c() => break,

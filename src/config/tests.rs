@@ -23,6 +23,33 @@ impl Env for FakeEnv {
 
 const EXAMPLE: &str = include_str!("../../config.example.yaml");
 
+/// The example with the commented block that starts at `start` uncommented.
+fn uncomment_block(yaml: &str, start: &str) -> String {
+    let at = yaml.find(start).expect("the commented block");
+    let (head, tail) = yaml.split_at(at);
+    let mut out = head.to_string();
+    let mut lines = tail.lines();
+    for line in lines.by_ref() {
+        match line.strip_prefix("  # ") {
+            Some(rest) if line.starts_with("  # ") => {
+                out.push_str("  ");
+                out.push_str(rest);
+                out.push('\n');
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+                break;
+            }
+        }
+    }
+    for line in lines {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 fn example_env() -> FakeEnv {
     let mut env = FakeEnv::default();
     for v in [

@@ -279,7 +279,7 @@ impl Controller {
         let pin = credential == Some(crate::policy::pins::PIN_CREDENTIAL);
         if replace && !pin {
             return Err(RequestError::Invalid(
-                "replace applies to the PIN only (credential \"pin\"): lockstep issues PINs; a card or mobile key is re-issued in the access system".into(),
+                "replace applies to the PIN only (credential \"pin\"): a mobile key lockstep issued is replaced without it, a card is re-issued in the access system".into(),
             ));
         }
         if pin && p.pins.is_none() {
@@ -335,9 +335,17 @@ impl Controller {
         actor: &str,
     ) -> Result<(), crate::store::StoreError> {
         let config = self.config();
+        let at = now();
+        if credential == "*" {
+            // Every credential: the mobile key lockstep issued is named by its id, so that the
+            // plan revokes exactly that one and the fresh key issued after it is not lost too.
+            for id in self.recorded_keys(&config, property, person)? {
+                self.store.lost().add(property, person, &id, actor, at)?;
+            }
+        }
         self.store
             .lost()
-            .add(property, person, credential, actor, now())?;
+            .add(property, person, credential, actor, at)?;
         let mut d = event(
             &config.portfolio,
             Some(property),
@@ -345,11 +353,34 @@ impl Controller {
             actor,
             AuditOutcome::Recorded,
             "credential reported lost or stolen",
-            now(),
+            at,
         );
         d.person_id = Some(person.into());
         d.object = credential.into();
         self.audit(vec![d]);
         Ok(())
+    }
+
+    /// The ids of the mobile keys lockstep issued to `person` at `property` (none when the
+    /// property issues none).
+    fn recorded_keys(
+        &self,
+        config: &crate::config::Config,
+        property: &str,
+        person: &str,
+    ) -> Result<Vec<String>, crate::store::StoreError> {
+        let Some(rules) = config
+            .properties
+            .get(property)
+            .and_then(|p| p.mobile_keys.as_ref())
+        else {
+            return Ok(Vec::new());
+        };
+        let keys = self.store.mobile_keys().of(property, &rules.system)?;
+        Ok(keys
+            .into_iter()
+            .filter(|(ext, _)| crate::plan::person_id_of(ext) == person)
+            .map(|(_, key)| key.credential_id)
+            .collect())
     }
 }

@@ -85,6 +85,15 @@ impl OpenpathSim {
         read(&self.state).clone()
     }
 
+    /// How many set-up e-mails `setupMobileCredential` has sent, over all credentials.
+    pub fn setup_emails(&self) -> u64 {
+        self.view()
+            .credentials
+            .iter()
+            .map(|c| u64::from(c.setup_emails))
+            .sum()
+    }
+
     /// Replaces the whole state.
     pub fn set_state(&self, state: OpenpathState) {
         *write(&self.state) = state;

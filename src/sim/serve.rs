@@ -157,6 +157,9 @@ pub struct ConfigOptions<'a> {
     /// runs `automatic` in the demo issues its residents a PIN (`pins:`), delivered to this
     /// outbox (`notifications:`).
     pub pin_outbox: Option<&'a str>,
+    /// The Openpath building's residents get a mobile key on move-in (`mobile_keys:`); the
+    /// simulator counts the set-up e-mails Openpath would send.
+    pub mobile_keys: bool,
 }
 
 /// What `config_yaml` generates: the YAML and the clear values a caller needs to use it.
@@ -331,6 +334,12 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedCo
             let _ = writeln!(
                 y,
                 "    # Residents get a PIN for the Brivo doors on move-in, delivered to the outbox.\n    pins: {{system: brivo-sim, issue_to: [resident]}}"
+            );
+        }
+        if opts.mobile_keys && layout.common == "openpath" {
+            let _ = writeln!(
+                y,
+                "    # Residents get an Openpath mobile key on move-in; Openpath e-mails the set-up link.\n    mobile_keys: {{system: openpath-sim, issue_to: [resident]}}"
             );
         }
         let _ = writeln!(y, "    common_groups: [{:?}, {:?}]", common[0], common[1]);

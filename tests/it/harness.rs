@@ -73,6 +73,7 @@ pub fn config_for(
             staff_dir: None,
             front_desk: false,
             pin_outbox: None,
+            mobile_keys: false,
         },
     );
     (generated.yaml, generated.admin_token)
@@ -271,6 +272,65 @@ impl Daemon {
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
         self.api(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// A console page as a person signed in with this daemon's token sees it: the sign-in form
+    /// (its CSRF token, double-submitted as a cookie), then the page with the session cookie.
+    pub async fn console_page(&self, path: &str) -> String {
+        let cookie_of = |r: &reqwest::Response, name: &str| {
+            r.headers()
+                .get_all(reqwest::header::SET_COOKIE)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|v| v.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.split(';').next())
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        let Ok(form) = self
+            .client
+            .get(format!("{}/console/sign-in", self.url))
+            .send()
+            .await
+        else {
+            return String::new();
+        };
+        let csrf = cookie_of(&form, "lockstep_signin");
+        // The sign-in answers 303 with the session cookie: read it there, not after the redirect.
+        let Ok(client) = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+        else {
+            return String::new();
+        };
+        let Ok(signed) = client
+            .post(format!("{}/console/sign-in", self.url))
+            .header(reqwest::header::COOKIE, format!("lockstep_signin={csrf}"))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(format!("csrf={csrf}&token={}", self.token))
+            .send()
+            .await
+        else {
+            return String::new();
+        };
+        let session = cookie_of(&signed, "lockstep_session");
+        match self
+            .client
+            .get(format!("{}{path}", self.url))
+            .header(
+                reqwest::header::COOKIE,
+                format!("lockstep_session={session}"),
+            )
+            .send()
+            .await
+        {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(e) => e.to_string(),
+        }
     }
 
     pub async fn metrics(&self) -> String {

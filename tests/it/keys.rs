@@ -1,6 +1,7 @@
 //! Mobile keys through the real daemon against the Openpath simulator: every current resident
 //! of a property with `mobile_keys:` gets one mobile credential, set-up e-mail sent, issued once
-//! across cycles; a resident who moves out loses it.
+//! across cycles; a resident who moves out loses it; a key reported lost (by id, or with every
+//! credential) is revoked and a fresh one issued in its place, once.
 
 use crate::harness::*;
 use std::collections::BTreeMap;
@@ -27,6 +28,25 @@ fn keys(s: &Setup) -> BTreeMap<String, (usize, u32)> {
             let emails = mine.iter().map(|c| c.setup_emails).sum();
             Some((person.to_string(), (mine.len(), emails)))
         })
+        .collect()
+}
+
+/// The ids of the mobile credentials the simulator holds for `person`.
+fn key_ids(s: &Setup, person: &str) -> Vec<u64> {
+    let state = s.sims.sims.openpath.state();
+    let external = format!("lockstep:yardi-sim:{person}");
+    let Some(user) = state
+        .users
+        .iter()
+        .find(|u| u.external_id.as_deref() == Some(external.as_str()))
+    else {
+        return Vec::new();
+    };
+    state
+        .credentials
+        .iter()
+        .filter(|c| c.user_id == user.id)
+        .map(|c| c.id)
         .collect()
 }
 
@@ -72,6 +92,50 @@ async fn residents_get_one_mobile_key_and_lose_it_on_move_out() {
         (keys(&s).get(&leaving).map(|k| k.0) == Some(0)).then_some(())
     })
     .await;
+    // Reported lost: that credential is revoked and a fresh one issued and invited.
+    let losing = current[1].clone();
+    let old = key_ids(&s, &losing);
+    assert_eq!(old.len(), 1, "{old:?}");
+    let (status, body) = daemon
+        .post(
+            "/api/v1/lost-credential",
+            serde_json::json!({"property": "p4", "person": losing, "credential": old[0].to_string()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let fresh = eventually("the lost key to be replaced", LONG, || async {
+        let ids = key_ids(&s, &losing);
+        (ids.len() == 1 && ids != old && keys(&s).get(&losing) == Some(&(1, 1))).then_some(ids)
+    })
+    .await;
+    assert_ne!(fresh, old);
+    // Every credential reported lost (no id, as the console's button and events send it): the
+    // key is replaced once, and the replacement is not lost in turn.
+    let everything = current[2].clone();
+    let before = key_ids(&s, &everything);
+    let (status, body) = daemon
+        .post(
+            "/api/v1/lost-credential",
+            serde_json::json!({"property": "p4", "person": everything}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let after = eventually("the key to be replaced", LONG, || async {
+        let ids = key_ids(&s, &everything);
+        (ids.len() == 1 && ids != before).then_some(ids)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(key_ids(&s, &everything), after, "replaced once, then kept");
+    // The person's console page names the key lockstep issued by its credential id.
+    let page = daemon
+        .console_page(&format!("/console/people/p4/{everything}"))
+        .await;
+    assert!(page.contains("<h2>Mobile key</h2>"), "{page}");
+    assert!(
+        page.contains(&format!("<code>{}</code> in openpath-sim", after[0])),
+        "{page}"
+    );
     let (status, audit) = daemon
         .get("/api/v1/audit?property=p4&action=issue_mobile_key&limit=1000")
         .await;
@@ -80,6 +144,10 @@ async fn residents_get_one_mobile_key_and_lose_it_on_move_out() {
         .as_array()
         .or(audit.as_array())
         .map_or(0, Vec::len);
-    assert_eq!(entries, current.len(), "{audit}");
+    assert_eq!(
+        entries,
+        current.len() + 2,
+        "one more per replacement: {audit}"
+    );
     drop(daemon);
 }

@@ -1,6 +1,7 @@
-//! The demo's PIN progress lines: the notification outbox is read once a second and each new
-//! notice is announced by person and generation, never by its digits (those are in the outbox
-//! file alone, where the operator's messaging system would pick them up).
+//! The demo's credential progress lines. PINs: the notification outbox is read once a second and
+//! each new notice is announced by person and generation, never by its digits (those are in the
+//! outbox file alone, where the operator's messaging system would pick them up). Mobile keys: the
+//! Openpath simulator's count of set-up e-mails, announced as it grows.
 
 use std::path::PathBuf;
 
@@ -61,9 +62,44 @@ impl OutboxWatch {
     }
 }
 
+/// Follows a running count of mobile-key set-up e-mails.
+#[derive(Default)]
+pub struct KeyWatch {
+    seen: u64,
+}
+
+impl KeyWatch {
+    /// A progress line when `total` grew since the last call.
+    pub fn poll(&mut self, property: &str, total: u64) -> Option<String> {
+        let fresh = total.checked_sub(self.seen).filter(|n| *n > 0)?;
+        self.seen = total;
+        let keys = if fresh == 1 { "key" } else { "keys" };
+        Some(format!(
+            "mobile key: {property}: {fresh} mobile {keys} issued in Openpath, set-up e-mail sent ({total} in all)"
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mobile_keys_are_announced_as_the_count_grows() {
+        let mut watch = KeyWatch::default();
+        assert_eq!(watch.poll("p4", 0), None);
+        let line = watch.poll("p4", 3).expect("three new");
+        assert!(
+            line.starts_with("mobile key: p4: 3 mobile keys issued"),
+            "{line}"
+        );
+        assert_eq!(watch.poll("p4", 3), None, "nothing new");
+        let line = watch.poll("p4", 4).expect("one more");
+        assert!(
+            line.contains(": 1 mobile key issued") && line.contains("(4 in all)"),
+            "{line}"
+        );
+    }
 
     #[test]
     fn new_notices_are_announced_by_name_never_by_digits() {

@@ -5,36 +5,9 @@
 use super::*;
 use crate::config::SourceConfig;
 
-/// The example with the commented block that starts at `start` uncommented.
-fn uncomment(yaml: &str, start: &str) -> String {
-    let at = yaml.find(start).expect("the commented block");
-    let (head, tail) = yaml.split_at(at);
-    let mut out = head.to_string();
-    let mut lines = tail.lines();
-    for line in lines.by_ref() {
-        match line.strip_prefix("  # ") {
-            Some(rest) if line.starts_with("  # ") => {
-                out.push_str("  ");
-                out.push_str(rest);
-                out.push('\n');
-            }
-            _ => {
-                out.push_str(line);
-                out.push('\n');
-                break;
-            }
-        }
-    }
-    for line in lines {
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
 #[test]
 fn the_examples_officernd_source_and_coworking_property_validate() {
-    let yaml = uncomment(&uncomment(EXAMPLE, "  # cowork:\n"), "  # foundry:\n");
+    let yaml = uncomment_block(&uncomment_block(EXAMPLE, "  # cowork:\n"), "  # foundry:\n");
     let mut env = example_env();
     env.vars
         .insert("OFFICERND_CLIENT_SECRET".into(), "s3cret-orn".into());

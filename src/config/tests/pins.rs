@@ -184,6 +184,18 @@ fn the_examples_commented_pins_and_guest_pins_are_valid_once_uncommented() {
     assert!(c.notifications.is_some());
 }
 
+#[test]
+fn the_examples_commented_mobile_key_property_is_valid_once_uncommented() {
+    let yaml = uncomment_block(EXAMPLE, "  # spruce-lofts:\n");
+    let c = valid(&yaml, &example_env());
+    let keys = c.properties["spruce-lofts"]
+        .mobile_keys
+        .as_ref()
+        .expect("mobile keys");
+    assert_eq!(keys.system, "openpath-main");
+    assert!(keys.issue_to.contains(&PersonKind::Staff), "{keys:?}");
+}
+
 const OPENPATH: &str = "  openpath-main:
     type: openpath
     url: http://127.0.0.1:1/openpath

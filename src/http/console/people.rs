@@ -4,7 +4,7 @@
 //! it now (a dry run of the property's cycle, `Controller::person_view`, which writes nothing),
 //! against what each system holds as the informer last observed it, with the word for the
 //! difference and the credentials the system lists (ids and kinds); the memberships lockstep
-//! recorded granting; their PIN (generation and date, never a value); their override,
+//! recorded granting; their PIN (generation and date, never a value) and mobile key; their override,
 //! credentials reported lost, and their history from the audit log. A source or system that
 //! cannot be read shows its message and the rest of the page stands. Approvers can override the
 //! status (with a note), clear the override, report a lost credential, and bring the property's
@@ -158,6 +158,14 @@ pub async fn person(
             }
         }
     }
+    let mut keys = Vec::new();
+    if let Some(rules) = &p.mobile_keys {
+        for (ext, key) in store.mobile_keys().of(&property, &rules.system)? {
+            if ext.starts_with("lockstep:") && ext.ends_with(&suffix) {
+                keys.push((rules.system.clone(), key));
+            }
+        }
+    }
     let o = store.overrides().get(&property, &id)?;
     let lost = store
         .lost()
@@ -190,6 +198,14 @@ pub async fn person(
             @for (system, pin) in &pins {
                 // The value is never kept: generation and date only.
                 p { "PIN #" (pin.generation) " in " (system) ", issued " (when(Some(pin.issued_at), now)) }
+            }
+        }
+        @if p.mobile_keys.is_some() {
+            h2 { "Mobile key" }
+            @if keys.is_empty() { p.muted { "No mobile key issued by lockstep." } }
+            @for (system, key) in &keys {
+                p { "Mobile credential " code { (key.credential_id) } " in " (system) ", issued " (when(Some(key.issued_at), now))
+                    " " span.muted { "(reported lost, it is revoked and a fresh one issued)" } }
             }
         }
         h2 { "Override" }

@@ -120,3 +120,41 @@ fn a_lost_key_that_is_also_unwanted_is_revoked_once() {
     let p = plan(&state(Some(lost), Some("901")), &have, &keys());
     assert_eq!(names(&p), ["revoke_credential"]);
 }
+
+#[test]
+fn every_credential_lost_spares_the_fresh_key_issued_after_the_report() {
+    // The report named the old key (901) beside `*`; the replacement (902) is recorded.
+    let mut lost = wanting(true);
+    lost.revoked_credentials.insert("*".into());
+    lost.revoked_credentials.insert("901".into());
+    let mut have = existing();
+    if let Some(u) = have.users.get_mut(EXT) {
+        for (id, kind) in [("902", "Openpath Mobile"), ("555", "Card")] {
+            u.credentials.push(ActualCredential {
+                id: id.into(),
+                kind: kind.into(),
+            });
+        }
+    }
+    let p = plan(&state(Some(lost.clone()), Some("902")), &have, &keys());
+    let revoked: Vec<&str> = p
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::RevokeCredential { credential_id, .. } => Some(credential_id.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(revoked, ["555"], "the card only: {:?}", p.actions);
+    // Before the replacement, the old key still held is revoked (by id and by `*`, once).
+    if let Some(u) = have.users.get_mut(EXT) {
+        u.credentials[0].id = "901".into();
+    }
+    let p = plan(&state(Some(lost), Some("901")), &have, &keys());
+    let old = p
+        .actions
+        .iter()
+        .filter(|a| matches!(a, Action::RevokeCredential { credential_id, .. } if credential_id == "901"))
+        .count();
+    assert_eq!(old, 1, "{:?}", p.actions);
+}
