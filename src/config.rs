@@ -348,8 +348,9 @@ pub enum RevocationMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NotifyPolicy {
-    /// Only the first grant after lockstep created the person's user, in the same apply: the
-    /// vendor's invitation, once.
+    /// Only the first grant that succeeds after lockstep created the person's user (in the same
+    /// apply, or a later one when all of that apply's grants failed): the vendor's invitation,
+    /// once.
     Default,
     /// Every grant notifies.
     Always,

@@ -7,13 +7,17 @@
 //! treat 404 as success).
 
 use crate::access::{AccessError, AccessSystem, NewUser};
+use crate::config::NotifyPolicy;
 use crate::model::{Action, ActualState, Timestamp, Window};
 use crate::store::Store;
+use ids::Ids;
 use rand::Rng;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+mod credentials;
+mod ids;
 
 /// Actions journaled and recorded together.
 const CHUNK: usize = 64;
@@ -77,12 +81,10 @@ pub struct Executor<'a> {
     /// Issues PINs; `None` where the property issues none here (an `IssuePin` is refused).
     pub pins: Option<&'a crate::issuer::PinIssuer<'a>>,
     /// Which grants ask the system to notify the person (systems that cannot, ignore it).
-    pub notify: crate::config::NotifyPolicy,
+    pub notify: NotifyPolicy,
 }
 
 impl Executor<'_> {
-    /// Applies `actions` in order (revocations are first in every plan). Stops starting new
-    /// actions when asked to stop; what was not started is simply left for the next cycle.
     /// Applies `actions` in order (revocations are first in every plan), in chunks: each chunk
     /// is journaled with one flush before any of it is sent, and `record` sees its outcomes as
     /// soon as it is done, so a crash loses at most one chunk's audit entries (and those intents
@@ -94,6 +96,14 @@ impl Executor<'_> {
         mut record: impl FnMut(&[Outcome]),
     ) {
         let mut ids = Ids::from(actual);
+        if self.notify == NotifyPolicy::Default {
+            match self.store.invites().owed(self.property, self.system_name) {
+                Ok(owed) => ids.owed = owed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the invitations owed; only users created now are notified");
+                }
+            }
+        }
         for chunk in actions.chunks(CHUNK) {
             if self.stop.load(Ordering::SeqCst) {
                 break;
@@ -198,6 +208,7 @@ impl Executor<'_> {
                     if let Some(user) = self.system.find_user(external_id).await? {
                         ids.users.insert(external_id.clone(), user.system_id);
                         ids.created.insert(external_id.clone());
+                        self.owe_invitation(external_id);
                         return Ok(());
                     }
                 }
@@ -209,6 +220,7 @@ impl Executor<'_> {
                 let id = self.system.create_user(&new).await?;
                 ids.users.insert(external_id.clone(), id);
                 ids.created.insert(external_id.clone());
+                self.owe_invitation(external_id);
                 Ok(())
             }
             Action::AddToGroup {
@@ -221,7 +233,7 @@ impl Executor<'_> {
                 self.grant(ids, external_id, group, window, Some(notify))
                     .await?;
                 if notify {
-                    ids.notified.insert(external_id.clone());
+                    self.notified(ids, external_id);
                 }
                 Ok(())
             }
@@ -257,26 +269,10 @@ impl Executor<'_> {
                 credential_id,
                 ..
             } => {
-                let user = self.user_id(ids, external_id).await?;
-                self.system.revoke_credential(&user, credential_id).await?;
-                // A mobile key lockstep issued is forgotten once revoked: one still wanted is
-                // issued afresh next cycle (the replacement for a lost phone).
-                self.store
-                    .mobile_keys()
-                    .forget(self.property, self.system_name, external_id, credential_id)
-                    .map_err(|e| AccessError::Rejected {
-                        system: self.system_name.to_string(),
-                        message: format!("credential revoked but its record not updated: {e}"),
-                    })
+                self.revoke_credential(ids, external_id, credential_id)
+                    .await
             }
-            Action::RevokePin { external_id, .. } => {
-                let user = self.user_id(ids, external_id).await?;
-                self.system.set_pin(&user, None, &Window::OPEN).await?;
-                self.store
-                    .pins()
-                    .forget(self.property, self.system_name, external_id)
-                    .map_err(|e| self.pin_error(e.to_string()))
-            }
+            Action::RevokePin { external_id, .. } => self.revoke_pin(ids, external_id).await,
             Action::IssuePin {
                 external_id,
                 generation,
@@ -287,33 +283,49 @@ impl Executor<'_> {
                 external_id,
                 window,
                 ..
-            } => {
-                let user = self.user_id(ids, external_id).await?;
-                let credential_id = self.system.issue_mobile_key(&user, window).await?;
-                let record = crate::store::IssuedKey {
-                    credential_id,
-                    issued_at: self.now,
-                };
-                self.store
-                    .mobile_keys()
-                    .record(self.property, self.system_name, external_id, &record)
-                    .map_err(|e| AccessError::Rejected {
-                        system: self.system_name.to_string(),
-                        message: format!("mobile key issued but not recorded: {e}"),
-                    })
-            }
+            } => self.issue_mobile_key(ids, external_id, window).await,
         }
     }
 
     /// Whether the next grant to this person asks the system to notify them: always, never,
-    /// or (`default`) the first grant after this apply created their user.
+    /// or (`default`) the first grant that succeeds after lockstep created their user, in this
+    /// apply or, when every grant of that one failed, a later one.
     fn notifies(&self, ids: &Ids, external_id: &str) -> bool {
-        use crate::config::NotifyPolicy;
         match self.notify {
             NotifyPolicy::Always => true,
             NotifyPolicy::Never => false,
             NotifyPolicy::Default => {
-                ids.created.contains(external_id) && !ids.notified.contains(external_id)
+                (ids.created.contains(external_id) || ids.owed.contains(external_id))
+                    && !ids.notified.contains(external_id)
+            }
+        }
+    }
+
+    /// Under `default`, the user just created is owed the notification of their first grant
+    /// until one succeeds (recorded, so a later cycle sends it if none of this one does).
+    fn owe_invitation(&self, external_id: &str) {
+        if self.notify != NotifyPolicy::Default {
+            return;
+        }
+        let owed = self
+            .store
+            .invites()
+            .owe(self.property, self.system_name, external_id, self.now);
+        if let Err(e) = owed {
+            tracing::warn!(error = %e, "cannot record the invitation owed; it is sent only if a grant of this cycle succeeds");
+        }
+    }
+
+    /// A grant notified the person: no further grant does under `default`.
+    fn notified(&self, ids: &mut Ids, external_id: &str) {
+        ids.notified.insert(external_id.to_string());
+        if ids.owed.remove(external_id) || ids.created.contains(external_id) {
+            let settled = self
+                .store
+                .invites()
+                .settle(self.property, self.system_name, external_id);
+            if let Err(e) = settled {
+                tracing::warn!(error = %e, "cannot settle the invitation owed; a later first grant may notify again");
             }
         }
     }
@@ -346,70 +358,6 @@ impl Executor<'_> {
         Ok(())
     }
 
-    /// Draws a fresh PIN unique at the property, sets it, delivers it and only then records
-    /// it: a PIN that was set but not delivered is replaced by a fresh one next cycle. Every
-    /// attempt draws anew, so a PIN whose setting timed out is never the one delivered.
-    async fn issue_pin(
-        &self,
-        ids: &mut Ids,
-        external_id: &str,
-        generation: u32,
-        window: Window,
-    ) -> Result<(), AccessError> {
-        let Some(issuer) = self.pins else {
-            return Err(self.pin_error(
-                "the property issues no PINs in this system (see its pins: section)".into(),
-            ));
-        };
-        let user = self.user_id(ids, external_id).await?;
-        if ids.live_pins.is_none() {
-            let live = self
-                .store
-                .pins()
-                .fingerprints(self.property)
-                .map_err(|e| self.pin_error(e.to_string()))?;
-            ids.live_pins = Some(live);
-        }
-        let live = ids.live_pins.get_or_insert_with(Default::default);
-        let (pin, print) = issuer
-            .draw(live)
-            .map_err(|e| self.pin_error(e.to_string()))?;
-        self.system.set_pin(&user, Some(&pin), &window).await?;
-        issuer
-            .deliver(external_id, generation, window, &pin, self.now)
-            .await
-            .map_err(|e| {
-                self.pin_error(format!(
-                    "set in the system but not delivered ({e}); a fresh PIN is issued next cycle"
-                ))
-            })?;
-        drop(pin);
-        let record = crate::store::IssuedPin {
-            generation,
-            fingerprint: print.clone(),
-            issued_at: self.now,
-            window,
-        };
-        self.store
-            .pins()
-            .record(self.property, self.system_name, external_id, &record)
-            .map_err(|e| {
-                self.pin_error(format!(
-                    "delivered but not recorded ({e}); a fresh PIN is issued next cycle"
-                ))
-            })?;
-        live.insert(print.clone());
-        ids.pins.insert(external_id.to_string(), print);
-        Ok(())
-    }
-
-    fn pin_error(&self, message: String) -> AccessError {
-        AccessError::Pin {
-            system: self.system_name.to_string(),
-            message,
-        }
-    }
-
     async fn user_id(&self, ids: &mut Ids, external_id: &str) -> Result<String, AccessError> {
         if let Some(id) = ids.users.get(external_id) {
             return Ok(id.clone());
@@ -435,51 +383,6 @@ impl Executor<'_> {
                 system: self.system_name.to_string(),
                 what: format!("group {group:?}"),
             })
-    }
-}
-
-/// Vendor ids known from the observation, extended by what this cycle created.
-struct Ids {
-    /// External id → the vendor's id of its (first) account.
-    users: BTreeMap<String, String>,
-    groups: BTreeMap<String, String>,
-    /// (vendor user id, group) → the vendor's membership id, where it has one.
-    memberships: BTreeMap<(String, String), Option<String>>,
-    /// Fingerprints of the property's live PINs, read once per apply when a PIN is issued.
-    live_pins: Option<std::collections::BTreeSet<String>>,
-    /// External id → the fingerprint of the PIN just issued, for its outcome.
-    pins: BTreeMap<String, String>,
-    /// External ids whose user this apply created (their `CreateUser` succeeded).
-    created: std::collections::BTreeSet<String>,
-    /// External ids a grant of this apply has already notified.
-    notified: std::collections::BTreeSet<String>,
-}
-
-impl From<&ActualState> for Ids {
-    fn from(actual: &ActualState) -> Ids {
-        let mut memberships = BTreeMap::new();
-        for user in actual
-            .users
-            .values()
-            .chain(actual.duplicates.values().flatten())
-        {
-            for (group, m) in &user.groups {
-                memberships.insert((user.system_id.clone(), group.clone()), m.id.clone());
-            }
-        }
-        Ids {
-            users: actual
-                .users
-                .iter()
-                .map(|(ext, u)| (ext.clone(), u.system_id.clone()))
-                .collect(),
-            groups: actual.groups.clone(),
-            memberships,
-            live_pins: None,
-            pins: BTreeMap::new(),
-            created: Default::default(),
-            notified: Default::default(),
-        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! marks), `lost` (lost credentials), `events` (signed events and replay marks, `events.rs`), `guests`
 //! (residents' guest PINs, `guests.rs`), `pins` (PINs lockstep issued, by generation and keyed
 //! fingerprint, never the digits: `pins.rs`), `keys` (mobile keys lockstep issued, by credential
-//! id: `keys.rs`) and `meta`. Every record is a versioned envelope
+//! id: `keys.rs`), `invites` (first grants still owed a notification: `invites.rs`) and `meta`. Every record is a versioned envelope
 //! `{"v":1,"data":{...}}` read back as a typed value or a `StoreError::Decode`, never a panic.
 //! Nothing of sled leaks out: callers see `Store`, one small handle per tree and `StoreError`.
 //!
@@ -27,6 +27,7 @@ mod grants;
 mod guests;
 mod holder;
 mod intents;
+mod invites;
 mod keys;
 mod overrides;
 mod pins;
@@ -54,6 +55,7 @@ pub use export::{rfc3339, write_csv, write_jsonl, ExportFormat};
 pub use grants::{GrantRecord, Grants};
 pub use guests::{new_pass_id, AddPassError, GuestPasses};
 pub use intents::{Intent, Intents};
+pub use invites::Invites;
 pub use keys::{IssuedKey, MobileKeys};
 pub use overrides::{Lost, Override, Overrides};
 pub use pins::{IssuedPin, Pins};
@@ -81,6 +83,7 @@ pub(crate) struct Inner {
     pub guests: sled::Tree,
     pub pins: sled::Tree,
     pub keys: sled::Tree,
+    pub invites: sled::Tree,
     /// Serialises `GuestPasses::add` (limits checked, then insert).
     pub guests_lock: Mutex<()>,
     /// Serialises `Events::accept` (check, then insert).
@@ -172,6 +175,7 @@ impl Store {
             guests: tree("guests")?,
             pins: tree("pins")?,
             keys: tree("keys")?,
+            invites: tree("invites")?,
             guests_lock: Mutex::new(()),
             audit,
             head: Mutex::new(head),
@@ -235,6 +239,9 @@ impl Store {
     }
     pub fn mobile_keys(&self) -> MobileKeys<'_> {
         MobileKeys { inner: &self.inner }
+    }
+    pub fn invites(&self) -> Invites<'_> {
+        Invites { inner: &self.inner }
     }
 
     /// Writes everything to disk (called on shutdown).

@@ -1,5 +1,6 @@
 //! The grant's `notify` flag reaches Kisi as sent (true, false, and false from plain
-//! `add_to_group`), and the executor sets it as the property's `notify` policy says.
+//! `add_to_group`), and the executor sets it as the property's `notify` policy says, sending the
+//! `default` invitation on a later cycle when every grant of the creating one failed.
 
 use super::*;
 use crate::config::NotifyPolicy;
@@ -38,12 +39,31 @@ async fn the_notify_flag_reaches_the_role_assignment() {
     .await;
 }
 
+/// An executor of property p1 in the system `kisi-test`, under `notify`.
+fn executor<'a>(
+    system: &'a Arc<dyn AccessSystem>,
+    store: &'a crate::store::Store,
+    stop: &'a AtomicBool,
+    notify: NotifyPolicy,
+) -> crate::executor::Executor<'a> {
+    crate::executor::Executor {
+        property: "p1",
+        system_name: "kisi-test",
+        system,
+        store,
+        retry: crate::executor::RetryPolicy::default(),
+        stop,
+        now: crate::controller::now(),
+        pins: None,
+        notify,
+    }
+}
+
 /// The executor under each policy, against the simulator: two people created in this apply
 /// and given two and one groups, one person who already existed given a group and a window
 /// moved on a membership they hold. Returns, per person, the `notify` of each assignment
 /// this apply made, in the order the actions ran.
 async fn notified_under(policy: NotifyPolicy) -> BTreeMap<String, Vec<bool>> {
-    use crate::executor::{Executor, RetryPolicy};
     use crate::model::Action;
     let (sim, kisi) = rig().await;
     let old = person(9);
@@ -86,17 +106,7 @@ async fn notified_under(policy: NotifyPolicy) -> BTreeMap<String, Vec<bool>> {
     let dir = tempfile::tempdir().unwrap();
     let store = crate::store::Store::open(dir.path()).unwrap();
     let stop = AtomicBool::new(false);
-    let executor = Executor {
-        property: "p1",
-        system_name: "kisi-test",
-        system: &system,
-        store: &store,
-        retry: RetryPolicy::default(),
-        stop: &stop,
-        now: crate::controller::now(),
-        pins: None,
-        notify: policy,
-    };
+    let executor = executor(&system, &store, &stop, policy);
     let mut failed = Vec::new();
     executor
         .apply(&actions, &actual, |chunk| {
@@ -150,6 +160,59 @@ async fn the_executor_notifies_as_the_policy_says() {
             notified_under(NotifyPolicy::Never).await,
             expect([false, false], false, false)
         );
+    })
+    .await;
+}
+
+/// `default`: a user created in an apply whose only grant failed (its group is not in the
+/// system) is still invited by its first grant that succeeds, in a later apply; the grant after
+/// that is quiet, and the debt is settled in the store.
+#[tokio::test]
+async fn a_default_invitation_waits_for_the_first_grant_that_succeeds() {
+    use crate::model::Action;
+    within(async {
+        let (sim, kisi) = rig().await;
+        let system: Arc<dyn AccessSystem> = Arc::new(kisi);
+        let a = person(1);
+        let add = |group: &str| Action::AddToGroup {
+            external_id: a.external_id.clone(),
+            person_id: a.external_id.clone(),
+            group: group.into(),
+            window: Window::OPEN,
+        };
+        let create = Action::CreateUser {
+            external_id: a.external_id.clone(),
+            person_id: a.external_id.clone(),
+            name: a.name.clone(),
+            email: None,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let stop = AtomicBool::new(false);
+        let executor = executor(&system, &store, &stop, NotifyPolicy::Default);
+        let before = sim.state().role_assignments.len();
+        let mut results = Vec::new();
+        let batches = [
+            vec![create, add("Nowhere")],
+            vec![add("Lobby")],
+            vec![add("Gym")],
+        ];
+        for batch in &batches {
+            let actual = system.observe(&scope(&["Lobby", "Gym"])).await.unwrap();
+            executor
+                .apply(batch, &actual, |chunk| {
+                    results.extend(chunk.iter().map(|o| o.result.is_ok()))
+                })
+                .await;
+        }
+        assert_eq!(results, [true, false, true, true], "the first grant fails");
+        let notified: Vec<bool> = sim.state().role_assignments[before..]
+            .iter()
+            .map(|r| r.notify)
+            .collect();
+        assert_eq!(notified, [true, false], "Lobby invites, Gym is quiet");
+        let owed = store.invites().owed("p1", "kisi-test").unwrap();
+        assert!(owed.is_empty(), "settled: {owed:?}");
     })
     .await;
 }
