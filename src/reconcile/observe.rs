@@ -50,7 +50,11 @@ impl Cycle<'_> {
                 .map(|(ext, key)| (ext, key.credential_id))
                 .collect();
             match self.observe_one(name, system, &want).await {
-                Ok(actual) => {
+                Ok((mut actual, listed)) => {
+                    if listed {
+                        self.verify_keys(name, system, &mut want, &mut actual)
+                            .await?;
+                    }
                     self.adopt(name, &want, &actual)?;
                     views.push(SystemView {
                         name,
@@ -79,12 +83,14 @@ impl Cycle<'_> {
         Ok(views)
     }
 
+    /// The system's actual state, and whether it was listed in full just now (a resync) rather
+    /// than served from the informer's cache.
     async fn observe_one(
         &self,
         name: &str,
         system: &std::sync::Arc<dyn crate::access::AccessSystem>,
         want: &DesiredState,
-    ) -> Result<ActualState, CycleError> {
+    ) -> Result<(ActualState, bool), CycleError> {
         let owned_groups: BTreeSet<String> =
             want.owned_grants.iter().map(|(_, g)| g.clone()).collect();
         let mut managed = want.managed.clone();
@@ -96,11 +102,12 @@ impl Cycle<'_> {
             .collect();
         wanted.extend(owned_groups);
         let scope = Scope { managed, wanted };
-        let mut actual = match (self.informer, self.scopes.get(name)) {
+        let (mut actual, listed) = match (self.informer, self.scopes.get(name)) {
             (Some(informer), Some(union)) => {
-                informer.observe(name, system, &scope, union, want).await?.0
+                let (actual, read) = informer.observe(name, system, &scope, union, want).await?;
+                (actual, read == crate::informer::Read::Listed)
             }
-            _ => system.observe(&scope).await?,
+            _ => (system.observe(&scope).await?, true),
         };
         // Credentials cost a request per user, so they are read only for people with a lost mark.
         if system.capabilities().credentials {
@@ -113,7 +120,55 @@ impl Cycle<'_> {
                 }
             }
         }
-        Ok(actual)
+        Ok((actual, listed))
+    }
+
+    /// On a full relist, each mobile key lockstep recorded is looked for among its holder's
+    /// credentials (a request per holder, once per `resync`). A key no longer there (deleted by
+    /// hand, or with its user) is forgotten, so the plan issues a fresh one to a person still
+    /// entitled. A holder not listed, or whose credentials cannot be read, keeps the record.
+    async fn verify_keys(
+        &self,
+        name: &str,
+        system: &std::sync::Arc<dyn crate::access::AccessSystem>,
+        want: &mut DesiredState,
+        actual: &mut ActualState,
+    ) -> Result<(), CycleError> {
+        if !system.capabilities().credentials {
+            return Ok(());
+        }
+        let mut gone = Vec::new();
+        for (ext, id) in &want.issued_keys {
+            let Some(user) = actual.users.get_mut(ext) else {
+                continue;
+            };
+            let read = want
+                .users
+                .get(ext)
+                .is_some_and(|u| !u.revoked_credentials.is_empty());
+            if !read {
+                match system.list_credentials(&user.system_id).await {
+                    Ok(list) => user.credentials = list,
+                    Err(e) => {
+                        tracing::warn!(property = self.property_id, system = name, error = %e, "cannot check a mobile key; kept as recorded");
+                        continue;
+                    }
+                }
+            }
+            if !user.credentials.iter().any(|c| &c.id == id) {
+                gone.push((ext.clone(), id.clone()));
+            }
+        }
+        for (ext, id) in gone {
+            tracing::warn!(property = self.property_id, system = name, person = %crate::plan::person_id_of(&ext), credential = %id, "mobile key no longer in the access system; a fresh one is issued if still wanted");
+            if !self.dry_run {
+                self.store
+                    .mobile_keys()
+                    .forget(self.property_id, name, &ext, &id)?;
+            }
+            want.issued_keys.remove(&ext);
+        }
+        Ok(())
     }
 
     /// Records as lockstep's own the memberships that match what lockstep grants but that it

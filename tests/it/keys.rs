@@ -1,7 +1,8 @@
 //! Mobile keys through the real daemon against the Openpath simulator: every current resident
 //! of a property with `mobile_keys:` gets one mobile credential, set-up e-mail sent, issued once
 //! across cycles; a resident who moves out loses it; a key reported lost (by id, or with every
-//! credential) is revoked and a fresh one issued in its place, once.
+//! credential) is revoked and a fresh one issued in its place, once; one deleted by hand is
+//! noticed at the next relist and issued afresh.
 
 use crate::harness::*;
 use std::collections::BTreeMap;
@@ -59,7 +60,8 @@ async fn residents_get_one_mobile_key_and_lose_it_on_move_out() {
             1,
         );
         assert!(y.contains("mobile_keys: {}"), "{y}");
-        y
+        // A full relist every cycle: each one also checks the recorded keys are still there.
+        y.replace("interval: 1s", "interval: 1s\nresync: 1s")
     })
     .await;
     let current: Vec<String> = s.sims.world.properties[3]
@@ -68,7 +70,7 @@ async fn residents_get_one_mobile_key_and_lose_it_on_move_out() {
         .filter(|r| r.role.is_none() && matches!(r.status.as_str(), "current" | "notice"))
         .map(|r| r.id.clone())
         .collect();
-    assert!(!current.is_empty());
+    assert!(current.len() >= 4, "four current residents: {current:?}");
     let daemon = s.start().await;
     eventually(
         "every current resident to hold one invited key",
@@ -127,6 +129,19 @@ async fn residents_get_one_mobile_key_and_lose_it_on_move_out() {
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(key_ids(&s, &everything), after, "replaced once, then kept");
+    // A key deleted by hand in Openpath is noticed at the next relist and issued afresh.
+    let deleted = current[3].clone();
+    let held = key_ids(&s, &deleted);
+    assert_eq!(held.len(), 1, "{held:?}");
+    let mut state = s.sims.sims.openpath.state();
+    state.credentials.retain(|c| c.id != held[0]);
+    s.sims.sims.openpath.set_state(state);
+    let again = eventually("the deleted key to be issued afresh", LONG, || async {
+        let ids = key_ids(&s, &deleted);
+        (ids.len() == 1 && ids != held).then_some(ids)
+    })
+    .await;
+    assert_ne!(again, held);
     // The person's console page names the key lockstep issued by its credential id.
     let page = daemon
         .console_page(&format!("/console/people/p4/{everything}"))
@@ -146,7 +161,7 @@ async fn residents_get_one_mobile_key_and_lose_it_on_move_out() {
         .map_or(0, Vec::len);
     assert_eq!(
         entries,
-        current.len() + 2,
+        current.len() + 3,
         "one more per replacement: {audit}"
     );
     drop(daemon);
