@@ -220,12 +220,7 @@ async fn run_demo(args: DemoArgs) -> CliResult {
     if let Some(p) = &generated.pins_property {
         out!("  PIN outbox     {pin_outbox} ({p}'s residents get a PIN, delivered here)");
     }
-    let keys_property = world
-        .properties
-        .iter()
-        .enumerate()
-        .find(|(i, _)| !world::is_coworking(*i) && world::systems_of(*i).common == "openpath")
-        .map(|(_, p)| p.id.clone());
+    let keys_property = generated.keys_property;
     if let Some(p) = &keys_property {
         out!("  mobile keys    {p}'s residents get an Openpath mobile key (approve them in the console)");
     }

@@ -304,23 +304,16 @@ impl Controller {
         person: &str,
         actor: &str,
     ) -> Result<(), crate::store::StoreError> {
-        let config = self.config();
-        let id = self
-            .store
-            .lost()
-            .replace_pin(property, person, actor, now())?;
-        let mut d = event(
-            &config.portfolio,
-            Some(property),
-            "lost_credential",
+        let at = now();
+        let id = self.store.lost().replace_pin(property, person, actor, at)?;
+        self.audit_lost(
+            property,
+            person,
             actor,
-            AuditOutcome::Recorded,
+            id,
             "PIN reported lost; a new one replaces it",
-            now(),
+            at,
         );
-        d.person_id = Some(person.into());
-        d.object = id;
-        self.audit(vec![d]);
         Ok(())
     }
 
@@ -346,19 +339,39 @@ impl Controller {
         self.store
             .lost()
             .add(property, person, credential, actor, at)?;
+        self.audit_lost(
+            property,
+            person,
+            actor,
+            credential.into(),
+            "credential reported lost or stolen",
+            at,
+        );
+        Ok(())
+    }
+
+    /// The audit entry of a loss report: `object` is the credential (or PIN replacement) id.
+    fn audit_lost(
+        &self,
+        property: &str,
+        person: &str,
+        actor: &str,
+        object: String,
+        reason: &str,
+        at: crate::model::Timestamp,
+    ) {
         let mut d = event(
-            &config.portfolio,
+            &self.config().portfolio,
             Some(property),
             "lost_credential",
             actor,
             AuditOutcome::Recorded,
-            "credential reported lost or stolen",
+            reason,
             at,
         );
         d.person_id = Some(person.into());
-        d.object = credential.into();
+        d.object = object;
         self.audit(vec![d]);
-        Ok(())
     }
 
     /// The ids of the mobile keys lockstep issued to `person` at `property` (none when the

@@ -171,6 +171,8 @@ pub struct GeneratedConfig {
     pub front_desk: Option<FrontDesk>,
     /// With `ConfigOptions::pin_outbox`, the property that issues PINs.
     pub pins_property: Option<String>,
+    /// With `ConfigOptions::mobile_keys`, the property that issues mobile keys.
+    pub keys_property: Option<String>,
 }
 
 /// The sender of a generated `frontdesk` events source and the property that reads it.
@@ -290,6 +292,7 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedCo
         );
     }
     let _ = writeln!(y, "properties:");
+    let mut keys_property = None;
     for (index, property) in world.properties.iter().enumerate() {
         let (common, pattern, maintenance) = world::group_scheme(&property.name);
         let mode = if opts.automatic_every_other && index % 2 == 0 {
@@ -337,6 +340,7 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedCo
             );
         }
         if opts.mobile_keys && layout.common == "openpath" {
+            keys_property.get_or_insert_with(|| property.id.clone());
             let _ = writeln!(
                 y,
                 "    # Residents get an Openpath mobile key on move-in; Openpath e-mails the set-up link.\n    mobile_keys: {{system: openpath-sim, issue_to: [resident]}}"
@@ -355,6 +359,7 @@ pub fn config_yaml(world: &SourceState, opts: &ConfigOptions<'_>) -> GeneratedCo
         admin_token: admin,
         front_desk,
         pins_property,
+        keys_property,
     }
 }
 

@@ -119,6 +119,20 @@ pub(crate) fn rest(key: &[u8], prefix: &[u8]) -> String {
     String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default()).into_owned()
 }
 
+/// Every record of `tree` under `start`, keyed by the rest of its key after `start`.
+pub(crate) fn scan_map<T: DeserializeOwned>(
+    name: &'static str,
+    tree: &sled::Tree,
+    start: &[u8],
+) -> Result<std::collections::BTreeMap<String, T>, StoreError> {
+    let mut out = std::collections::BTreeMap::new();
+    for item in tree.scan_prefix(start) {
+        let (k, v) = item?;
+        out.insert(rest(&k, start), decode(name, &k, &v)?);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,7 @@
 //! Keyed `property \0 system \0 external id`; written (flushed) once the vendor confirmed the
 //! key, removed once its revocation is confirmed.
 
-use super::codec::{decode, encode, key3, prefix2, rest};
+use super::codec::{decode, encode, key3, prefix2, scan_map};
 use super::{Inner, StoreError};
 use crate::model::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -67,12 +67,6 @@ impl MobileKeys<'_> {
         property: &str,
         system: &str,
     ) -> Result<BTreeMap<String, IssuedKey>, StoreError> {
-        let start = prefix2(TREE, property, system)?;
-        let mut out = BTreeMap::new();
-        for item in self.inner.keys.scan_prefix(&start) {
-            let (k, v) = item?;
-            out.insert(rest(&k, &start), decode(TREE, &k, &v)?);
-        }
-        Ok(out)
+        scan_map(TREE, &self.inner.keys, &prefix2(TREE, property, system)?)
     }
 }

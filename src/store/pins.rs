@@ -6,7 +6,7 @@
 //! delivered, removed when the access system confirms it cleared. The fingerprint key lives in
 //! `meta`: created once, at random, on first use.
 
-use super::codec::{decode, encode, key3, prefix, prefix2, rest};
+use super::codec::{decode, encode, key3, prefix, prefix2, scan_map};
 use super::{Inner, StoreError};
 use crate::model::{Timestamp, Window};
 use serde::{Deserialize, Serialize};
@@ -67,13 +67,7 @@ impl Pins<'_> {
         property: &str,
         system: &str,
     ) -> Result<BTreeMap<String, IssuedPin>, StoreError> {
-        let start = prefix2(TREE, property, system)?;
-        let mut out = BTreeMap::new();
-        for item in self.inner.pins.scan_prefix(&start) {
-            let (k, v) = item?;
-            out.insert(rest(&k, &start), decode(TREE, &k, &v)?);
-        }
-        Ok(out)
+        scan_map(TREE, &self.inner.pins, &prefix2(TREE, property, system)?)
     }
 
     /// The fingerprints of every PIN live at the property, in any of its systems.

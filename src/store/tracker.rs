@@ -4,7 +4,7 @@
 //! Neither is flushed on every write: both are rewritten every cycle, and sled flushes within
 //! 200 ms and on shutdown. A mark lost to a crash only restarts that person's delay.
 
-use super::codec::{decode, encode, key2, prefix, rest};
+use super::codec::{decode, encode, key2, prefix, scan_map};
 use super::{Inner, StoreError};
 use crate::model::{LeaseStatus, Timestamp};
 use serde::de::DeserializeOwned;
@@ -33,13 +33,7 @@ pub struct Tracker<'a> {
 impl Tracker<'_> {
     /// Person → mark, for one property.
     pub fn load(&self, property: &str) -> Result<BTreeMap<String, StatusMark>, StoreError> {
-        let start = prefix(TRACKER, property)?;
-        let mut out = BTreeMap::new();
-        for item in self.inner.tracker.scan_prefix(&start) {
-            let (k, v) = item?;
-            out.insert(rest(&k, &start), decode(TRACKER, &k, &v)?);
-        }
-        Ok(out)
+        scan_map(TRACKER, &self.inner.tracker, &prefix(TRACKER, property)?)
     }
 
     /// Replaces one property's marks with `marks` in one atomic batch: marks of persons not in

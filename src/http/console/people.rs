@@ -139,10 +139,12 @@ pub async fn person(
         .or_else(|| access.as_ref().ok().and_then(|v| v.name.clone()))
         .unwrap_or_else(|| id.clone());
     let suffix = format!(":{id}");
+    // An external id lockstep gave this person (one per source).
+    let mine = |ext: &str| ext.starts_with("lockstep:") && ext.ends_with(&suffix);
     let mut granted: BTreeMap<String, Vec<(String, i64)>> = BTreeMap::new();
     for system in p.access_systems.keys() {
         for ((ext, group), rec) in store.grants().of(system, &property)? {
-            if ext.starts_with("lockstep:") && ext.ends_with(&suffix) {
+            if mine(&ext) {
                 granted
                     .entry(system.clone())
                     .or_default()
@@ -153,7 +155,7 @@ pub async fn person(
     let mut pins = Vec::new();
     if let Some(rules) = &p.pins {
         for (ext, pin) in store.pins().of(&property, &rules.system)? {
-            if ext.starts_with("lockstep:") && ext.ends_with(&suffix) {
+            if mine(&ext) {
                 pins.push((rules.system.clone(), pin));
             }
         }
@@ -161,7 +163,7 @@ pub async fn person(
     let mut keys = Vec::new();
     if let Some(rules) = &p.mobile_keys {
         for (ext, key) in store.mobile_keys().of(&property, &rules.system)? {
-            if ext.starts_with("lockstep:") && ext.ends_with(&suffix) {
+            if mine(&ext) {
                 keys.push((rules.system.clone(), key));
             }
         }
